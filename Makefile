@@ -1,0 +1,50 @@
+# Aftercare. `make run` starts everything locally; `make test` runs the tests. Both install what they need.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.synced
+PYTEST_ARGS ?=
+
+.PHONY: help run test test-postgres protos protos-check lint fmt bench clean
+
+help:
+	@echo "make run           install, then start Temporal (UI :8233) and every service; Ctrl-C stops all"
+	@echo "make test          install, then run the test suite (SQLite; PostgreSQL too with AFTERCARE_TEST_DATABASE_URL)"
+	@echo "make protos        regenerate protos/gen/python from protos/aftercare"
+	@echo "make protos-check  fail if the generated code is stale"
+	@echo "make lint          ruff, mypy (and buf lint where npm is available)"
+	@echo "make fmt           format the code"
+	@echo "make bench         run the benchmarks in bench/"
+	@echo "make clean         remove var/, caches and the virtualenv"
+
+$(STAMP): pyproject.toml uv.lock tools/venv.sh
+	@tools/venv.sh
+
+run: $(STAMP)
+	$(PY) -m cli.main dev up
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+protos: $(STAMP)
+	$(PY) protos/generate.py
+
+protos-check: $(STAMP)
+	$(PY) protos/generate.py --check
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	@tools/buf-lint.sh
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP)
+	$(PY) bench/register_sales.py
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache $(VENV)
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

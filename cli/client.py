@@ -1,0 +1,77 @@
+"""What every CLI command shares: where the services are, which key to use, how to show an error."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import grpc
+import typer
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from services.kit.settings import DEFAULT_PORTS
+
+
+def var_dir() -> Path:
+    return Path(os.environ.get("AFTERCARE_VAR_DIR", "var"))
+
+
+def target(service: str) -> str:
+    return os.environ.get(f"AFTERCARE_{service.upper()}_TARGET", f"localhost:{DEFAULT_PORTS[service]}")
+
+
+def api_key(principal: str) -> str:
+    """The key from AFTERCARE_API_KEY, else the dev key of `principal` from var/api-keys.json."""
+    if key := os.environ.get("AFTERCARE_API_KEY"):
+        return key
+    keys_file = var_dir() / "api-keys.json"
+    if not keys_file.exists():
+        raise typer.BadParameter(f"no AFTERCARE_API_KEY and no {keys_file}: start the system with `make run` first")
+    keys = json.loads(keys_file.read_text())
+    if principal not in keys:
+        raise typer.BadParameter(f"no dev key for {principal!r}; known: {', '.join(sorted(keys))}")
+    return str(keys[principal])
+
+
+@contextmanager
+def channel(service: str) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(target(service)) as ch:
+        yield ch
+
+
+def metadata(principal: str) -> list[tuple[str, str]]:
+    return [("authorization", f"Bearer {api_key(principal)}")]
+
+
+def show(message: Message) -> None:
+    typer.echo(json_format.MessageToJson(message, preserving_proto_field_name=True, indent=2))
+
+
+@contextmanager
+def rpc_errors() -> Iterator[None]:
+    """Print a failed RPC as people read it: code, message, reason and each bad field; exit 1."""
+    try:
+        yield
+    except grpc.RpcError as error:
+        typer.secho(f"{error.code().name}: {error.details()}", fg="red", err=True)  # type: ignore[attr-defined]
+        status = rpc_status.from_call(error)  # type: ignore[arg-type]
+        for detail in status.details if status else []:
+            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                info = error_details_pb2.ErrorInfo()
+                detail.Unpack(info)
+                typer.echo(f"  reason: {info.reason} ({info.domain})", err=True)
+            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                detail.Unpack(bad)
+                for violation in bad.field_violations:
+                    typer.echo(f"  {violation.field}: {violation.description}", err=True)
+        if error.code() == grpc.StatusCode.UNAVAILABLE:  # type: ignore[attr-defined]
+            typer.echo("  is the system running? start it with `make run`", err=True)
+        sys.exit(1)

@@ -1,0 +1,196 @@
+"""`aftercare dev up` (what `make run` runs): the whole system on one machine, supervised.
+
+Starts the Temporal dev server (state in var/, tuned SQLite, UI on :8233, the project's search attributes)
+and each service, waits until each is ready, prints where everything is, and on Ctrl-C stops them all in
+reverse order, so that no process and no port is left behind. Later services add one line to PROCESSES."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from rich.console import Console
+from rich.table import Table
+
+from services.kit.auth import ensure_dev_keys
+from services.kit.settings import DEFAULT_PORTS
+from workflows.search_attributes import cli_flags
+
+TEMPORAL_PORT, TEMPORAL_UI_PORT = 7233, 8233
+START_TIMEOUT_S = 90
+STOP_GRACE_S = 15
+console = Console(highlight=False)
+
+
+@dataclass
+class Process:
+    name: str
+    argv: list[str]
+    ready: Callable[[], Awaitable[bool]]
+    ports: list[int]
+    echo: bool = True  # copy its output to the console (Temporal's goes to its log file only)
+    proc: asyncio.subprocess.Process | None = field(default=None, repr=False)
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if the supervisor dies, so nothing outlives it (Linux)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+async def _grpc_healthy(port: int) -> bool:
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+    except grpc.aio.AioRpcError:
+        return False
+
+
+async def _temporal_ready() -> bool:
+    from temporalio.client import Client
+
+    try:
+        await Client.connect(f"127.0.0.1:{TEMPORAL_PORT}")  # connecting asks the server for its system info
+        return True
+    except RuntimeError:  # not up yet
+        return False
+
+
+def processes(var: Path) -> list[Process]:
+    temporal = [
+        _bin("temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(TEMPORAL_PORT),
+        "--ui-port", str(TEMPORAL_UI_PORT), "--db-filename", str(var / "temporal.db"), "--log-level", "warn",
+        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal", "--ui-disable-news-fetch",
+        *cli_flags(),
+    ]
+    service = [sys.executable, "-m", "cli.main", "serve"]
+    return [
+        Process("temporal", temporal, _temporal_ready, [TEMPORAL_PORT, TEMPORAL_UI_PORT], echo=False),
+        Process("warranty", [*service, "warranty"], lambda: _grpc_healthy(DEFAULT_PORTS["warranty"]),
+                [DEFAULT_PORTS["warranty"]]),
+    ]
+
+
+async def _pump(process: Process, log_file: Path) -> None:
+    assert process.proc is not None and process.proc.stdout is not None
+    with log_file.open("ab") as sink:
+        async for line in process.proc.stdout:
+            sink.write(line)
+            sink.flush()
+            if process.echo:
+                console.print(f"[dim]{process.name:>9} |[/dim] {line.decode(errors='replace').rstrip()}")
+
+
+async def _start(process: Process, var: Path) -> None:
+    process.proc = await asyncio.create_subprocess_exec(
+        *process.argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True, preexec_fn=_die_with_parent, env={**os.environ, "AFTERCARE_VAR_DIR": str(var)},
+    )
+    asyncio.create_task(_pump(process, var / "logs" / f"{process.name}.log"))
+    started = time.monotonic()
+    with console.status(f"starting {process.name}…"):
+        while not await process.ready():
+            if process.proc.returncode is not None:
+                raise RuntimeError(f"{process.name} exited with {process.proc.returncode}; see var/logs/{process.name}.log")
+            if time.monotonic() - started > START_TIMEOUT_S:
+                raise RuntimeError(f"{process.name} not ready after {START_TIMEOUT_S}s; see var/logs/{process.name}.log")
+            await asyncio.sleep(0.2)
+    console.print(f"[green]✓[/green] {process.name} ready ({time.monotonic() - started:.1f}s)")
+
+
+async def _stop(started: list[Process]) -> None:
+    for process in reversed(started):
+        proc = process.proc
+        if proc is None or proc.returncode is not None:
+            continue
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), STOP_GRACE_S)
+        except TimeoutError:
+            os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+        console.print(f"[dim]stopped {process.name}[/dim]")
+
+
+def _banner(keys: dict[str, str]) -> None:
+    table = Table(title="Aftercare is running", show_header=True, title_justify="left")
+    table.add_column("what")
+    table.add_column("where")
+    table.add_row("Temporal UI", f"http://localhost:{TEMPORAL_UI_PORT}")
+    table.add_row("Temporal frontend", f"localhost:{TEMPORAL_PORT}")
+    for name, port in DEFAULT_PORTS.items():
+        if name == "warranty":
+            table.add_row(f"{name} gRPC", f"localhost:{port}")
+    table.add_row("logs", "var/logs/")
+    console.print(table)
+    keys_table = Table(title="Dev API keys (var/api-keys.json)", title_justify="left")
+    keys_table.add_column("principal")
+    keys_table.add_column("key")
+    for principal, key in keys.items():
+        keys_table.add_row(principal, key)
+    console.print(keys_table)
+    console.print("Next: [bold].venv/bin/aftercare --help[/bold], e.g. "
+                  "[bold].venv/bin/aftercare product create KETTLE-1 --display-name Kettle --category small-appliance"
+                  "[/bold]\nPress Ctrl-C to stop everything.")
+
+
+async def up(var: Path) -> int:
+    var.mkdir(parents=True, exist_ok=True)
+    (var / "logs").mkdir(exist_ok=True)
+    keys = dict(ensure_dev_keys(var / "api-keys.json"))
+    plan = processes(var)
+    busy = [port for process in plan for port in process.ports if not _port_free(port)]
+    if busy:
+        console.print(f"[red]ports in use: {busy}[/red]: is Aftercare (or another Temporal) already running?")
+        return 1
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    started: list[Process] = []
+    try:
+        for process in plan:
+            started.append(process)
+            await _start(process, var)
+        _banner(keys)
+        exited = [asyncio.create_task(p.proc.wait()) for p in started if p.proc]
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopper, *exited], return_when=asyncio.FIRST_COMPLETED)
+        if stopper not in done:
+            gone = next(p for p in started if p.proc and p.proc.returncode is not None)
+            console.print(f"[red]{gone.name} exited unexpectedly; stopping everything[/red]")
+            return 1
+        console.print("stopping…")
+        return 0
+    except RuntimeError as error:
+        console.print(f"[red]{error}[/red]")
+        return 1
+    finally:
+        await _stop(started)

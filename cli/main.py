@@ -1,0 +1,54 @@
+"""`aftercare`: run the services, and use them from the command line as each kind of user would."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.warranty import product_app, sale_app, warranty_app
+
+app = typer.Typer(
+    help="Aftercare: warranties, claims, RMAs and repairs. Services read keys from var/api-keys.json "
+    "(made by `make run`) or AFTERCARE_API_KEY; targets from AFTERCARE_<SERVICE>_TARGET.",
+    no_args_is_help=True,
+)
+app.add_typer(product_app, name="product")
+app.add_typer(sale_app, name="sale")
+app.add_typer(warranty_app, name="warranty")
+dev_app = typer.Typer(help="Run the whole system locally.", no_args_is_help=True)
+app.add_typer(dev_app, name="dev")
+
+SERVICES = ("warranty",)
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}.")],
+    worker: Annotated[bool, typer.Option(help="Also run its Temporal activity worker.")] = True,
+) -> None:
+    """Run one service: its gRPC API and (unless --no-worker) its activity worker. Configured by AFTERCARE_*."""
+    from services.kit import logs
+    from services.kit.settings import Settings
+
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service!r}; one of: {', '.join(SERVICES)}")
+    settings = Settings.for_service(service, run_worker=worker)
+    logs.configure(settings.log_level)
+    from services.warranty.server import serve as serve_warranty
+
+    asyncio.run(serve_warranty(settings))
+
+
+@dev_app.command("up")
+def dev_up(var: Annotated[Path, typer.Option(help="Where local state lives.")] = Path("var")) -> None:
+    """Start Temporal (UI :8233) and every service; Ctrl-C stops them all."""
+    from cli.dev import up
+
+    raise typer.Exit(asyncio.run(up(var)))
+
+
+if __name__ == "__main__":
+    app()

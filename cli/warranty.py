@@ -1,0 +1,173 @@
+"""`aftercare product|sale|warranty|entitlement`: the warranty service from the command line."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from google.protobuf import duration_pb2
+from google.type import datetime_pb2
+
+from aftercare.common.v1 import money_pb2
+from aftercare.warranty.v1 import warranty_pb2 as pb
+from aftercare.warranty.v1 import warranty_pb2_grpc
+from cli.client import channel, metadata, rpc_errors, show
+
+As = Annotated[str, typer.Option("--as", help="Principal whose dev key to use (or set AFTERCARE_API_KEY).")]
+RequestId = Annotated[str, typer.Option(help="Idempotency key; reuse it to retry safely. Default: a new UUID.")]
+
+product_app = typer.Typer(help="Products and their warranty policies (create: ops).", no_args_is_help=True)
+sale_app = typer.Typer(help="Register sales (retailers).", no_args_is_help=True)
+warranty_app = typer.Typer(help="Read and change warranties.", no_args_is_help=True)
+
+
+@contextmanager
+def _warranty() -> Iterator[warranty_pb2_grpc.WarrantyServiceStub]:
+    with rpc_errors(), channel("warranty") as ch:
+        yield warranty_pb2_grpc.WarrantyServiceStub(ch)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _civil(moment: datetime) -> datetime_pb2.DateTime:
+    if moment.tzinfo is None:
+        raise typer.BadParameter("give the purchase time with its UTC offset, e.g. 2026-11-20T14:30:00+01:00")
+    offset = moment.utcoffset()
+    assert offset is not None
+    return datetime_pb2.DateTime(
+        year=moment.year, month=moment.month, day=moment.day, hours=moment.hour, minutes=moment.minute,
+        seconds=moment.second, utc_offset=duration_pb2.Duration(seconds=int(offset.total_seconds())),
+    )
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO 8601 time: {text}") from None
+
+
+@product_app.command("create")
+def product_create(
+    sku: str, display_name: Annotated[str, typer.Option(help="Name shown to people.")],
+    category: Annotated[str, typer.Option(help="Product category, e.g. small-appliance.")],
+    launch: Annotated[str, typer.Option(help="Launch time, ISO 8601 with offset.")] = "2024-01-01T00:00:00+00:00",
+    coverage_months: int = 24, return_window_days: int = 30, repair_sla_days: int = 10,
+    covers: Annotated[str, typer.Option(help="Comma-separated fault categories covered.")] = "ELECTRICAL,MECHANICAL",
+    as_: As = "ops", request_id: RequestId = "",
+) -> None:
+    """Create a product and its warranty policy."""
+    product = pb.Product(sku=sku, display_name=display_name, category=category, policy=pb.WarrantyPolicy(
+        coverage_months=coverage_months, return_window_days=return_window_days, repair_sla_days=repair_sla_days,
+        covered_fault_categories=[pb.FaultCategory.Value(f"FAULT_CATEGORY_{c.strip().upper()}")
+                                  for c in covers.split(",")]))
+    product.launch_time.FromDatetime(_parse_time(launch).astimezone(UTC))
+    with _warranty() as stub:
+        show(stub.CreateProduct(pb.CreateProductRequest(request_id=request_id or _new_id(), product=product),
+                                   metadata=metadata(as_)))
+
+
+@product_app.command("get")
+def product_get(sku: str, as_: As = "ops") -> None:
+    """Show a product."""
+    with _warranty() as stub:
+        show(stub.GetProduct(pb.GetProductRequest(sku=sku), metadata=metadata(as_)))
+
+
+@product_app.command("list")
+def product_list(page_size: int = 50, page_token: str = "", as_: As = "ops") -> None:
+    """List products by SKU."""
+    with _warranty() as stub:
+        show(stub.ListProducts(pb.ListProductsRequest(page_size=page_size, page_token=page_token),
+                                  metadata=metadata(as_)))
+
+
+@sale_app.command("register")
+def sale_register(
+    serial: str, sku: str,
+    email: Annotated[str, typer.Option(help="Customer email (or --phone).")] = "",
+    phone: Annotated[str, typer.Option(help="Customer phone, E.164.")] = "",
+    locale: Annotated[str, typer.Option(help="Customer locale, BCP 47.")] = "en",
+    purchased: Annotated[str, typer.Option(help="Purchase time, ISO 8601 with offset. Default: now.")] = "",
+    reference: Annotated[str, typer.Option(help="Your sale reference (receipt number).")] = "",
+    as_: As = "retailer:demo-retailer", request_id: RequestId = "",
+) -> None:
+    """Register the sale of one unit, starting its warranty."""
+    moment = _parse_time(purchased) if purchased else datetime.now(UTC)
+    request = pb.RegisterSaleRequest(
+        request_id=request_id or _new_id(), serial=serial, sku=sku, purchase_time=_civil(moment),
+        sale_reference=reference, contact=pb.Contact(email=email, phone=phone, locale=locale),
+    )
+    with _warranty() as stub:
+        show(stub.RegisterSale(request, metadata=metadata(as_)))
+
+
+@warranty_app.command("get")
+def warranty_get(serial: str, as_: As = "ops") -> None:
+    """Show the warranty of a serial."""
+    with _warranty() as stub:
+        show(stub.GetWarranty(pb.GetWarrantyRequest(serial=serial), metadata=metadata(as_)))
+
+
+@warranty_app.command("list")
+def warranty_list(retailer: str = "", customer: str = "", page_size: int = 50, page_token: str = "",
+                  as_: As = "ops") -> None:
+    """List warranties, newest first."""
+    request = pb.ListWarrantiesRequest(retailer_id=retailer, customer_id=customer, page_size=page_size,
+                                       page_token=page_token)
+    with _warranty() as stub:
+        show(stub.ListWarranties(request, metadata=metadata(as_)))
+
+
+@warranty_app.command("check")
+def warranty_check(
+    serial: str,
+    at: Annotated[str, typer.Option(help="Incident time, ISO 8601 with offset. Default: now.")] = "",
+    fault: Annotated[str, typer.Option(help="Fault category, e.g. ELECTRICAL.")] = "",
+    as_: As = "ops",
+) -> None:
+    """Check what a serial is entitled to."""
+    request = pb.CheckEntitlementRequest(serial=serial)
+    if at:
+        request.incident_time.FromDatetime(_parse_time(at).astimezone(UTC))
+    if fault:
+        request.fault_category = pb.FaultCategory.Value(f"FAULT_CATEGORY_{fault.upper()}")
+    with _warranty() as stub:
+        show(stub.CheckEntitlement(request, metadata=metadata(as_)))
+
+
+@warranty_app.command("extend")
+def warranty_extend(serial: str, months: int, price_minor: int, currency: str = "EUR",
+                    plan_reference: Annotated[str, typer.Option(help="Your reference for the plan sale.")] = "",
+                    as_: As = "retailer:demo-retailer", request_id: RequestId = "") -> None:
+    """Add an extended plan to a warranty."""
+    request = pb.PurchaseExtendedPlanRequest(
+        request_id=request_id or _new_id(), serial=serial, months=months,
+        plan_reference=plan_reference or f"plan-{_new_id()[:8]}",
+        price=money_pb2.Money(currency_code=currency, amount_minor=price_minor))
+    with _warranty() as stub:
+        show(stub.PurchaseExtendedPlan(request, metadata=metadata(as_)))
+
+
+@warranty_app.command("transfer")
+def warranty_transfer(serial: str, email: str = "", phone: str = "", locale: str = "en",
+                      as_: As = "retailer:demo-retailer", request_id: RequestId = "") -> None:
+    """Move a warranty to a new owner."""
+    request = pb.TransferOwnershipRequest(request_id=request_id or _new_id(), serial=serial,
+                                          new_owner_contact=pb.Contact(email=email, phone=phone, locale=locale))
+    with _warranty() as stub:
+        show(stub.TransferOwnership(request, metadata=metadata(as_)))
+
+
+@warranty_app.command("void")
+def warranty_void(serial: str, reason: str, as_: As = "ops", request_id: RequestId = "") -> None:
+    """Void a warranty (ops)."""
+    request = pb.VoidWarrantyRequest(request_id=request_id or _new_id(), serial=serial, reason=reason)
+    with _warranty() as stub:
+        show(stub.VoidWarranty(request, metadata=metadata(as_)))

@@ -1,0 +1,116 @@
+"""API keys and principals.
+
+A key arrives as `authorization: Bearer <key>` and maps to a principal: `retailer:<id>`, `centre:<id>`,
+`ops` or `service`. Keys come from configuration (`AFTERCARE_API_KEYS`, or the JSON file
+`AFTERCARE_API_KEYS_FILE`); `make run` generates dev keys under var/ on first start."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from services.kit.errors import PermissionDenied, Unauthenticated
+
+
+class Role(StrEnum):
+    RETAILER = "retailer"
+    CENTRE = "centre"
+    OPS = "ops"
+    SERVICE = "service"
+
+
+_PRINCIPAL = re.compile(r"^(?:(retailer|centre):([a-z0-9][a-z0-9-]{0,62})|(ops|service))$")
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    id: str = ""  # the retailer or centre id; empty for ops and service
+
+    @classmethod
+    def parse(cls, text: str) -> Principal:
+        match = _PRINCIPAL.match(text)
+        if not match:
+            raise ValueError(f"not a principal: {text!r} (want retailer:<id>, centre:<id>, ops or service)")
+        if match.group(3):
+            return cls(Role(match.group(3)))
+        return cls(Role(match.group(1)), match.group(2))
+
+    def __str__(self) -> str:
+        return f"{self.role}:{self.id}" if self.id else str(self.role)
+
+    def require(self, *roles: Role) -> None:
+        if self.role not in roles:
+            allowed = ", ".join(sorted(str(r) for r in roles))
+            raise PermissionDenied(f"this call is for {allowed}", reason="ROLE_NOT_ALLOWED")
+
+
+_current: ContextVar[Principal] = ContextVar("aftercare_principal")
+
+
+def current_principal() -> Principal:
+    """The caller of the RPC being served (set by the server's interceptor)."""
+    return _current.get()
+
+
+def set_principal(principal: Principal) -> None:
+    _current.set(principal)
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
+class KeyStore:
+    """Maps API keys to principals. Only digests are held, and lookup is by digest."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]):
+        self._by_digest = {_digest(key): Principal.parse(name) for name, key in pairs if key}
+
+    @classmethod
+    def from_config(cls, env_value: str, file: Path | None) -> KeyStore:
+        pairs: list[tuple[str, str]] = []
+        if file is not None and file.exists():
+            pairs += list(json.loads(file.read_text()).items())
+        for item in filter(None, (part.strip() for part in env_value.split(","))):
+            name, _, key = item.partition("=")
+            pairs.append((name.strip(), key.strip()))
+        return cls(pairs)
+
+    def __len__(self) -> int:
+        return len(self._by_digest)
+
+    def authenticate(self, metadata: Iterable[tuple[str, str | bytes]] | None) -> Principal:
+        header = next((v for k, v in metadata or () if k == "authorization"), None)
+        if header is None:
+            raise Unauthenticated("missing 'authorization: Bearer <api key>' metadata", reason="MISSING_API_KEY")
+        scheme, _, key = (header.decode() if isinstance(header, bytes) else header).partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise Unauthenticated("authorization must be 'Bearer <api key>'", reason="MALFORMED_API_KEY")
+        principal = self._by_digest.get(_digest(key.strip()))
+        if principal is None:
+            raise Unauthenticated("unknown API key", reason="UNKNOWN_API_KEY")
+        return principal
+
+
+DEV_PRINCIPALS = ("ops", "service", "retailer:demo-retailer", "retailer:other-retailer", "centre:demo-centre")
+
+
+def ensure_dev_keys(file: Path, principals: Iterable[str] = DEV_PRINCIPALS) -> Mapping[str, str]:
+    """Create the dev key file on first start (mode 0600) and return its keys."""
+    if file.exists():
+        return dict(json.loads(file.read_text()))
+    keys = {name: f"ak_{Principal.parse(name).role}_{secrets.token_urlsafe(24)}" for name in principals}
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(keys, indent=2) + "\n")
+    tmp.chmod(0o600)
+    tmp.replace(file)
+    return keys

@@ -1,0 +1,197 @@
+"""The gRPC server every service runs: authentication, error mapping and RPC logs in one interceptor;
+the standard health service and reflection; bounded messages and concurrency; graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import sqlalchemy.exc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+
+from services.kit.auth import KeyStore, set_principal
+from services.kit.errors import DomainError, InvalidArgument, Unavailable
+from services.kit.settings import Settings
+
+log = logging.getLogger("aftercare.rpc")
+
+PUBLIC_METHOD_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+def to_status(error: DomainError, domain: str) -> status_pb2.Status:
+    """A domain error as google.rpc.Status with ErrorInfo and, for bad input, BadRequest."""
+    details = []
+    info = error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=error.metadata)
+    details.append(info)
+    if isinstance(error, InvalidArgument):
+        details.append(error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            for v in error.violations
+        ]))
+    packed = []
+    for detail in details:
+        any_detail = any_pb2.Any()
+        any_detail.Pack(detail)
+        packed.append(any_detail)
+    return status_pb2.Status(code=code_pb2.Code.Value(error.code), message=error.message, details=packed)
+
+
+def classify(exc: BaseException) -> DomainError:
+    """Any exception as the DomainError to answer with: never UNKNOWN."""
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError | ConnectionError | TimeoutError):
+        return Unavailable("a dependency is unavailable; retry later", reason="DEPENDENCY_UNAVAILABLE")
+    try:
+        from temporalio.service import RPCError, RPCStatusCode
+
+        if isinstance(exc, RPCError) and exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            return Unavailable("the workflow engine is unavailable; retry later", reason="TEMPORAL_UNAVAILABLE")
+    except ImportError:  # pragma: no cover - temporalio is a dependency
+        pass
+    return DomainError("internal error")
+
+
+class RpcInterceptor(grpc.aio.ServerInterceptor):
+    """Authenticates every non-public RPC, maps every failure to a status with details, logs the call."""
+
+    def __init__(self, keys: KeyStore, domain: str):
+        self._keys = keys
+        self._domain = domain
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        method = details.method  # type: ignore[attr-defined]
+        if handler is None or method.startswith(PUBLIC_METHOD_PREFIXES):
+            return handler
+        return self._wrap(handler, method)
+
+    def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        keys, domain = self._keys, self._domain
+
+        async def fail(context: grpc.aio.ServicerContext, exc: BaseException, started: float) -> None:
+            error = classify(exc)
+            fields = {"method": method, "code": error.code, "reason": error.reason, "ms": _ms(started)}
+            if error.code == "INTERNAL":
+                log.error("rpc failed", extra=fields, exc_info=exc)
+            else:
+                log.info("rpc", extra=fields)
+            await context.abort_with_status(rpc_status.to_status(to_status(error, domain)))
+
+        def done(started: float) -> None:
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("rpc", extra={"method": method, "code": "OK", "ms": _ms(started)})
+
+        async def unary_response(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            started = time.perf_counter()
+            try:
+                set_principal(keys.authenticate(context.invocation_metadata()))
+                response = await inner(request, context)
+            except (asyncio.CancelledError, grpc.aio.AbortError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - every failure gets a status
+                await fail(context, exc, started)
+            done(started)
+            return response
+
+        async def stream_response(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            started = time.perf_counter()
+            try:
+                set_principal(keys.authenticate(context.invocation_metadata()))
+                async for item in inner(request, context):
+                    yield item
+            except (asyncio.CancelledError, grpc.aio.AbortError):
+                raise
+            except Exception as exc:  # noqa: BLE001
+                await fail(context, exc, started)
+            done(started)
+
+        kinds = {
+            "unary_unary": (grpc.unary_unary_rpc_method_handler, unary_response),
+            "stream_unary": (grpc.stream_unary_rpc_method_handler, unary_response),
+            "unary_stream": (grpc.unary_stream_rpc_method_handler, stream_response),
+            "stream_stream": (grpc.stream_stream_rpc_method_handler, stream_response),
+        }
+        for kind, (make, behaviour) in kinds.items():
+            inner = getattr(handler, kind)
+            if inner is not None:
+                return make(
+                    behaviour,
+                    request_deserializer=handler.request_deserializer,
+                    response_serializer=handler.response_serializer,
+                )
+        raise TypeError(f"no behaviour in handler for {method}")
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+@dataclass
+class ServiceBinding:
+    """A servicer and the generated function that adds it to a server."""
+
+    name: str  # full service name, e.g. "aftercare.warranty.v1.WarrantyService"
+    add: Callable[[Any, grpc.aio.Server], None]
+    servicer: Any
+
+
+class GrpcServer:
+    def __init__(self, settings: Settings, keys: KeyStore, bindings: Iterable[ServiceBinding], domain: str):
+        self.settings = settings
+        self.bindings = list(bindings)
+        limit = settings.grpc_max_message_bytes
+        self.server = grpc.aio.server(
+            interceptors=[RpcInterceptor(keys, domain)],
+            options=[
+                ("grpc.max_receive_message_length", limit),
+                ("grpc.max_send_message_length", limit),
+                ("grpc.so_reuseport", 0),
+            ],
+            maximum_concurrent_rpcs=settings.grpc_max_concurrent_rpcs,
+        )
+        self.health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        for binding in self.bindings:
+            binding.add(binding.servicer, self.server)
+        names = [b.name for b in self.bindings]
+        reflection.enable_server_reflection(
+            [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], self.server
+        )
+        self.port = 0
+
+    async def start(self) -> int:
+        self.port = self.server.add_insecure_port(self.settings.grpc_target)
+        if not self.port:
+            raise OSError(f"cannot bind gRPC on {self.settings.grpc_target}")
+        await self.server.start()
+        for name in ["", *(b.name for b in self.bindings)]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        return self.port
+
+    async def stop(self) -> None:
+        """Graceful: health goes NOT_SERVING so balancers stop sending, then in-flight RPCs get the grace."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(self.settings.grpc_shutdown_grace_seconds)
+
+
+async def wait_for_shutdown_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

@@ -1,0 +1,48 @@
+"""Process settings from `AFTERCARE_*` environment variables. The defaults run locally with nothing set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PORTS = {"warranty": 50051, "repairs": 50052, "notifications": 50053}
+
+
+class Settings(BaseSettings):
+    """One settings object per process. Each service process gets its own environment, so one
+    `AFTERCARE_DATABASE_URL` or `AFTERCARE_GRPC_PORT` configures the process it is given to."""
+
+    model_config = SettingsConfigDict(env_prefix="AFTERCARE_", extra="ignore")
+
+    service: str = Field("", description="Which service this process runs; set by its entry point.")
+    var_dir: Path = Field(Path("var"), description="Local state: SQLite files, dev keys, logs.")
+    database_url: str = Field("", description="SQLAlchemy async URL; default: SQLite at var/<service>.db.")
+    grpc_host: str = Field("127.0.0.1", description="Interface the gRPC server binds; 0.0.0.0 in containers.")
+    grpc_port: int = Field(0, description="gRPC port; default 50051/50052/50053 by service.")
+    grpc_max_message_bytes: int = Field(4 * 1024 * 1024, description="Largest message received or sent.")
+    grpc_max_concurrent_rpcs: int = Field(2000, description="RPCs served at once; more get RESOURCE_EXHAUSTED.")
+    grpc_shutdown_grace_seconds: float = Field(10.0, description="Time in-flight RPCs get on shutdown.")
+    temporal_address: str = Field("localhost:7233", description="Temporal frontend host:port.")
+    temporal_namespace: str = Field("default", description="Temporal namespace.")
+    api_keys: str = Field("", description="API keys as 'principal=key,principal=key' (e.g. from a Secret).")
+    api_keys_file: Path | None = Field(None, description="JSON file {principal: key}; default var/api-keys.json.")
+    customer_id_key: str = Field("", description="Secret that derives opaque customer ids; default: var file.")
+    log_level: str = Field("INFO", description="Python log level.")
+    run_worker: bool = Field(True, description="Also run the service's Temporal activity worker.")
+
+    @classmethod
+    def for_service(cls, service: str, **overrides: object) -> Settings:
+        settings = cls(service=service, **overrides)  # type: ignore[arg-type]
+        if not settings.grpc_port:
+            settings.grpc_port = DEFAULT_PORTS[service]
+        if not settings.database_url:
+            settings.database_url = f"sqlite+aiosqlite:///{settings.var_dir / f'{service}.db'}"
+        if settings.api_keys_file is None:
+            settings.api_keys_file = settings.var_dir / "api-keys.json"
+        return settings
+
+    @property
+    def grpc_target(self) -> str:
+        return f"{self.grpc_host}:{self.grpc_port}"

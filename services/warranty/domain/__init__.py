@@ -1,0 +1,1 @@
+"""Pure warranty rules: no I/O, no clocks (the caller passes `now`), no protobuf."""

@@ -1,0 +1,288 @@
+"""Reads and writes of the warranty service's tables."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlalchemy import select as core_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.kit.db import Database, is_unique_violation
+from services.kit.errors import AlreadyExists
+from services.warranty.domain.entitlement import Terms
+from services.warranty.domain.products import Policy, Product
+from services.warranty.domain.sales import Contact
+from services.warranty.persistence.tables import ExtendedPlanRow, PolicyRow, ProductRow, TransferRow, WarrantyRow
+
+ACTIVE, VOIDED = "ACTIVE", "VOIDED"
+PRODUCT_CACHE_SECONDS = 5.0  # a product's *current* policy; policy versions themselves never change
+
+_W = WarrantyRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class NewSale:
+    """A validated sale, ready to insert."""
+
+    serial: str
+    sku: str
+    policy_version: int
+    retailer_id: str
+    sale_reference: str
+    purchased_at: datetime
+    purchase_time_zone: str
+    customer_id: str
+    contact: Contact
+    request_id: str
+    request_hash: str
+    created_at: datetime
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "serial": self.serial, "sku": self.sku, "policy_version": self.policy_version,
+            "retailer_id": self.retailer_id, "sale_reference": self.sale_reference,
+            "purchased_at": self.purchased_at, "purchase_time_zone": self.purchase_time_zone,
+            "customer_id": self.customer_id, "email": self.contact.email, "phone": self.contact.phone,
+            "locale": self.contact.locale, "state": ACTIVE, "void_reason": "", "voided_at": None,
+            "transfer_count": 0, "extended_months": 0, "request_id": self.request_id,
+            "request_hash": self.request_hash, "created_at": self.created_at, "updated_at": self.created_at,
+        }
+
+
+class SaleStatus(StrEnum):
+    CREATED = "CREATED"
+    REPLAYED = "REPLAYED"  # the same request again: its warranty is the answer
+    ALREADY_EXISTS = "ALREADY_EXISTS"  # the serial was registered by another request
+    REQUEST_ID_REUSED = "REQUEST_ID_REUSED"  # the request id was used for a different sale
+
+
+@dataclass(frozen=True)
+class SaleOutcome:
+    status: SaleStatus
+    warranty: WarrantyRow | None = None
+
+
+@dataclass
+class WarrantyView:
+    """A warranty with what it takes to show it: its policy and its plans."""
+
+    row: WarrantyRow
+    policy: Policy
+    plans: list[ExtendedPlanRow] = field(default_factory=list)
+
+    def terms(self) -> Terms:
+        return terms_of(self.row, self.policy)
+
+
+def terms_of(row: WarrantyRow, policy: Policy) -> Terms:
+    return Terms(
+        purchased_at=row.purchased_at, time_zone=row.purchase_time_zone, coverage_months=policy.coverage_months,
+        return_window_days=policy.return_window_days, extended_months=row.extended_months,
+        covered_categories=policy.covered_categories, transferred=row.transfer_count > 0,
+        voided=row.state == VOIDED,
+    )
+
+
+def _policy(row: PolicyRow) -> Policy:
+    categories = frozenset(filter(None, row.covered_categories.split(",")))
+    return Policy(row.version, row.coverage_months, row.return_window_days, row.repair_sla_days, categories)
+
+
+def _product(row: ProductRow, policy: PolicyRow) -> Product:
+    return Product(row.sku, row.display_name, row.category, row.launch_at, _policy(policy), row.created_at)
+
+
+class WarrantyRepository:
+    def __init__(self, db: Database):
+        self.db = db
+        self._insert = sqlite.insert if db.is_sqlite else postgresql.insert
+        self._products: dict[str, tuple[float, Product]] = {}
+        self._policies: dict[tuple[str, int], Policy] = {}
+
+    # -- products --------------------------------------------------------------------------------------
+
+    async def product(self, sku: str) -> Product | None:
+        cached = self._products.get(sku)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        async with self.db.read() as session:
+            found = (await session.execute(
+                select(ProductRow, PolicyRow).join(PolicyRow, and_(
+                    PolicyRow.sku == ProductRow.sku, PolicyRow.version == ProductRow.policy_version))
+                .where(ProductRow.sku == sku)
+            )).first()
+        if found is None:
+            return None
+        product = _product(found[0], found[1])
+        self._products[sku] = (time.monotonic() + PRODUCT_CACHE_SECONDS, product)
+        return product
+
+    async def policy(self, sku: str, version: int) -> Policy:
+        key = (sku, version)
+        if key not in self._policies:
+            async with self.db.read() as session:
+                row = await session.get(PolicyRow, key)
+            if row is None:
+                raise LookupError(f"no policy {sku} v{version}")
+            self._policies[key] = _policy(row)
+        return self._policies[key]
+
+    async def create_product(self, session: AsyncSession, product: Product, now: datetime) -> Product:
+        policy = product.policy
+        session.add(ProductRow(sku=product.sku, display_name=product.display_name, category=product.category,
+                               launch_at=product.launch_at, policy_version=policy.version, created_at=now))
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            if is_unique_violation(exc):
+                raise AlreadyExists(f"product {product.sku} already exists", reason="PRODUCT_EXISTS") from None
+            raise
+        session.add(PolicyRow(sku=product.sku, version=policy.version, coverage_months=policy.coverage_months,
+                              return_window_days=policy.return_window_days, repair_sla_days=policy.repair_sla_days,
+                              covered_categories=",".join(sorted(policy.covered_categories)), created_at=now))
+        await session.flush()
+        return replace(product, created_at=now)
+
+    async def list_products(self, after_sku: str | None, limit: int) -> list[Product]:
+        query = (select(ProductRow, PolicyRow)
+                 .join(PolicyRow, and_(PolicyRow.sku == ProductRow.sku, PolicyRow.version == ProductRow.policy_version))
+                 .order_by(ProductRow.sku).limit(limit))
+        if after_sku is not None:
+            query = query.where(ProductRow.sku > after_sku)
+        async with self.db.read() as session:
+            rows = (await session.execute(query)).all()
+        return [_product(p, pol) for p, pol in rows]
+
+    # -- sales -----------------------------------------------------------------------------------------
+
+    async def register_sales(self, sales: list[NewSale]) -> list[SaleOutcome]:
+        """Insert many sales in one transaction: one statement for the batch, and only the sales that
+        did not insert are looked at again. Duplicates inside the batch are settled here too."""
+        outcomes: list[SaleOutcome | None] = [None] * len(sales)
+        leaders: dict[tuple[str, str], int] = {}  # (retailer, request id) -> index of its first sale
+        followers: dict[int, int] = {}
+        by_serial: dict[str, int] = {}
+        fresh: list[int] = []  # sales to insert
+        shadowed: list[int] = []  # a serial seen earlier in the batch: cannot insert, may be a replay
+        for i, sale in enumerate(sales):
+            key = (sale.retailer_id, sale.request_id)
+            if key in leaders:
+                same = sales[leaders[key]].request_hash == sale.request_hash
+                if same:
+                    followers[i] = leaders[key]
+                else:
+                    outcomes[i] = SaleOutcome(SaleStatus.REQUEST_ID_REUSED)
+            elif sale.serial in by_serial:
+                leaders[key] = i
+                shadowed.append(i)
+            else:
+                leaders[key] = by_serial[sale.serial] = i
+                fresh.append(i)
+
+        async with self.db.connection() as conn:
+            inserted: dict[str, int] = {}
+            if fresh:
+                statement = self._insert(_W).on_conflict_do_nothing().returning(_W.c.id, _W.c.serial)
+                result = await conn.execute(statement, [sales[i].row() for i in fresh])
+                inserted = {serial: id_ for id_, serial in result.all()}
+            lost = [i for i in fresh if sales[i].serial not in inserted] + shadowed
+            existing: dict[tuple[str, str], WarrantyRow] = {}
+            if lost:
+                requested = defaultdict(list)
+                for i in lost:
+                    requested[sales[i].retailer_id].append(sales[i].request_id)
+                query = core_select(_W).where(or_(*(
+                    and_(_W.c.retailer_id == retailer, _W.c.request_id.in_(ids)) for retailer, ids in requested.items()
+                )))
+                for found in (await conn.execute(query)).mappings():
+                    existing[(found["retailer_id"], found["request_id"])] = WarrantyRow(**found)
+
+        for i in fresh + shadowed:
+            sale = sales[i]
+            if sale.serial in inserted and by_serial[sale.serial] == i:
+                outcomes[i] = SaleOutcome(SaleStatus.CREATED, WarrantyRow(id=inserted[sale.serial], **sale.row()))
+                continue
+            prior = existing.get((sale.retailer_id, sale.request_id))
+            if prior is None:
+                outcomes[i] = SaleOutcome(SaleStatus.ALREADY_EXISTS)
+            elif prior.request_hash == sale.request_hash:
+                outcomes[i] = SaleOutcome(SaleStatus.REPLAYED, prior)
+            else:
+                outcomes[i] = SaleOutcome(SaleStatus.REQUEST_ID_REUSED)
+        for i, leader in followers.items():
+            first = outcomes[leader]
+            assert first is not None
+            outcomes[i] = SaleOutcome(SaleStatus.REPLAYED, first.warranty) if first.warranty else first
+        return [o for o in outcomes if o is not None]
+
+    # -- warranties ------------------------------------------------------------------------------------
+
+    async def views(self, rows: list[WarrantyRow], session: AsyncSession | None = None) -> list[WarrantyView]:
+        """The rows with their policies and plans (one query for all the plans, none if there are none)."""
+        plans: dict[str, list[ExtendedPlanRow]] = defaultdict(list)
+        extended = [row.serial for row in rows if row.extended_months]
+        if extended:
+            query = (select(ExtendedPlanRow).where(ExtendedPlanRow.serial.in_(extended))  # type: ignore[attr-defined]
+                     .order_by(ExtendedPlanRow.id))
+            if session is not None:
+                found = (await session.exec(query)).all()
+            else:
+                async with self.db.read() as own:
+                    found = (await own.exec(query)).all()
+            for plan in found:
+                plans[plan.serial].append(plan)
+        return [WarrantyView(row, await self.policy(row.sku, row.policy_version), plans[row.serial]) for row in rows]
+
+    async def view(self, row: WarrantyRow, session: AsyncSession | None = None) -> WarrantyView:
+        return (await self.views([row], session))[0]
+
+    async def get(self, serial: str) -> WarrantyRow | None:
+        async with self.db.read() as session:
+            return (await session.exec(select(WarrantyRow).where(WarrantyRow.serial == serial))).first()
+
+    async def list(self, *, retailer_id: str | None, customer_id: str | None, before_id: int | None,
+                   limit: int) -> list[WarrantyRow]:
+        query = select(WarrantyRow).order_by(WarrantyRow.id.desc()).limit(limit)  # type: ignore[union-attr]
+        if retailer_id is not None:
+            query = query.where(WarrantyRow.retailer_id == retailer_id)
+        if customer_id is not None:
+            query = query.where(WarrantyRow.customer_id == customer_id)
+        if before_id is not None:
+            query = query.where(WarrantyRow.id < before_id)  # type: ignore[operator]
+        async with self.db.read() as session:
+            return list((await session.exec(query)).all())
+
+    async def lock(self, session: AsyncSession, serial: str) -> WarrantyRow | None:
+        """The warranty, locked for the rest of the transaction (SQLite's write transaction already is)."""
+        query = select(WarrantyRow).where(WarrantyRow.serial == serial).with_for_update()
+        return (await session.exec(query)).first()
+
+    async def add_plan(self, session: AsyncSession, row: WarrantyRow, plan: ExtendedPlanRow) -> None:
+        row.extended_months += plan.months
+        row.updated_at = plan.purchased_at
+        session.add_all([row, plan])
+        await session.flush()
+
+    async def transfer(self, session: AsyncSession, row: WarrantyRow, contact: Contact, new_customer_id: str,
+                       now: datetime) -> None:
+        session.add(TransferRow(serial=row.serial, from_customer_id=row.customer_id,
+                                to_customer_id=new_customer_id, transferred_at=now))
+        row.customer_id, row.email, row.phone, row.locale = new_customer_id, contact.email, contact.phone, contact.locale
+        row.transfer_count += 1
+        row.updated_at = now
+        session.add(row)
+        await session.flush()
+
+    async def void(self, session: AsyncSession, row: WarrantyRow, reason: str, now: datetime) -> None:
+        row.state, row.void_reason, row.voided_at, row.updated_at = VOIDED, reason, now, now
+        session.add(row)
+        await session.flush()

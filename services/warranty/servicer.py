@@ -1,0 +1,318 @@
+"""The warranty gRPC API: authenticate, validate, call the domain and the repository, map the answer.
+Errors are raised as domain errors; the server's interceptor turns them into statuses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import grpc
+from google.rpc import code_pb2, status_pb2
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from aftercare.warranty.v1 import warranty_pb2 as pb
+from aftercare.warranty.v1 import warranty_pb2_grpc
+from services.kit import pagination
+from services.kit.auth import Principal, Role, current_principal
+from services.kit.batching import GroupCommitter
+from services.kit.errors import (
+    AlreadyExists, DomainError, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied,
+    ResourceExhausted, Violations,
+)
+from services.kit.grpc_server import to_status
+from services.kit.idempotency import check_request_id, fingerprint, reused, run_once
+from services.warranty import ERROR_DOMAIN, entitlements, mapping
+from services.warranty.domain.entitlement import check_can_extend
+from services.warranty.domain.products import check_product, check_sku
+from services.warranty.domain.sales import (
+    MAX_CLOCK_SKEW, check_contact, check_purchase_time, check_serial, check_text, customer_id,
+)
+from services.warranty.persistence.repository import (
+    VOIDED, NewSale, SaleOutcome, SaleStatus, WarrantyRepository,
+)
+from services.warranty.persistence.tables import ExtendedPlanRow, WarrantyRow
+
+MAX_SALES_PER_CHUNK = 1000
+MAX_SALES_PER_STREAM = 20_000
+_READERS = (Role.RETAILER, Role.OPS, Role.SERVICE)
+
+Clock = Callable[[], datetime]
+Change = Callable[[AsyncSession, WarrantyRow], Awaitable[None]]
+R = TypeVar("R", pb.PurchaseExtendedPlanResponse, pb.TransferOwnershipResponse, pb.VoidWarrantyResponse)
+_SerialRequest = pb.PurchaseExtendedPlanRequest | pb.TransferOwnershipRequest | pb.VoidWarrantyRequest
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
+    def __init__(self, repo: WarrantyRepository, sales: GroupCommitter[NewSale, SaleOutcome], customer_key: bytes,
+                 clock: Clock = _utcnow):
+        self.repo = repo
+        self.sales = sales
+        self.customer_key = customer_key
+        self.clock = clock
+
+    # -- products --------------------------------------------------------------------------------------
+
+    async def CreateProduct(self, request: pb.CreateProductRequest, context: grpc.aio.ServicerContext
+                            ) -> pb.CreateProductResponse:
+        principal = current_principal()
+        principal.require(Role.OPS)
+        v = Violations()
+        check_request_id(v, request.request_id)
+        p, policy = request.product, request.product.policy
+        product = check_product(
+            v, sku=p.sku, display_name=p.display_name, category=p.category,
+            launch_at=mapping.from_ts(p.launch_time) if p.HasField("launch_time") else None,
+            coverage_months=policy.coverage_months, return_window_days=policy.return_window_days,
+            repair_sla_days=policy.repair_sla_days, covered_categories=mapping.fault_names(policy.covered_fault_categories),
+        )
+        v.raise_if_any()
+        now = self.clock()
+
+        async def create(session: AsyncSession) -> pb.CreateProductResponse:
+            created = await self.repo.create_product(session, product, now)
+            return pb.CreateProductResponse(product=mapping.product(created))
+
+        return await run_once(self.repo.db, str(principal), request, "CreateProduct", pb.CreateProductResponse,
+                              create)
+
+    async def GetProduct(self, request: pb.GetProductRequest, context: grpc.aio.ServicerContext
+                         ) -> pb.GetProductResponse:
+        current_principal().require(*_READERS)
+        v = Violations()
+        sku = check_sku(v, "sku", request.sku)
+        v.raise_if_any()
+        product = await self.repo.product(sku)
+        if product is None:
+            raise NotFound(f"no product {sku}", reason="PRODUCT_NOT_FOUND")
+        return pb.GetProductResponse(product=mapping.product(product))
+
+    async def ListProducts(self, request: pb.ListProductsRequest, context: grpc.aio.ServicerContext
+                           ) -> pb.ListProductsResponse:
+        current_principal().require(*_READERS)
+        size = pagination.page_size(request.page_size)
+        after = pagination.decode(request.page_token, {})
+        products = await self.repo.list_products(after, size + 1)
+        page = products[:size]
+        token = pagination.encode(page[-1].sku, {}) if len(products) > size else ""
+        return pb.ListProductsResponse(products=[mapping.product(p) for p in page], next_page_token=token)
+
+    # -- sales -----------------------------------------------------------------------------------------
+
+    async def _new_sale(self, principal: Principal, request: pb.RegisterSaleRequest, now: datetime) -> NewSale:
+        v = Violations()
+        check_request_id(v, request.request_id)
+        serial = check_serial(v, "serial", request.serial)
+        known = len(v.items)
+        sku = check_sku(v, "sku", request.sku)
+        product = await self.repo.product(sku) if len(v.items) == known else None
+        if product is None and len(v.items) == known:
+            v.add("sku", "is not a known product")
+        purchased_at, zone = check_purchase_time(
+            v, "purchase_time", mapping.civil_time(request.purchase_time), product.launch_at if product else None, now
+        )
+        reference = check_text(v, "sale_reference", request.sale_reference, max_len=128)
+        c = request.contact
+        contact = check_contact(v, "contact", c.email, c.phone, c.locale)
+        v.raise_if_any()
+        assert product is not None
+        return NewSale(
+            serial=serial, sku=sku, policy_version=product.policy.version, retailer_id=principal.id,
+            sale_reference=reference, purchased_at=purchased_at, purchase_time_zone=zone,
+            customer_id=customer_id(self.customer_key, contact), contact=contact,
+            request_id=request.request_id, request_hash=fingerprint("RegisterSale", request), created_at=now,
+        )
+
+    async def _sale_answer(self, sale: NewSale, outcome: SaleOutcome) -> pb.Warranty:
+        if outcome.status is SaleStatus.ALREADY_EXISTS:
+            raise AlreadyExists(f"serial {sale.serial} is already registered", reason="SERIAL_ALREADY_REGISTERED")
+        if outcome.status is SaleStatus.REQUEST_ID_REUSED:
+            raise reused()
+        assert outcome.warranty is not None
+        return mapping.warranty(await self.repo.view(outcome.warranty))
+
+    async def RegisterSale(self, request: pb.RegisterSaleRequest, context: grpc.aio.ServicerContext
+                           ) -> pb.RegisterSaleResponse:
+        principal = current_principal()
+        principal.require(Role.RETAILER)
+        sale = await self._new_sale(principal, request, self.clock())
+        outcome = await self.sales.submit(sale)
+        return pb.RegisterSaleResponse(warranty=await self._sale_answer(sale, outcome))
+
+    async def BatchRegisterSales(self, request_iterator: AsyncIterator[pb.BatchRegisterSalesRequest],
+                                 context: grpc.aio.ServicerContext) -> pb.BatchRegisterSalesResponse:
+        principal = current_principal()
+        principal.require(Role.RETAILER)
+        response = pb.BatchRegisterSalesResponse()
+        index = 0
+        async for chunk in request_iterator:
+            if len(chunk.sales) > MAX_SALES_PER_CHUNK:
+                raise ResourceExhausted(f"a chunk may hold at most {MAX_SALES_PER_CHUNK} sales",
+                                        reason="CHUNK_TOO_LARGE")
+            if index + len(chunk.sales) > MAX_SALES_PER_STREAM:
+                raise ResourceExhausted(f"a stream may hold at most {MAX_SALES_PER_STREAM} sales; "
+                                        "split the load into several streams", reason="STREAM_TOO_LARGE")
+            now = self.clock()
+            results: list[pb.SaleResult] = []
+            valid: list[tuple[pb.SaleResult, NewSale]] = []
+            for request in chunk.sales:
+                result = pb.SaleResult(index=index, serial=request.serial)
+                index += 1
+                results.append(result)
+                try:
+                    sale = await self._new_sale(principal, request, now)
+                except InvalidArgument as error:
+                    result.status.CopyFrom(to_status(error, ERROR_DOMAIN))
+                    continue
+                result.serial = sale.serial
+                valid.append((result, sale))
+            outcomes = await self.sales.submit_many([sale for _, sale in valid])
+            for (result, sale), outcome in zip(valid, outcomes, strict=True):
+                if outcome.status in (SaleStatus.CREATED, SaleStatus.REPLAYED):
+                    result.status.CopyFrom(status_pb2.Status(code=code_pb2.OK))
+                else:
+                    try:
+                        await self._sale_answer(sale, outcome)
+                    except DomainError as error:
+                        result.status.CopyFrom(to_status(error, ERROR_DOMAIN))
+            response.results.extend(results)
+        response.registered_count = sum(1 for r in response.results if r.status.code == code_pb2.OK)
+        response.failed_count = len(response.results) - response.registered_count
+        return response
+
+    # -- warranties ------------------------------------------------------------------------------------
+
+    async def _visible(self, principal: Principal, raw_serial: str, row: WarrantyRow | None = None,
+                       ) -> WarrantyRow:
+        """The warranty if this caller may see it. Another retailer's serial reads as unknown."""
+        v = Violations()
+        serial = check_serial(v, "serial", raw_serial)
+        v.raise_if_any()
+        if row is None:
+            row = await self.repo.get(serial)
+        if row is None or (principal.role is Role.RETAILER and row.retailer_id != principal.id):
+            raise NotFound(f"no warranty for serial {serial}", reason="WARRANTY_NOT_FOUND")
+        return row
+
+    async def GetWarranty(self, request: pb.GetWarrantyRequest, context: grpc.aio.ServicerContext
+                          ) -> pb.GetWarrantyResponse:
+        principal = current_principal()
+        principal.require(*_READERS)
+        row = await self._visible(principal, request.serial)
+        return pb.GetWarrantyResponse(warranty=mapping.warranty(await self.repo.view(row)))
+
+    async def ListWarranties(self, request: pb.ListWarrantiesRequest, context: grpc.aio.ServicerContext
+                             ) -> pb.ListWarrantiesResponse:
+        principal = current_principal()
+        principal.require(*_READERS)
+        retailer = request.retailer_id or None
+        if principal.role is Role.RETAILER:
+            if retailer not in (None, principal.id):
+                raise PermissionDenied("a retailer can list only its own sales", reason="OTHER_RETAILER")
+            retailer = principal.id
+        filters = {"retailer_id": retailer, "customer_id": request.customer_id or None}
+        size = pagination.page_size(request.page_size)
+        before = pagination.decode(request.page_token, filters)
+        rows = await self.repo.list(**filters, before_id=before, limit=size + 1)
+        page = rows[:size]
+        token = pagination.encode(page[-1].id, filters) if len(rows) > size else ""
+        return pb.ListWarrantiesResponse(
+            warranties=[mapping.warranty(view) for view in await self.repo.views(page)], next_page_token=token
+        )
+
+    async def CheckEntitlement(self, request: pb.CheckEntitlementRequest, context: grpc.aio.ServicerContext
+                               ) -> pb.CheckEntitlementResponse:
+        principal = current_principal()
+        principal.require(*_READERS)
+        now = self.clock()
+        v = Violations()
+        serial = check_serial(v, "serial", request.serial)
+        incident_at = mapping.from_ts(request.incident_time) if request.HasField("incident_time") else now
+        if incident_at > now + MAX_CLOCK_SKEW:
+            v.add("incident_time", "must not be in the future")
+        v.raise_if_any()
+        checked = await entitlements.check(self.repo, serial, incident_at, mapping.fault_name(request.fault_category))
+        await self._visible(principal, serial, checked.row if checked else None)
+        assert checked is not None
+        return mapping.entitlement(checked.entitlement)
+
+    async def _mutate_warranty(self, principal: Principal, request: _SerialRequest, method: str,
+                               response_type: type[R], change: Change) -> R:
+        """Lock the caller's warranty, refuse a voided one, apply `change`, answer with the warranty."""
+        async def mutate(session: AsyncSession) -> R:
+            row = await self._visible(principal, request.serial, await self.repo.lock(session, request.serial))
+            if row.state == VOIDED:
+                raise FailedPrecondition("the warranty is voided", reason="WARRANTY_VOIDED")
+            await change(session, row)
+            return response_type(warranty=mapping.warranty(await self.repo.view(row, session)))  # type: ignore[call-arg]
+
+        return await run_once(self.repo.db, str(principal), request, method, response_type, mutate)
+
+    async def PurchaseExtendedPlan(self, request: pb.PurchaseExtendedPlanRequest,
+                                   context: grpc.aio.ServicerContext) -> pb.PurchaseExtendedPlanResponse:
+        principal = current_principal()
+        principal.require(Role.RETAILER, Role.OPS)
+        v = Violations()
+        check_request_id(v, request.request_id)
+        serial = check_serial(v, "serial", request.serial)
+        reference = check_text(v, "plan_reference", request.plan_reference, min_len=1, max_len=128)
+        if not 1 <= request.months <= 60:
+            v.add("months", "must be from 1 to 60")
+        price = request.price
+        if len(price.currency_code) != 3 or not price.currency_code.isalpha() or not price.currency_code.isupper():
+            v.add("price.currency_code", "must be an ISO 4217 code such as EUR")
+        if price.amount_minor < 0:
+            v.add("price.amount_minor", "must not be negative")
+        v.raise_if_any()
+        request.serial = serial
+        now = self.clock()
+
+        async def extend(session: AsyncSession, row: WarrantyRow) -> None:
+            check_can_extend((await self.repo.view(row, session)).terms(), request.months, now)
+            await self.repo.add_plan(session, row, ExtendedPlanRow(
+                serial=row.serial, plan_reference=reference, months=request.months, price_minor=price.amount_minor,
+                currency_code=price.currency_code, purchased_at=now))
+
+        return await self._mutate_warranty(principal, request, "PurchaseExtendedPlan", pb.PurchaseExtendedPlanResponse, extend)
+
+    async def TransferOwnership(self, request: pb.TransferOwnershipRequest, context: grpc.aio.ServicerContext
+                                ) -> pb.TransferOwnershipResponse:
+        principal = current_principal()
+        principal.require(Role.RETAILER, Role.OPS)
+        v = Violations()
+        check_request_id(v, request.request_id)
+        serial = check_serial(v, "serial", request.serial)
+        c = request.new_owner_contact
+        contact = check_contact(v, "new_owner_contact", c.email, c.phone, c.locale)
+        v.raise_if_any()
+        request.serial = serial
+        new_owner = customer_id(self.customer_key, contact)
+        now = self.clock()
+
+        async def transfer(session: AsyncSession, row: WarrantyRow) -> None:
+            if row.customer_id == new_owner:
+                raise FailedPrecondition("the new owner already owns this unit", reason="SAME_OWNER")
+            await self.repo.transfer(session, row, contact, new_owner, now)
+
+        return await self._mutate_warranty(principal, request, "TransferOwnership", pb.TransferOwnershipResponse, transfer)
+
+    async def VoidWarranty(self, request: pb.VoidWarrantyRequest, context: grpc.aio.ServicerContext
+                           ) -> pb.VoidWarrantyResponse:
+        principal = current_principal()
+        principal.require(Role.OPS)
+        v = Violations()
+        check_request_id(v, request.request_id)
+        serial = check_serial(v, "serial", request.serial)
+        reason = check_text(v, "reason", request.reason, min_len=3, max_len=500)
+        v.raise_if_any()
+        request.serial = serial
+        now = self.clock()
+
+        async def void(session: AsyncSession, row: WarrantyRow) -> None:
+            await self.repo.void(session, row, reason, now)
+
+        return await self._mutate_warranty(principal, request, "VoidWarranty", pb.VoidWarrantyResponse, void)

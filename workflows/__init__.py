@@ -1,0 +1,3 @@
+"""Workflows (the claims worker, task queue "claims")."""
+
+TASK_QUEUE = "claims"
