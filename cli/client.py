@@ -60,8 +60,8 @@ def rpc_errors() -> Iterator[None]:
     try:
         yield
     except grpc.RpcError as error:
-        typer.secho(f"{error.code().name}: {error.details()}", fg="red", err=True)  # type: ignore[attr-defined]
-        status = rpc_status.from_call(error)  # type: ignore[arg-type]
+        typer.secho(f"{error.code().name}: {error.details()}", fg="red", err=True)
+        status = rpc_status.from_call(error)
         for detail in status.details if status else []:
             if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
                 info = error_details_pb2.ErrorInfo()
@@ -72,6 +72,6 @@ def rpc_errors() -> Iterator[None]:
                 detail.Unpack(bad)
                 for violation in bad.field_violations:
                     typer.echo(f"  {violation.field}: {violation.description}", err=True)
-        if error.code() == grpc.StatusCode.UNAVAILABLE:  # type: ignore[attr-defined]
+        if error.code() == grpc.StatusCode.UNAVAILABLE:
             typer.echo("  is the system running? start it with `make run`", err=True)
         sys.exit(1)

@@ -40,6 +40,7 @@ class Process:
     ports: list[int]
     echo: bool = True  # copy its output to the console (Temporal's goes to its log file only)
     proc: asyncio.subprocess.Process | None = field(default=None, repr=False)
+    pump: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
 def _bin(name: str) -> str:
@@ -85,16 +86,35 @@ async def _temporal_ready() -> bool:
 
 def processes(var: Path) -> list[Process]:
     temporal = [
-        _bin("temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(TEMPORAL_PORT),
-        "--ui-port", str(TEMPORAL_UI_PORT), "--db-filename", str(var / "temporal.db"), "--log-level", "warn",
-        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal", "--ui-disable-news-fetch",
+        _bin("temporal"),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(TEMPORAL_PORT),
+        "--ui-port",
+        str(TEMPORAL_UI_PORT),
+        "--db-filename",
+        str(var / "temporal.db"),
+        "--log-level",
+        "warn",
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--sqlite-pragma",
+        "synchronous=normal",
+        "--ui-disable-news-fetch",
         *cli_flags(),
     ]
     service = [sys.executable, "-m", "cli.main", "serve"]
     return [
         Process("temporal", temporal, _temporal_ready, [TEMPORAL_PORT, TEMPORAL_UI_PORT], echo=False),
-        Process("warranty", [*service, "warranty"], lambda: _grpc_healthy(DEFAULT_PORTS["warranty"]),
-                [DEFAULT_PORTS["warranty"]]),
+        Process(
+            "warranty",
+            [*service, "warranty"],
+            lambda: _grpc_healthy(DEFAULT_PORTS["warranty"]),
+            [DEFAULT_PORTS["warranty"]],
+        ),
     ]
 
 
@@ -110,17 +130,25 @@ async def _pump(process: Process, log_file: Path) -> None:
 
 async def _start(process: Process, var: Path) -> None:
     process.proc = await asyncio.create_subprocess_exec(
-        *process.argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True, preexec_fn=_die_with_parent, env={**os.environ, "AFTERCARE_VAR_DIR": str(var)},
+        *process.argv,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+        env={**os.environ, "AFTERCARE_VAR_DIR": str(var)},
     )
-    asyncio.create_task(_pump(process, var / "logs" / f"{process.name}.log"))
+    process.pump = asyncio.create_task(_pump(process, var / "logs" / f"{process.name}.log"))
     started = time.monotonic()
     with console.status(f"starting {process.name}…"):
         while not await process.ready():
             if process.proc.returncode is not None:
-                raise RuntimeError(f"{process.name} exited with {process.proc.returncode}; see var/logs/{process.name}.log")
+                raise RuntimeError(
+                    f"{process.name} exited with {process.proc.returncode}; see var/logs/{process.name}.log"
+                )
             if time.monotonic() - started > START_TIMEOUT_S:
-                raise RuntimeError(f"{process.name} not ready after {START_TIMEOUT_S}s; see var/logs/{process.name}.log")
+                raise RuntimeError(
+                    f"{process.name} not ready after {START_TIMEOUT_S}s; see var/logs/{process.name}.log"
+                )
             await asyncio.sleep(0.2)
     console.print(f"[green]✓[/green] {process.name} ready ({time.monotonic() - started:.1f}s)")
 
@@ -156,15 +184,20 @@ def _banner(keys: dict[str, str]) -> None:
     for principal, key in keys.items():
         keys_table.add_row(principal, key)
     console.print(keys_table)
-    console.print("Next: [bold].venv/bin/aftercare --help[/bold], e.g. "
-                  "[bold].venv/bin/aftercare product create KETTLE-1 --display-name Kettle --category small-appliance"
-                  "[/bold]\nPress Ctrl-C to stop everything.")
+    console.print(
+        "Next: [bold].venv/bin/aftercare --help[/bold], e.g. "
+        "[bold].venv/bin/aftercare product create KETTLE-1 --display-name Kettle --category small-appliance"
+        "[/bold]\nPress Ctrl-C to stop everything."
+    )
 
 
-async def up(var: Path) -> int:
-    var.mkdir(parents=True, exist_ok=True)
-    (var / "logs").mkdir(exist_ok=True)
-    keys = dict(ensure_dev_keys(var / "api-keys.json"))
+def prepare(var: Path) -> dict[str, str]:
+    """Local state and dev keys (made on first start, printed on every start)."""
+    (var / "logs").mkdir(parents=True, exist_ok=True)
+    return dict(ensure_dev_keys(var / "api-keys.json"))
+
+
+async def up(var: Path, keys: dict[str, str]) -> int:
     plan = processes(var)
     busy = [port for process in plan for port in process.ports if not _port_free(port)]
     if busy:

@@ -45,9 +45,9 @@ def serve(
 @dev_app.command("up")
 def dev_up(var: Annotated[Path, typer.Option(help="Where local state lives.")] = Path("var")) -> None:
     """Start Temporal (UI :8233) and every service; Ctrl-C stops them all."""
-    from cli.dev import up
+    from cli.dev import prepare, up
 
-    raise typer.Exit(asyncio.run(up(var)))
+    raise typer.Exit(asyncio.run(up(var, prepare(var))))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from google.protobuf import duration_pb2
-from google.type import datetime_pb2
-
 from aftercare.common.v1 import money_pb2
 from aftercare.warranty.v1 import warranty_pb2 as pb
 from aftercare.warranty.v1 import warranty_pb2_grpc
+from google.protobuf import duration_pb2
+from google.type import datetime_pb2
+
 from cli.client import channel, metadata, rpc_errors, show
 
 As = Annotated[str, typer.Option("--as", help="Principal whose dev key to use (or set AFTERCARE_API_KEY).")]
@@ -41,8 +41,13 @@ def _civil(moment: datetime) -> datetime_pb2.DateTime:
     offset = moment.utcoffset()
     assert offset is not None
     return datetime_pb2.DateTime(
-        year=moment.year, month=moment.month, day=moment.day, hours=moment.hour, minutes=moment.minute,
-        seconds=moment.second, utc_offset=duration_pb2.Duration(seconds=int(offset.total_seconds())),
+        year=moment.year,
+        month=moment.month,
+        day=moment.day,
+        hours=moment.hour,
+        minutes=moment.minute,
+        seconds=moment.second,
+        utc_offset=duration_pb2.Duration(seconds=int(offset.total_seconds())),
     )
 
 
@@ -55,22 +60,38 @@ def _parse_time(text: str) -> datetime:
 
 @product_app.command("create")
 def product_create(
-    sku: str, display_name: Annotated[str, typer.Option(help="Name shown to people.")],
+    sku: str,
+    display_name: Annotated[str, typer.Option(help="Name shown to people.")],
     category: Annotated[str, typer.Option(help="Product category, e.g. small-appliance.")],
     launch: Annotated[str, typer.Option(help="Launch time, ISO 8601 with offset.")] = "2024-01-01T00:00:00+00:00",
-    coverage_months: int = 24, return_window_days: int = 30, repair_sla_days: int = 10,
+    coverage_months: int = 24,
+    return_window_days: int = 30,
+    repair_sla_days: int = 10,
     covers: Annotated[str, typer.Option(help="Comma-separated fault categories covered.")] = "ELECTRICAL,MECHANICAL",
-    as_: As = "ops", request_id: RequestId = "",
+    as_: As = "ops",
+    request_id: RequestId = "",
 ) -> None:
     """Create a product and its warranty policy."""
-    product = pb.Product(sku=sku, display_name=display_name, category=category, policy=pb.WarrantyPolicy(
-        coverage_months=coverage_months, return_window_days=return_window_days, repair_sla_days=repair_sla_days,
-        covered_fault_categories=[pb.FaultCategory.Value(f"FAULT_CATEGORY_{c.strip().upper()}")
-                                  for c in covers.split(",")]))
+    product = pb.Product(
+        sku=sku,
+        display_name=display_name,
+        category=category,
+        policy=pb.WarrantyPolicy(
+            coverage_months=coverage_months,
+            return_window_days=return_window_days,
+            repair_sla_days=repair_sla_days,
+            covered_fault_categories=[
+                pb.FaultCategory.Value(f"FAULT_CATEGORY_{c.strip().upper()}") for c in covers.split(",")
+            ],
+        ),
+    )
     product.launch_time.FromDatetime(_parse_time(launch).astimezone(UTC))
     with _warranty() as stub:
-        show(stub.CreateProduct(pb.CreateProductRequest(request_id=request_id or _new_id(), product=product),
-                                   metadata=metadata(as_)))
+        show(
+            stub.CreateProduct(
+                pb.CreateProductRequest(request_id=request_id or _new_id(), product=product), metadata=metadata(as_)
+            )
+        )
 
 
 @product_app.command("get")
@@ -84,25 +105,34 @@ def product_get(sku: str, as_: As = "ops") -> None:
 def product_list(page_size: int = 50, page_token: str = "", as_: As = "ops") -> None:
     """List products by SKU."""
     with _warranty() as stub:
-        show(stub.ListProducts(pb.ListProductsRequest(page_size=page_size, page_token=page_token),
-                                  metadata=metadata(as_)))
+        show(
+            stub.ListProducts(
+                pb.ListProductsRequest(page_size=page_size, page_token=page_token), metadata=metadata(as_)
+            )
+        )
 
 
 @sale_app.command("register")
 def sale_register(
-    serial: str, sku: str,
+    serial: str,
+    sku: str,
     email: Annotated[str, typer.Option(help="Customer email (or --phone).")] = "",
     phone: Annotated[str, typer.Option(help="Customer phone, E.164.")] = "",
     locale: Annotated[str, typer.Option(help="Customer locale, BCP 47.")] = "en",
     purchased: Annotated[str, typer.Option(help="Purchase time, ISO 8601 with offset. Default: now.")] = "",
     reference: Annotated[str, typer.Option(help="Your sale reference (receipt number).")] = "",
-    as_: As = "retailer:demo-retailer", request_id: RequestId = "",
+    as_: As = "retailer:demo-retailer",
+    request_id: RequestId = "",
 ) -> None:
     """Register the sale of one unit, starting its warranty."""
     moment = _parse_time(purchased) if purchased else datetime.now(UTC)
     request = pb.RegisterSaleRequest(
-        request_id=request_id or _new_id(), serial=serial, sku=sku, purchase_time=_civil(moment),
-        sale_reference=reference, contact=pb.Contact(email=email, phone=phone, locale=locale),
+        request_id=request_id or _new_id(),
+        serial=serial,
+        sku=sku,
+        purchase_time=_civil(moment),
+        sale_reference=reference,
+        contact=pb.Contact(email=email, phone=phone, locale=locale),
     )
     with _warranty() as stub:
         show(stub.RegisterSale(request, metadata=metadata(as_)))
@@ -116,11 +146,13 @@ def warranty_get(serial: str, as_: As = "ops") -> None:
 
 
 @warranty_app.command("list")
-def warranty_list(retailer: str = "", customer: str = "", page_size: int = 50, page_token: str = "",
-                  as_: As = "ops") -> None:
+def warranty_list(
+    retailer: str = "", customer: str = "", page_size: int = 50, page_token: str = "", as_: As = "ops"
+) -> None:
     """List warranties, newest first."""
-    request = pb.ListWarrantiesRequest(retailer_id=retailer, customer_id=customer, page_size=page_size,
-                                       page_token=page_token)
+    request = pb.ListWarrantiesRequest(
+        retailer_id=retailer, customer_id=customer, page_size=page_size, page_token=page_token
+    )
     with _warranty() as stub:
         show(stub.ListWarranties(request, metadata=metadata(as_)))
 
@@ -143,24 +175,42 @@ def warranty_check(
 
 
 @warranty_app.command("extend")
-def warranty_extend(serial: str, months: int, price_minor: int, currency: str = "EUR",
-                    plan_reference: Annotated[str, typer.Option(help="Your reference for the plan sale.")] = "",
-                    as_: As = "retailer:demo-retailer", request_id: RequestId = "") -> None:
+def warranty_extend(
+    serial: str,
+    months: int,
+    price_minor: int,
+    currency: str = "EUR",
+    plan_reference: Annotated[str, typer.Option(help="Your reference for the plan sale.")] = "",
+    as_: As = "retailer:demo-retailer",
+    request_id: RequestId = "",
+) -> None:
     """Add an extended plan to a warranty."""
     request = pb.PurchaseExtendedPlanRequest(
-        request_id=request_id or _new_id(), serial=serial, months=months,
+        request_id=request_id or _new_id(),
+        serial=serial,
+        months=months,
         plan_reference=plan_reference or f"plan-{_new_id()[:8]}",
-        price=money_pb2.Money(currency_code=currency, amount_minor=price_minor))
+        price=money_pb2.Money(currency_code=currency, amount_minor=price_minor),
+    )
     with _warranty() as stub:
         show(stub.PurchaseExtendedPlan(request, metadata=metadata(as_)))
 
 
 @warranty_app.command("transfer")
-def warranty_transfer(serial: str, email: str = "", phone: str = "", locale: str = "en",
-                      as_: As = "retailer:demo-retailer", request_id: RequestId = "") -> None:
+def warranty_transfer(
+    serial: str,
+    email: str = "",
+    phone: str = "",
+    locale: str = "en",
+    as_: As = "retailer:demo-retailer",
+    request_id: RequestId = "",
+) -> None:
     """Move a warranty to a new owner."""
-    request = pb.TransferOwnershipRequest(request_id=request_id or _new_id(), serial=serial,
-                                          new_owner_contact=pb.Contact(email=email, phone=phone, locale=locale))
+    request = pb.TransferOwnershipRequest(
+        request_id=request_id or _new_id(),
+        serial=serial,
+        new_owner_contact=pb.Contact(email=email, phone=phone, locale=locale),
+    )
     with _warranty() as stub:
         show(stub.TransferOwnership(request, metadata=metadata(as_)))
 

@@ -1,7 +1,7 @@
 """Generate Python code and .pyi stubs from protos/aftercare into protos/gen/python.
 
-    python protos/generate.py            # regenerate in place
-    python protos/generate.py --check    # exit 1 if the committed code is stale
+python protos/generate.py            # regenerate in place
+python protos/generate.py --check    # exit 1 if the committed code is stale
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ def check() -> int:
         generate(fresh)
         want, have = _tree(fresh), _tree(OUT)
         stale = sorted(
-            name for name in want.keys() | have.keys()
+            name
+            for name in want.keys() | have.keys()
             if name not in want or name not in have or not filecmp.cmp(want[name], have[name], shallow=False)
         )
     if stale:

@@ -23,5 +23,6 @@ def cli_flags() -> list[str]:
     """`temporal server start-dev` flags that register every attribute."""
     flags = []
     for key in ALL:
-        flags += ["--search-attribute", f"{key.name}={_CLI_TYPE[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]
+        kind = key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")
+        flags += ["--search-attribute", f"{key.name}={_CLI_TYPE[kind]}"]
     return flags

@@ -15,9 +15,7 @@ R = TypeVar("R")
 
 
 class GroupCommitter(Generic[T, R]):
-    def __init__(
-        self, flush: Callable[[list[T]], Awaitable[Sequence[R]]], *, max_batch: int = 256, writers: int = 1
-    ):
+    def __init__(self, flush: Callable[[list[T]], Awaitable[Sequence[R]]], *, max_batch: int = 256, writers: int = 1):
         self._flush = flush
         self._max_batch = max_batch
         self._queue: asyncio.Queue[tuple[T, asyncio.Future[R]]] = asyncio.Queue()

@@ -34,10 +34,14 @@ def to_status(error: DomainError, domain: str) -> status_pb2.Status:
     info = error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=error.metadata)
     details.append(info)
     if isinstance(error, InvalidArgument):
-        details.append(error_details_pb2.BadRequest(field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-            for v in error.violations
-        ]))
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                    for v in error.violations
+                ]
+            )
+        )
     packed = []
     for detail in details:
         any_detail = any_pb2.Any()
@@ -50,7 +54,9 @@ def classify(exc: BaseException) -> DomainError:
     """Any exception as the DomainError to answer with: never UNKNOWN."""
     if isinstance(exc, DomainError):
         return exc
-    if isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError | ConnectionError | TimeoutError):
+    if isinstance(
+        exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError | ConnectionError | TimeoutError
+    ):
         return Unavailable("a dependency is unavailable; retry later", reason="DEPENDENCY_UNAVAILABLE")
     try:
         from temporalio.service import RPCError, RPCStatusCode
@@ -75,7 +81,7 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(details)
-        method = details.method  # type: ignore[attr-defined]
+        method = details.method
         if handler is None or method.startswith(PUBLIC_METHOD_PREFIXES):
             return handler
         return self._wrap(handler, method)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import Column, LargeBinary, insert
+from sqlalchemy import Column, LargeBinary
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -45,7 +45,7 @@ def fingerprint(method: str, request: Message) -> str:
     """What makes two requests "the same": the method and every field but request_id."""
     body = type(request)()
     body.CopyFrom(request)
-    body.ClearField("request_id")  # type: ignore[arg-type]
+    body.ClearField("request_id")
     return hashlib.sha256(method.encode() + b"\0" + body.SerializeToString(deterministic=True)).hexdigest()
 
 
@@ -81,11 +81,17 @@ async def run_once(
                         raise reused()
                     return response_type.FromString(prior.response)
                 response = await mutate(session)
+                session.add(
+                    RequestLog(
+                        scope=scope,
+                        request_id=request_id,
+                        fingerprint=digest,
+                        response=response.SerializeToString(),
+                        created_at=datetime.now(UTC),
+                    )
+                )
                 try:
-                    await session.execute(insert(RequestLog).values(
-                        scope=scope, request_id=request_id, fingerprint=digest,
-                        response=response.SerializeToString(), created_at=datetime.now(UTC),
-                    ))
+                    await session.flush()
                 except IntegrityError as exc:
                     if is_unique_violation(exc):
                         raise _Raced from exc
@@ -94,4 +100,3 @@ async def run_once(
         except _Raced:
             continue  # a concurrent duplicate committed first: the next round answers from its record
     raise RuntimeError("request log kept conflicting")  # pragma: no cover
-

@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     var_dir: Path = Field(Path("var"), description="Local state: SQLite files, dev keys, logs.")
     database_url: str = Field("", description="SQLAlchemy async URL; default: SQLite at var/<service>.db.")
     grpc_host: str = Field("127.0.0.1", description="Interface the gRPC server binds; 0.0.0.0 in containers.")
-    grpc_port: int = Field(0, description="gRPC port; default 50051/50052/50053 by service.")
+    grpc_port: int | None = Field(None, description="gRPC port (0: any free); default 50051/50052/50053.")
     grpc_max_message_bytes: int = Field(4 * 1024 * 1024, description="Largest message received or sent.")
     grpc_max_concurrent_rpcs: int = Field(2000, description="RPCs served at once; more get RESOURCE_EXHAUSTED.")
     grpc_shutdown_grace_seconds: float = Field(10.0, description="Time in-flight RPCs get on shutdown.")
@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     @classmethod
     def for_service(cls, service: str, **overrides: object) -> Settings:
         settings = cls(service=service, **overrides)  # type: ignore[arg-type]
-        if not settings.grpc_port:
+        if settings.grpc_port is None:
             settings.grpc_port = DEFAULT_PORTS[service]
         if not settings.database_url:
             settings.database_url = f"sqlite+aiosqlite:///{settings.var_dir / f'{service}.db'}"

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
 
 from services.kit.settings import Settings
 
@@ -24,16 +24,23 @@ async def connect(settings: Settings) -> Client:
     )
 
 
-async def run_worker(settings: Settings, task_queue: str, *, activities: Sequence[Callable[..., Any]] = (),
-                     workflows: Sequence[type] = ()) -> None:
+async def run_worker(
+    settings: Settings,
+    task_queue: str,
+    *,
+    activities: Sequence[Callable[..., Any]] = (),
+    workflows: Sequence[type] = (),
+) -> None:
     """Run a worker until cancelled, reconnecting while Temporal is unreachable (the API keeps serving)."""
     delay = 0.5
     while True:
         try:
             client = await connect(settings)
         except RuntimeError as exc:  # temporalio raises RuntimeError when it cannot connect
-            log.warning("temporal unreachable; retrying", extra={"address": settings.temporal_address,
-                                                                  "error": type(exc).__name__, "in_s": delay})
+            log.warning(
+                "temporal unreachable; retrying",
+                extra={"address": settings.temporal_address, "error": type(exc).__name__, "in_s": delay},
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
             continue

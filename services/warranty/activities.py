@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from temporalio import activity
 
 from services.warranty import entitlements
@@ -26,11 +29,17 @@ class WarrantyActivities:
         product = await self.repo.product(checked.row.sku)
         e = checked.entitlement
         return EntitlementDecision(
-            found=True, covered=e.covered, coverage_kind=e.kind.value, reason=e.reason.value,
-            coverage_end=e.coverage_end, sku=checked.row.sku, product_category=product.category if product else "",
-            retailer_id=checked.row.retailer_id, customer_id=checked.row.customer_id,
+            found=True,
+            covered=e.covered,
+            coverage_kind=e.kind.value,
+            reason=e.reason.value,
+            coverage_end=e.coverage_end,
+            sku=checked.row.sku,
+            product_category=product.category if product else "",
+            retailer_id=checked.row.retailer_id,
+            customer_id=checked.row.customer_id,
             repair_sla_days=checked.repair_sla_days,
         )
 
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., Any]]:
         return [self.check_entitlement]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-
-from google.protobuf.timestamp_pb2 import Timestamp
-from google.type import datetime_pb2
 
 from aftercare.common.v1 import money_pb2
 from aftercare.warranty.v1 import warranty_pb2 as pb
+from google.protobuf.timestamp_pb2 import Timestamp
+from google.type import datetime_pb2
+
 from services.warranty.domain.entitlement import CoverageKind, Entitlement, windows
 from services.warranty.domain.products import Product
 from services.warranty.domain.sales import CivilTime
@@ -33,12 +34,21 @@ def civil_time(value: datetime_pb2.DateTime) -> CivilTime | None:
     offset = None
     if value.HasField("utc_offset"):
         offset = timedelta(seconds=value.utc_offset.seconds)
-    return CivilTime(value.year, value.month, value.day, value.hours, value.minutes, value.seconds, value.nanos,
-                     offset, value.time_zone.id)
+    return CivilTime(
+        value.year,
+        value.month,
+        value.day,
+        value.hours,
+        value.minutes,
+        value.seconds,
+        value.nanos,
+        offset,
+        value.time_zone.id,
+    )
 
 
-def fault_names(categories: list[int] | object) -> list[str]:
-    return [pb.FaultCategory.Name(c).removeprefix(_PREFIX) for c in categories]  # type: ignore[attr-defined]
+def fault_names(categories: Iterable[pb.FaultCategory.ValueType]) -> list[str]:
+    return [pb.FaultCategory.Name(c).removeprefix(_PREFIX) for c in categories]
 
 
 def fault_name(category: int) -> str | None:
@@ -50,12 +60,16 @@ def fault_name(category: int) -> str | None:
 
 def product(p: Product) -> pb.Product:
     message = pb.Product(
-        sku=p.sku, display_name=p.display_name, category=p.category, launch_time=ts(p.launch_at),
+        sku=p.sku,
+        display_name=p.display_name,
+        category=p.category,
+        launch_time=ts(p.launch_at),
         policy=pb.WarrantyPolicy(
-            version=p.policy.version, coverage_months=p.policy.coverage_months,
-            return_window_days=p.policy.return_window_days, repair_sla_days=p.policy.repair_sla_days,
-            covered_fault_categories=[pb.FaultCategory.Value(_PREFIX + c)  # type: ignore[misc]
-                                      for c in sorted(p.policy.covered_categories)],
+            version=p.policy.version,
+            coverage_months=p.policy.coverage_months,
+            return_window_days=p.policy.return_window_days,
+            repair_sla_days=p.policy.repair_sla_days,
+            covered_fault_categories=[pb.FaultCategory.Value(_PREFIX + c) for c in sorted(p.policy.covered_categories)],
         ),
     )
     if p.created_at is not None:
@@ -66,18 +80,31 @@ def product(p: Product) -> pb.Product:
 def warranty(view: WarrantyView) -> pb.Warranty:
     row, w = view.row, windows(view.terms())
     return pb.Warranty(
-        serial=row.serial, sku=row.sku, retailer_id=row.retailer_id, sale_reference=row.sale_reference,
-        purchase_time=ts(row.purchased_at), purchase_time_zone=row.purchase_time_zone, customer_id=row.customer_id,
+        serial=row.serial,
+        sku=row.sku,
+        retailer_id=row.retailer_id,
+        sale_reference=row.sale_reference,
+        purchase_time=ts(row.purchased_at),
+        purchase_time_zone=row.purchase_time_zone,
+        customer_id=row.customer_id,
         state=pb.Warranty.STATE_VOIDED if row.state == VOIDED else pb.Warranty.STATE_ACTIVE,
-        policy_version=row.policy_version, return_window_end_time=ts(w.return_window_end),
-        standard_coverage_end_time=ts(w.standard_end), coverage_end_time=ts(w.coverage_end),
+        policy_version=row.policy_version,
+        return_window_end_time=ts(w.return_window_end),
+        standard_coverage_end_time=ts(w.standard_end),
+        coverage_end_time=ts(w.coverage_end),
         extended_plans=[
-            pb.ExtendedPlan(plan_reference=p.plan_reference, months=p.months, purchase_time=ts(p.purchased_at),
-                            price=money_pb2.Money(currency_code=p.currency_code, amount_minor=p.price_minor))
+            pb.ExtendedPlan(
+                plan_reference=p.plan_reference,
+                months=p.months,
+                purchase_time=ts(p.purchased_at),
+                price=money_pb2.Money(currency_code=p.currency_code, amount_minor=p.price_minor),
+            )
             for p in view.plans
         ],
-        transfer_count=row.transfer_count, void_reason=row.void_reason,
-        create_time=ts(row.created_at), update_time=ts(row.updated_at),
+        transfer_count=row.transfer_count,
+        void_reason=row.void_reason,
+        create_time=ts(row.created_at),
+        update_time=ts(row.updated_at),
     )
 
 

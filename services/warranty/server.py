@@ -8,6 +8,7 @@ import logging
 import secrets
 
 from aftercare.warranty.v1 import warranty_pb2, warranty_pb2_grpc
+
 from services.kit.auth import KeyStore
 from services.kit.batching import GroupCommitter
 from services.kit.db import Database
@@ -46,8 +47,7 @@ class WarrantyApp:
         self.sales = GroupCommitter(self.repo.register_sales, max_batch=512, writers=1 if self.db.is_sqlite else 4)
         self.servicer = WarrantyServicer(self.repo, self.sales, customer_key(settings), clock)
         keys = KeyStore.from_config(settings.api_keys, settings.api_keys_file)
-        binding = ServiceBinding(SERVICE_NAME, warranty_pb2_grpc.add_WarrantyServiceServicer_to_server,
-                                 self.servicer)
+        binding = ServiceBinding(SERVICE_NAME, warranty_pb2_grpc.add_WarrantyServiceServicer_to_server, self.servicer)
         self.grpc = GrpcServer(settings, keys, [binding], ERROR_DOMAIN)
 
     async def start(self) -> int:

@@ -8,17 +8,23 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import grpc
+from aftercare.warranty.v1 import warranty_pb2 as pb
+from aftercare.warranty.v1 import warranty_pb2_grpc
 from google.rpc import code_pb2, status_pb2
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from aftercare.warranty.v1 import warranty_pb2 as pb
-from aftercare.warranty.v1 import warranty_pb2_grpc
 from services.kit import pagination
 from services.kit.auth import Principal, Role, current_principal
 from services.kit.batching import GroupCommitter
 from services.kit.errors import (
-    AlreadyExists, DomainError, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied,
-    ResourceExhausted, Violations,
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ResourceExhausted,
+    Violations,
 )
 from services.kit.grpc_server import to_status
 from services.kit.idempotency import check_request_id, fingerprint, reused, run_once
@@ -26,10 +32,19 @@ from services.warranty import ERROR_DOMAIN, entitlements, mapping
 from services.warranty.domain.entitlement import check_can_extend
 from services.warranty.domain.products import check_product, check_sku
 from services.warranty.domain.sales import (
-    MAX_CLOCK_SKEW, check_contact, check_purchase_time, check_serial, check_text, customer_id,
+    MAX_CLOCK_SKEW,
+    check_contact,
+    check_purchase_time,
+    check_serial,
+    check_text,
+    customer_id,
 )
 from services.warranty.persistence.repository import (
-    VOIDED, NewSale, SaleOutcome, SaleStatus, WarrantyRepository,
+    VOIDED,
+    NewSale,
+    SaleOutcome,
+    SaleStatus,
+    WarrantyRepository,
 )
 from services.warranty.persistence.tables import ExtendedPlanRow, WarrantyRow
 
@@ -48,8 +63,13 @@ def _utcnow() -> datetime:
 
 
 class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
-    def __init__(self, repo: WarrantyRepository, sales: GroupCommitter[NewSale, SaleOutcome], customer_key: bytes,
-                 clock: Clock = _utcnow):
+    def __init__(
+        self,
+        repo: WarrantyRepository,
+        sales: GroupCommitter[NewSale, SaleOutcome],
+        customer_key: bytes,
+        clock: Clock = _utcnow,
+    ):
         self.repo = repo
         self.sales = sales
         self.customer_key = customer_key
@@ -57,18 +77,24 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
 
     # -- products --------------------------------------------------------------------------------------
 
-    async def CreateProduct(self, request: pb.CreateProductRequest, context: grpc.aio.ServicerContext
-                            ) -> pb.CreateProductResponse:
+    async def CreateProduct(
+        self, request: pb.CreateProductRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateProductResponse:
         principal = current_principal()
         principal.require(Role.OPS)
         v = Violations()
         check_request_id(v, request.request_id)
         p, policy = request.product, request.product.policy
         product = check_product(
-            v, sku=p.sku, display_name=p.display_name, category=p.category,
+            v,
+            sku=p.sku,
+            display_name=p.display_name,
+            category=p.category,
             launch_at=mapping.from_ts(p.launch_time) if p.HasField("launch_time") else None,
-            coverage_months=policy.coverage_months, return_window_days=policy.return_window_days,
-            repair_sla_days=policy.repair_sla_days, covered_categories=mapping.fault_names(policy.covered_fault_categories),
+            coverage_months=policy.coverage_months,
+            return_window_days=policy.return_window_days,
+            repair_sla_days=policy.repair_sla_days,
+            covered_categories=mapping.fault_names(policy.covered_fault_categories),
         )
         v.raise_if_any()
         now = self.clock()
@@ -77,11 +103,11 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
             created = await self.repo.create_product(session, product, now)
             return pb.CreateProductResponse(product=mapping.product(created))
 
-        return await run_once(self.repo.db, str(principal), request, "CreateProduct", pb.CreateProductResponse,
-                              create)
+        return await run_once(self.repo.db, str(principal), request, "CreateProduct", pb.CreateProductResponse, create)
 
-    async def GetProduct(self, request: pb.GetProductRequest, context: grpc.aio.ServicerContext
-                         ) -> pb.GetProductResponse:
+    async def GetProduct(
+        self, request: pb.GetProductRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetProductResponse:
         current_principal().require(*_READERS)
         v = Violations()
         sku = check_sku(v, "sku", request.sku)
@@ -91,8 +117,9 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
             raise NotFound(f"no product {sku}", reason="PRODUCT_NOT_FOUND")
         return pb.GetProductResponse(product=mapping.product(product))
 
-    async def ListProducts(self, request: pb.ListProductsRequest, context: grpc.aio.ServicerContext
-                           ) -> pb.ListProductsResponse:
+    async def ListProducts(
+        self, request: pb.ListProductsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListProductsResponse:
         current_principal().require(*_READERS)
         size = pagination.page_size(request.page_size)
         after = pagination.decode(request.page_token, {})
@@ -121,10 +148,18 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         v.raise_if_any()
         assert product is not None
         return NewSale(
-            serial=serial, sku=sku, policy_version=product.policy.version, retailer_id=principal.id,
-            sale_reference=reference, purchased_at=purchased_at, purchase_time_zone=zone,
-            customer_id=customer_id(self.customer_key, contact), contact=contact,
-            request_id=request.request_id, request_hash=fingerprint("RegisterSale", request), created_at=now,
+            serial=serial,
+            sku=sku,
+            policy_version=product.policy.version,
+            retailer_id=principal.id,
+            sale_reference=reference,
+            purchased_at=purchased_at,
+            purchase_time_zone=zone,
+            customer_id=customer_id(self.customer_key, contact),
+            contact=contact,
+            request_id=request.request_id,
+            request_hash=fingerprint("RegisterSale", request),
+            created_at=now,
         )
 
     async def _sale_answer(self, sale: NewSale, outcome: SaleOutcome) -> pb.Warranty:
@@ -135,27 +170,32 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         assert outcome.warranty is not None
         return mapping.warranty(await self.repo.view(outcome.warranty))
 
-    async def RegisterSale(self, request: pb.RegisterSaleRequest, context: grpc.aio.ServicerContext
-                           ) -> pb.RegisterSaleResponse:
+    async def RegisterSale(
+        self, request: pb.RegisterSaleRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RegisterSaleResponse:
         principal = current_principal()
         principal.require(Role.RETAILER)
         sale = await self._new_sale(principal, request, self.clock())
         outcome = await self.sales.submit(sale)
         return pb.RegisterSaleResponse(warranty=await self._sale_answer(sale, outcome))
 
-    async def BatchRegisterSales(self, request_iterator: AsyncIterator[pb.BatchRegisterSalesRequest],
-                                 context: grpc.aio.ServicerContext) -> pb.BatchRegisterSalesResponse:
+    async def BatchRegisterSales(
+        self, request_iterator: AsyncIterator[pb.BatchRegisterSalesRequest], context: grpc.aio.ServicerContext
+    ) -> pb.BatchRegisterSalesResponse:
         principal = current_principal()
         principal.require(Role.RETAILER)
         response = pb.BatchRegisterSalesResponse()
         index = 0
         async for chunk in request_iterator:
             if len(chunk.sales) > MAX_SALES_PER_CHUNK:
-                raise ResourceExhausted(f"a chunk may hold at most {MAX_SALES_PER_CHUNK} sales",
-                                        reason="CHUNK_TOO_LARGE")
+                raise ResourceExhausted(
+                    f"a chunk may hold at most {MAX_SALES_PER_CHUNK} sales", reason="CHUNK_TOO_LARGE"
+                )
             if index + len(chunk.sales) > MAX_SALES_PER_STREAM:
-                raise ResourceExhausted(f"a stream may hold at most {MAX_SALES_PER_STREAM} sales; "
-                                        "split the load into several streams", reason="STREAM_TOO_LARGE")
+                raise ResourceExhausted(
+                    f"a stream may hold at most {MAX_SALES_PER_STREAM} sales; split the load into several streams",
+                    reason="STREAM_TOO_LARGE",
+                )
             now = self.clock()
             results: list[pb.SaleResult] = []
             valid: list[tuple[pb.SaleResult, NewSale]] = []
@@ -186,8 +226,12 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
 
     # -- warranties ------------------------------------------------------------------------------------
 
-    async def _visible(self, principal: Principal, raw_serial: str, row: WarrantyRow | None = None,
-                       ) -> WarrantyRow:
+    async def _visible(
+        self,
+        principal: Principal,
+        raw_serial: str,
+        row: WarrantyRow | None = None,
+    ) -> WarrantyRow:
         """The warranty if this caller may see it. Another retailer's serial reads as unknown."""
         v = Violations()
         serial = check_serial(v, "serial", raw_serial)
@@ -198,15 +242,17 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
             raise NotFound(f"no warranty for serial {serial}", reason="WARRANTY_NOT_FOUND")
         return row
 
-    async def GetWarranty(self, request: pb.GetWarrantyRequest, context: grpc.aio.ServicerContext
-                          ) -> pb.GetWarrantyResponse:
+    async def GetWarranty(
+        self, request: pb.GetWarrantyRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetWarrantyResponse:
         principal = current_principal()
         principal.require(*_READERS)
         row = await self._visible(principal, request.serial)
         return pb.GetWarrantyResponse(warranty=mapping.warranty(await self.repo.view(row)))
 
-    async def ListWarranties(self, request: pb.ListWarrantiesRequest, context: grpc.aio.ServicerContext
-                             ) -> pb.ListWarrantiesResponse:
+    async def ListWarranties(
+        self, request: pb.ListWarrantiesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListWarrantiesResponse:
         principal = current_principal()
         principal.require(*_READERS)
         retailer = request.retailer_id or None
@@ -224,8 +270,9 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
             warranties=[mapping.warranty(view) for view in await self.repo.views(page)], next_page_token=token
         )
 
-    async def CheckEntitlement(self, request: pb.CheckEntitlementRequest, context: grpc.aio.ServicerContext
-                               ) -> pb.CheckEntitlementResponse:
+    async def CheckEntitlement(
+        self, request: pb.CheckEntitlementRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CheckEntitlementResponse:
         principal = current_principal()
         principal.require(*_READERS)
         now = self.clock()
@@ -240,20 +287,23 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         assert checked is not None
         return mapping.entitlement(checked.entitlement)
 
-    async def _mutate_warranty(self, principal: Principal, request: _SerialRequest, method: str,
-                               response_type: type[R], change: Change) -> R:
+    async def _mutate_warranty(
+        self, principal: Principal, request: _SerialRequest, method: str, response_type: type[R], change: Change
+    ) -> R:
         """Lock the caller's warranty, refuse a voided one, apply `change`, answer with the warranty."""
+
         async def mutate(session: AsyncSession) -> R:
             row = await self._visible(principal, request.serial, await self.repo.lock(session, request.serial))
             if row.state == VOIDED:
                 raise FailedPrecondition("the warranty is voided", reason="WARRANTY_VOIDED")
             await change(session, row)
-            return response_type(warranty=mapping.warranty(await self.repo.view(row, session)))  # type: ignore[call-arg]
+            return response_type(warranty=mapping.warranty(await self.repo.view(row, session)))
 
         return await run_once(self.repo.db, str(principal), request, method, response_type, mutate)
 
-    async def PurchaseExtendedPlan(self, request: pb.PurchaseExtendedPlanRequest,
-                                   context: grpc.aio.ServicerContext) -> pb.PurchaseExtendedPlanResponse:
+    async def PurchaseExtendedPlan(
+        self, request: pb.PurchaseExtendedPlanRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PurchaseExtendedPlanResponse:
         principal = current_principal()
         principal.require(Role.RETAILER, Role.OPS)
         v = Violations()
@@ -273,14 +323,26 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
 
         async def extend(session: AsyncSession, row: WarrantyRow) -> None:
             check_can_extend((await self.repo.view(row, session)).terms(), request.months, now)
-            await self.repo.add_plan(session, row, ExtendedPlanRow(
-                serial=row.serial, plan_reference=reference, months=request.months, price_minor=price.amount_minor,
-                currency_code=price.currency_code, purchased_at=now))
+            await self.repo.add_plan(
+                session,
+                row,
+                ExtendedPlanRow(
+                    serial=row.serial,
+                    plan_reference=reference,
+                    months=request.months,
+                    price_minor=price.amount_minor,
+                    currency_code=price.currency_code,
+                    purchased_at=now,
+                ),
+            )
 
-        return await self._mutate_warranty(principal, request, "PurchaseExtendedPlan", pb.PurchaseExtendedPlanResponse, extend)
+        return await self._mutate_warranty(
+            principal, request, "PurchaseExtendedPlan", pb.PurchaseExtendedPlanResponse, extend
+        )
 
-    async def TransferOwnership(self, request: pb.TransferOwnershipRequest, context: grpc.aio.ServicerContext
-                                ) -> pb.TransferOwnershipResponse:
+    async def TransferOwnership(
+        self, request: pb.TransferOwnershipRequest, context: grpc.aio.ServicerContext
+    ) -> pb.TransferOwnershipResponse:
         principal = current_principal()
         principal.require(Role.RETAILER, Role.OPS)
         v = Violations()
@@ -298,10 +360,13 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
                 raise FailedPrecondition("the new owner already owns this unit", reason="SAME_OWNER")
             await self.repo.transfer(session, row, contact, new_owner, now)
 
-        return await self._mutate_warranty(principal, request, "TransferOwnership", pb.TransferOwnershipResponse, transfer)
+        return await self._mutate_warranty(
+            principal, request, "TransferOwnership", pb.TransferOwnershipResponse, transfer
+        )
 
-    async def VoidWarranty(self, request: pb.VoidWarrantyRequest, context: grpc.aio.ServicerContext
-                           ) -> pb.VoidWarrantyResponse:
+    async def VoidWarranty(
+        self, request: pb.VoidWarrantyRequest, context: grpc.aio.ServicerContext
+    ) -> pb.VoidWarrantyResponse:
         principal = current_principal()
         principal.require(Role.OPS)
         v = Violations()

@@ -97,8 +97,10 @@ def check_can_extend(terms: Terms, months: int, now: datetime) -> None:
         raise FailedPrecondition("the warranty is voided", reason="WARRANTY_VOIDED")
     end = windows(terms).coverage_end
     if now >= end:
-        raise FailedPrecondition(f"coverage ended at {end.isoformat()}; plans must be bought before it ends",
-                                 reason="WARRANTY_EXPIRED")
+        raise FailedPrecondition(
+            f"coverage ended at {end.isoformat()}; plans must be bought before it ends", reason="WARRANTY_EXPIRED"
+        )
     if terms.extended_months + months > MAX_EXTENDED_MONTHS:
-        raise FailedPrecondition(f"extended plans may add at most {MAX_EXTENDED_MONTHS} months in all",
-                                 reason="EXTENSION_LIMIT")
+        raise FailedPrecondition(
+            f"extended plans may add at most {MAX_EXTENDED_MONTHS} months in all", reason="EXTENSION_LIMIT"
+        )

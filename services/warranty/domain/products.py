@@ -49,8 +49,16 @@ def check_sku(v: Violations, field: str, raw: str) -> str:
 
 
 def check_product(
-    v: Violations, *, sku: str, display_name: str, category: str, launch_at: datetime | None,
-    coverage_months: int, return_window_days: int, repair_sla_days: int, covered_categories: list[str],
+    v: Violations,
+    *,
+    sku: str,
+    display_name: str,
+    category: str,
+    launch_at: datetime | None,
+    coverage_months: int,
+    return_window_days: int,
+    repair_sla_days: int,
+    covered_categories: list[str],
 ) -> Product:
     clean_sku = check_sku(v, "product.sku", sku)
     name = check_text(v, "product.display_name", display_name, min_len=1, max_len=200)

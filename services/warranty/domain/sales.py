@@ -27,10 +27,10 @@ MAX_CLOCK_SKEW = timedelta(minutes=1)  # a till's clock a little ahead is not a 
 
 
 def canonical_serial(raw: str) -> str:
-    """NFKC, trimmed, upper case. Raises ValueError with a description if it is not a valid serial."""
-    if any(unicodedata.category(ch) in ("Cf", "Cc") for ch in raw):
+    """Trimmed, NFKC, upper case. Raises ValueError with a description if it is not a valid serial."""
+    if any(unicodedata.category(ch) in ("Cf", "Cc") for ch in raw.strip()):
         raise ValueError("must not contain control, zero-width or bidirectional-control characters")
-    serial = unicodedata.normalize("NFKC", raw).strip().upper()
+    serial = unicodedata.normalize("NFKC", raw.strip()).strip().upper()
     if any(unicodedata.category(ch) in ("Cf", "Cc") for ch in serial):
         raise ValueError("must not contain control, zero-width or bidirectional-control characters")
     if not serial:

@@ -13,7 +13,7 @@ from sqlalchemy import and_, or_
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kit.db import Database, is_unique_violation
@@ -48,13 +48,26 @@ class NewSale:
 
     def row(self) -> dict[str, Any]:
         return {
-            "serial": self.serial, "sku": self.sku, "policy_version": self.policy_version,
-            "retailer_id": self.retailer_id, "sale_reference": self.sale_reference,
-            "purchased_at": self.purchased_at, "purchase_time_zone": self.purchase_time_zone,
-            "customer_id": self.customer_id, "email": self.contact.email, "phone": self.contact.phone,
-            "locale": self.contact.locale, "state": ACTIVE, "void_reason": "", "voided_at": None,
-            "transfer_count": 0, "extended_months": 0, "request_id": self.request_id,
-            "request_hash": self.request_hash, "created_at": self.created_at, "updated_at": self.created_at,
+            "serial": self.serial,
+            "sku": self.sku,
+            "policy_version": self.policy_version,
+            "retailer_id": self.retailer_id,
+            "sale_reference": self.sale_reference,
+            "purchased_at": self.purchased_at,
+            "purchase_time_zone": self.purchase_time_zone,
+            "customer_id": self.customer_id,
+            "email": self.contact.email,
+            "phone": self.contact.phone,
+            "locale": self.contact.locale,
+            "state": ACTIVE,
+            "void_reason": "",
+            "voided_at": None,
+            "transfer_count": 0,
+            "extended_months": 0,
+            "request_id": self.request_id,
+            "request_hash": self.request_hash,
+            "created_at": self.created_at,
+            "updated_at": self.created_at,
         }
 
 
@@ -85,9 +98,13 @@ class WarrantyView:
 
 def terms_of(row: WarrantyRow, policy: Policy) -> Terms:
     return Terms(
-        purchased_at=row.purchased_at, time_zone=row.purchase_time_zone, coverage_months=policy.coverage_months,
-        return_window_days=policy.return_window_days, extended_months=row.extended_months,
-        covered_categories=policy.covered_categories, transferred=row.transfer_count > 0,
+        purchased_at=row.purchased_at,
+        time_zone=row.purchase_time_zone,
+        coverage_months=policy.coverage_months,
+        return_window_days=policy.return_window_days,
+        extended_months=row.extended_months,
+        covered_categories=policy.covered_categories,
+        transferred=row.transfer_count > 0,
         voided=row.state == VOIDED,
     )
 
@@ -95,6 +112,11 @@ def terms_of(row: WarrantyRow, policy: Policy) -> Terms:
 def _policy(row: PolicyRow) -> Policy:
     categories = frozenset(filter(None, row.covered_categories.split(",")))
     return Policy(row.version, row.coverage_months, row.return_window_days, row.repair_sla_days, categories)
+
+
+_current_policy = and_(
+    col(PolicyRow.sku) == col(ProductRow.sku), col(PolicyRow.version) == col(ProductRow.policy_version)
+)
 
 
 def _product(row: ProductRow, policy: PolicyRow) -> Product:
@@ -115,11 +137,11 @@ class WarrantyRepository:
         if cached and cached[0] > time.monotonic():
             return cached[1]
         async with self.db.read() as session:
-            found = (await session.execute(
-                select(ProductRow, PolicyRow).join(PolicyRow, and_(
-                    PolicyRow.sku == ProductRow.sku, PolicyRow.version == ProductRow.policy_version))
-                .where(ProductRow.sku == sku)
-            )).first()
+            found = (
+                await session.exec(
+                    select(ProductRow, PolicyRow).join(PolicyRow, _current_policy).where(ProductRow.sku == sku)
+                )
+            ).first()
         if found is None:
             return None
         product = _product(found[0], found[1])
@@ -138,28 +160,44 @@ class WarrantyRepository:
 
     async def create_product(self, session: AsyncSession, product: Product, now: datetime) -> Product:
         policy = product.policy
-        session.add(ProductRow(sku=product.sku, display_name=product.display_name, category=product.category,
-                               launch_at=product.launch_at, policy_version=policy.version, created_at=now))
+        session.add(
+            ProductRow(
+                sku=product.sku,
+                display_name=product.display_name,
+                category=product.category,
+                launch_at=product.launch_at,
+                policy_version=policy.version,
+                created_at=now,
+            )
+        )
         try:
             await session.flush()
         except IntegrityError as exc:
             if is_unique_violation(exc):
                 raise AlreadyExists(f"product {product.sku} already exists", reason="PRODUCT_EXISTS") from None
             raise
-        session.add(PolicyRow(sku=product.sku, version=policy.version, coverage_months=policy.coverage_months,
-                              return_window_days=policy.return_window_days, repair_sla_days=policy.repair_sla_days,
-                              covered_categories=",".join(sorted(policy.covered_categories)), created_at=now))
+        session.add(
+            PolicyRow(
+                sku=product.sku,
+                version=policy.version,
+                coverage_months=policy.coverage_months,
+                return_window_days=policy.return_window_days,
+                repair_sla_days=policy.repair_sla_days,
+                covered_categories=",".join(sorted(policy.covered_categories)),
+                created_at=now,
+            )
+        )
         await session.flush()
         return replace(product, created_at=now)
 
     async def list_products(self, after_sku: str | None, limit: int) -> list[Product]:
-        query = (select(ProductRow, PolicyRow)
-                 .join(PolicyRow, and_(PolicyRow.sku == ProductRow.sku, PolicyRow.version == ProductRow.policy_version))
-                 .order_by(ProductRow.sku).limit(limit))
+        query = (
+            select(ProductRow, PolicyRow).join(PolicyRow, _current_policy).order_by(col(ProductRow.sku)).limit(limit)
+        )
         if after_sku is not None:
             query = query.where(ProductRow.sku > after_sku)
         async with self.db.read() as session:
-            rows = (await session.execute(query)).all()
+            rows = (await session.exec(query)).all()
         return [_product(p, pol) for p, pol in rows]
 
     # -- sales -----------------------------------------------------------------------------------------
@@ -200,9 +238,14 @@ class WarrantyRepository:
                 requested = defaultdict(list)
                 for i in lost:
                     requested[sales[i].retailer_id].append(sales[i].request_id)
-                query = core_select(_W).where(or_(*(
-                    and_(_W.c.retailer_id == retailer, _W.c.request_id.in_(ids)) for retailer, ids in requested.items()
-                )))
+                query = core_select(_W).where(
+                    or_(
+                        *(
+                            and_(_W.c.retailer_id == retailer, _W.c.request_id.in_(ids))
+                            for retailer, ids in requested.items()
+                        )
+                    )
+                )
                 for found in (await conn.execute(query)).mappings():
                     existing[(found["retailer_id"], found["request_id"])] = WarrantyRow(**found)
 
@@ -231,8 +274,11 @@ class WarrantyRepository:
         plans: dict[str, list[ExtendedPlanRow]] = defaultdict(list)
         extended = [row.serial for row in rows if row.extended_months]
         if extended:
-            query = (select(ExtendedPlanRow).where(ExtendedPlanRow.serial.in_(extended))  # type: ignore[attr-defined]
-                     .order_by(ExtendedPlanRow.id))
+            query = (
+                select(ExtendedPlanRow)
+                .where(col(ExtendedPlanRow.serial).in_(extended))
+                .order_by(col(ExtendedPlanRow.id))
+            )
             if session is not None:
                 found = (await session.exec(query)).all()
             else:
@@ -249,15 +295,16 @@ class WarrantyRepository:
         async with self.db.read() as session:
             return (await session.exec(select(WarrantyRow).where(WarrantyRow.serial == serial))).first()
 
-    async def list(self, *, retailer_id: str | None, customer_id: str | None, before_id: int | None,
-                   limit: int) -> list[WarrantyRow]:
-        query = select(WarrantyRow).order_by(WarrantyRow.id.desc()).limit(limit)  # type: ignore[union-attr]
+    async def list(
+        self, *, retailer_id: str | None, customer_id: str | None, before_id: int | None, limit: int
+    ) -> list[WarrantyRow]:
+        query = select(WarrantyRow).order_by(col(WarrantyRow.id).desc()).limit(limit)
         if retailer_id is not None:
             query = query.where(WarrantyRow.retailer_id == retailer_id)
         if customer_id is not None:
             query = query.where(WarrantyRow.customer_id == customer_id)
         if before_id is not None:
-            query = query.where(WarrantyRow.id < before_id)  # type: ignore[operator]
+            query = query.where(col(WarrantyRow.id) < before_id)
         async with self.db.read() as session:
             return list((await session.exec(query)).all())
 
@@ -272,11 +319,20 @@ class WarrantyRepository:
         session.add_all([row, plan])
         await session.flush()
 
-    async def transfer(self, session: AsyncSession, row: WarrantyRow, contact: Contact, new_customer_id: str,
-                       now: datetime) -> None:
-        session.add(TransferRow(serial=row.serial, from_customer_id=row.customer_id,
-                                to_customer_id=new_customer_id, transferred_at=now))
-        row.customer_id, row.email, row.phone, row.locale = new_customer_id, contact.email, contact.phone, contact.locale
+    async def transfer(
+        self, session: AsyncSession, row: WarrantyRow, contact: Contact, new_customer_id: str, now: datetime
+    ) -> None:
+        session.add(
+            TransferRow(
+                serial=row.serial, from_customer_id=row.customer_id, to_customer_id=new_customer_id, transferred_at=now
+            )
+        )
+        row.customer_id, row.email, row.phone, row.locale = (
+            new_customer_id,
+            contact.email,
+            contact.phone,
+            contact.locale,
+        )
         row.transfer_count += 1
         row.updated_at = now
         session.add(row)

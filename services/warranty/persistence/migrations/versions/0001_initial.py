@@ -88,6 +88,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("ownership_transfers", "extended_plans", "warranties", "product_policies", "products",
-                  "request_log"):
+    for table in ("ownership_transfers", "extended_plans", "warranties", "product_policies", "products", "request_log"):
         op.drop_table(table)

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from aftercare.warranty.v1 import warranty_pb2 as pb
+from aftercare.warranty.v1 import warranty_pb2_grpc
+from google.protobuf import duration_pb2
+from google.type import datetime_pb2
+
+from services.kit.settings import Settings
+from services.warranty.server import WarrantyApp
+
+LAUNCH = datetime(2024, 1, 1, tzinfo=UTC)
+SKU = "KETTLE-2000"
+
+
+@dataclass
+class Api:
+    """A running warranty service and a client for it, acting as any principal."""
+
+    app: WarrantyApp
+    channel: grpc.aio.Channel
+    stub: warranty_pb2_grpc.WarrantyServiceStub
+    keys: dict[str, str]
+
+    def as_(self, principal: str) -> list[tuple[str, str]]:
+        return [("authorization", f"Bearer {self.keys[principal]}")]
+
+    @property
+    def ops(self) -> list[tuple[str, str]]:
+        return self.as_("ops")
+
+    @property
+    def retailer(self) -> list[tuple[str, str]]:
+        return self.as_("retailer:demo-retailer")
+
+    @property
+    def other_retailer(self) -> list[tuple[str, str]]:
+        return self.as_("retailer:other-retailer")
+
+    async def create_product(self, sku: str = SKU, **policy: int) -> pb.Product:
+        product = pb.Product(
+            sku=sku,
+            display_name="Kettle 2000",
+            category="small-appliance",
+            policy=pb.WarrantyPolicy(
+                coverage_months=policy.get("coverage_months", 24),
+                return_window_days=policy.get("return_window_days", 30),
+                repair_sla_days=10,
+                covered_fault_categories=[pb.FAULT_CATEGORY_ELECTRICAL, pb.FAULT_CATEGORY_MECHANICAL],
+            ),
+        )
+        product.launch_time.FromDatetime(LAUNCH)
+        response = await self.stub.CreateProduct(
+            pb.CreateProductRequest(request_id=new_id(), product=product), metadata=self.ops
+        )
+        return response.product
+
+    async def register(self, serial: str, **fields: Any) -> pb.Warranty:
+        response = await self.stub.RegisterSale(sale(serial, **fields), metadata=self.retailer)
+        return response.warranty
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def civil(moment: datetime, offset_minutes: int = 60) -> datetime_pb2.DateTime:
+    local = moment.astimezone(UTC) + timedelta(minutes=offset_minutes)
+    return datetime_pb2.DateTime(
+        year=local.year,
+        month=local.month,
+        day=local.day,
+        hours=local.hour,
+        minutes=local.minute,
+        seconds=local.second,
+        utc_offset=duration_pb2.Duration(seconds=offset_minutes * 60),
+    )
+
+
+def sale(
+    serial: str,
+    *,
+    sku: str = SKU,
+    request_id: str | None = None,
+    email: str = "jo@example.com",
+    purchased: datetime | None = None,
+    **contact: str,
+) -> pb.RegisterSaleRequest:
+    moment = purchased or datetime.now(UTC) - timedelta(days=3)
+    return pb.RegisterSaleRequest(
+        request_id=request_id or new_id(),
+        serial=serial,
+        sku=sku,
+        purchase_time=civil(moment),
+        sale_reference="R-1",
+        contact=pb.Contact(email=email, phone=contact.get("phone", ""), locale=contact.get("locale", "en")),
+    )
+
+
+@pytest.fixture
+async def api(tmp_path: Path, database_url: str, dev_keys: dict[str, str]) -> AsyncIterator[Api]:
+    settings = Settings.for_service(
+        "warranty", var_dir=tmp_path, database_url=database_url, grpc_port=0, customer_id_key="test-key"
+    )
+    app = WarrantyApp(settings)
+    port = await app.start()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        yield Api(app, channel, warranty_pb2_grpc.WarrantyServiceStub(channel), dev_keys)
+    await app.stop()
+
+
+@pytest.fixture
+async def product(api: Api) -> pb.Product:
+    return await api.create_product()

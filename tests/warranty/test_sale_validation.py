@@ -1,0 +1,161 @@
+"""Validation of serials, contacts and purchase times: every field named, no value quoted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.kit.errors import Violations
+from services.warranty.domain.sales import (
+    CivilTime,
+    Contact,
+    canonical_email,
+    canonical_locale,
+    canonical_serial,
+    check_contact,
+    check_purchase_time,
+    customer_id,
+)
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+LAUNCH = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("sn-0001", "SN-0001"),
+        ("ＳＮ－０００１", "SN-0001"),  # full-width forms fold under NFKC
+        ("  AB12/X.Y_Z \n", "AB12/X.Y_Z"),  # a scanner's trailing newline is trimmed
+        ("A" * 64, "A" * 64),
+    ],
+)
+def test_serials_are_canonicalised(raw: str, canonical: str) -> None:
+    assert canonical_serial(raw) == canonical
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "SN\u200b0001",  # zero-width space
+        "SN\u202e1000",  # right-to-left override
+        "SN\u20660001",  # left-to-right isolate
+        "\ufeffSN0001",  # byte-order mark
+        "SN\x000001",  # NUL
+        "SN 0001",  # inner space
+        "SN",  # too short
+        "A" * 65,  # too long
+        "-SN0001",  # must start with a letter or digit
+        "SN0001é",  # outside the allow-list
+        "",
+    ],
+)
+def test_bad_serials_are_rejected(raw: str) -> None:
+    with pytest.raises(ValueError):
+        canonical_serial(raw)
+
+
+@pytest.mark.parametrize("email", ["jo@example.com", "a.b+tag@sub.example.co.uk", "JO@Example.COM", "ü@exämple.de"])
+def test_good_emails(email: str) -> None:
+    assert "@" in canonical_email(email)
+
+
+def test_email_domain_is_lower_cased() -> None:
+    assert canonical_email("Jo@Example.COM") == "Jo@example.com"
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "jo",
+        "jo@",
+        "@example.com",
+        "jo@example",
+        "jo@@example.com",
+        "jo@exa mple.com",
+        "jo..x@example.com",
+        "a" * 65 + "@example.com",
+        "jo@-example.com",
+    ],
+)
+def test_bad_emails(email: str) -> None:
+    with pytest.raises(ValueError):
+        canonical_email(email)
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [("en", "en"), ("FR-ca", "fr-CA"), ("ms-MY", "ms-MY"), ("zh-hant-tw", "zh-Hant-TW"), ("es-419", "es-419")],
+)
+def test_locales(raw: str, canonical: str) -> None:
+    assert canonical_locale(raw) == canonical
+
+
+@pytest.mark.parametrize("raw", ["english", "e", "en_US", "en-", "en-USA1"])
+def test_bad_locales(raw: str) -> None:
+    with pytest.raises(ValueError):
+        canonical_locale(raw)
+
+
+def test_contact_violations_name_every_field_and_quote_nothing() -> None:
+    v = Violations()
+    check_contact(v, "contact", "not-an-email", "0123", "??")
+    fields = {item.field for item in v.items}
+    assert fields == {"contact.email", "contact.phone", "contact.locale"}
+    assert not any("not-an-email" in item.description or "0123" in item.description for item in v.items)
+
+
+def test_contact_needs_email_or_phone() -> None:
+    v = Violations()
+    check_contact(v, "contact", "", "", "en")
+    assert [item.field for item in v.items] == ["contact"]
+    ok = Violations()
+    assert check_contact(ok, "contact", "", "+441632960961", "en").phone == "+441632960961"
+    assert not ok
+
+
+def test_customer_ids_are_stable_opaque_and_keyed() -> None:
+    jo = Contact("Jo@Example.com", "", "en")
+    same = Contact("jo@example.com", "+441632960961", "fr")
+    assert customer_id(b"k", jo) == customer_id(b"k", same)
+    assert customer_id(b"k", jo) != customer_id(b"other", jo)
+    assert "jo" not in customer_id(b"k", jo).removeprefix("cus_")
+
+
+def civil(**kw: object) -> CivilTime:
+    base: dict[str, object] = {"year": 2026, "month": 5, "day": 1, "hours": 10, "utc_offset": timedelta(hours=2)}
+    base.update(kw)
+    return CivilTime(**base)  # type: ignore[arg-type]
+
+
+def test_purchase_time_with_offset_or_zone() -> None:
+    v = Violations()
+    assert check_purchase_time(v, "t", civil(), LAUNCH, NOW) == (datetime(2026, 5, 1, 8, tzinfo=UTC), "+02:00")
+    zoned = check_purchase_time(v, "t", civil(utc_offset=None, time_zone="Asia/Kuala_Lumpur"), LAUNCH, NOW)
+    assert zoned == (datetime(2026, 5, 1, 2, tzinfo=UTC), "Asia/Kuala_Lumpur")
+    assert not v
+
+
+@pytest.mark.parametrize(
+    ("value", "field", "description"),
+    [
+        (None, "t", "is required"),
+        (civil(utc_offset=None), "t", "must carry a time zone (time_zone or utc_offset)"),
+        (civil(utc_offset=None, time_zone="Nowhere/City"), "t.time_zone", "is not a known IANA time zone"),
+        (civil(utc_offset=timedelta(hours=15)), "t.utc_offset", "must be within ±14 hours"),
+        (civil(month=2, day=30), "t", "is not a valid date and time"),
+        (civil(year=2026, month=6, day=1, hours=14, minutes=2), "t", "must not be in the future"),
+        (civil(year=2023, month=12, day=31), "t", "must not be before the product's launch"),
+    ],
+)
+def test_bad_purchase_times(value: CivilTime | None, field: str, description: str) -> None:
+    v = Violations()
+    check_purchase_time(v, "t", value, LAUNCH, NOW)
+    assert [(i.field, i.description) for i in v.items] == [(field, description)]
+
+
+def test_a_till_a_little_ahead_is_tolerated() -> None:
+    v = Violations()
+    check_purchase_time(v, "t", civil(month=6, day=1, hours=14, minutes=0, seconds=30), LAUNCH, NOW)
+    assert not v
