@@ -29,8 +29,18 @@ def _include_dirs() -> list[str]:
     return [str(PROTOS), str(well_known), str(common)]
 
 
+def _sources() -> list[str]:
+    return sorted(str(p.relative_to(PROTOS)) for p in (PROTOS / "aftercare").rglob("*.proto"))
+
+
+def descriptor_set(path: Path) -> None:
+    args = ["protoc", *(f"-I{d}" for d in _include_dirs()), "--include_imports", "--include_source_info"]
+    if protoc.main([*args, f"--descriptor_set_out={path}", *_sources()]) != 0:
+        raise SystemExit("protoc failed")
+
+
 def generate(out: Path) -> None:
-    sources = sorted(str(p.relative_to(PROTOS)) for p in (PROTOS / "aftercare").rglob("*.proto"))
+    sources = _sources()
     out.mkdir(parents=True, exist_ok=True)
     bin_dir = Path(sys.executable).parent  # protoc-gen-mypy* live beside the interpreter
     args = ["protoc", *(f"-I{d}" for d in _include_dirs())]
@@ -70,7 +80,12 @@ def check() -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="fail if protos/gen/python is stale")
-    if parser.parse_args().check:
+    parser.add_argument("--descriptor-set", type=Path, help="write a descriptor set to this file and stop")
+    args = parser.parse_args()
+    if args.descriptor_set:
+        descriptor_set(args.descriptor_set)
+        return 0
+    if args.check:
         return check()
     shutil.rmtree(OUT / "aftercare", ignore_errors=True)
     generate(OUT)

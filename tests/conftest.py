@@ -30,7 +30,11 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
     base = make_url(PG_URL)
     name = f"aftercare_t_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(
-        host=base.host, port=base.port or 5432, user=base.username, password=base.password, database="postgres"
+        host=base.host,
+        port=base.port or 5432,
+        user=base.username,
+        password=base.password,
+        database=base.database or "postgres",
     )
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
