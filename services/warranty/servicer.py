@@ -167,8 +167,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
             raise AlreadyExists(f"serial {sale.serial} is already registered", reason="SERIAL_ALREADY_REGISTERED")
         if outcome.status is SaleStatus.REQUEST_ID_REUSED:
             raise reused()
-        assert outcome.warranty is not None
-        return mapping.warranty(await self.repo.view(outcome.warranty))
+        return mapping.warranty(await self.repo.view(outcome.warranty(sale)))
 
     async def RegisterSale(
         self, request: pb.RegisterSaleRequest, context: grpc.aio.ServicerContext

@@ -6,11 +6,11 @@ import asyncio
 from typing import Any
 
 import grpc
+from aftercare.warranty.v1 import warranty_pb2 as pb
 from google.protobuf import descriptor_pool, json_format
 from google.protobuf.message_factory import GetMessageClass
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
-from aftercare.warranty.v1 import warranty_pb2 as pb
 from tests.warranty.conftest import Api
 
 

@@ -9,9 +9,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,6 +28,7 @@ ACTIVE, VOIDED = "ACTIVE", "VOIDED"
 PRODUCT_CACHE_SECONDS = 5.0  # a product's *current* policy; policy versions themselves never change
 
 _W = WarrantyRow.__table__  # type: ignore[attr-defined]
+_BY_SERIAL = core_select(_W).where(_W.c.serial == bindparam("serial"))
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,14 @@ class SaleStatus(StrEnum):
 @dataclass(frozen=True)
 class SaleOutcome:
     status: SaleStatus
-    warranty: WarrantyRow | None = None
+    warranty_id: int | None = None  # CREATED: the new row's id (the row is the sale's own, not built here)
+    prior: WarrantyRow | None = None  # REPLAYED: the row the first request made
+
+    def warranty(self, sale: NewSale) -> WarrantyRow:
+        if self.prior is not None:
+            return self.prior
+        assert self.warranty_id is not None, self.status
+        return WarrantyRow(id=self.warranty_id, **sale.row())
 
 
 @dataclass
@@ -252,19 +261,20 @@ class WarrantyRepository:
         for i in fresh + shadowed:
             sale = sales[i]
             if sale.serial in inserted and by_serial[sale.serial] == i:
-                outcomes[i] = SaleOutcome(SaleStatus.CREATED, WarrantyRow(id=inserted[sale.serial], **sale.row()))
+                outcomes[i] = SaleOutcome(SaleStatus.CREATED, warranty_id=inserted[sale.serial])
                 continue
             prior = existing.get((sale.retailer_id, sale.request_id))
             if prior is None:
                 outcomes[i] = SaleOutcome(SaleStatus.ALREADY_EXISTS)
             elif prior.request_hash == sale.request_hash:
-                outcomes[i] = SaleOutcome(SaleStatus.REPLAYED, prior)
+                outcomes[i] = SaleOutcome(SaleStatus.REPLAYED, prior=prior)
             else:
                 outcomes[i] = SaleOutcome(SaleStatus.REQUEST_ID_REUSED)
         for i, leader in followers.items():
             first = outcomes[leader]
             assert first is not None
-            outcomes[i] = SaleOutcome(SaleStatus.REPLAYED, first.warranty) if first.warranty else first
+            created = first.status in (SaleStatus.CREATED, SaleStatus.REPLAYED)
+            outcomes[i] = SaleOutcome(SaleStatus.REPLAYED, prior=first.warranty(sales[leader])) if created else first
         return [o for o in outcomes if o is not None]
 
     # -- warranties ------------------------------------------------------------------------------------
@@ -292,8 +302,13 @@ class WarrantyRepository:
         return (await self.views([row], session))[0]
 
     async def get(self, serial: str) -> WarrantyRow | None:
-        async with self.db.read() as session:
-            return (await session.exec(select(WarrantyRow).where(WarrantyRow.serial == serial))).first()
+        """The warranty for a serial: the hot read behind CheckEntitlement and GetWarranty."""
+
+        def fetch(conn: Connection) -> WarrantyRow | None:
+            found = conn.execute(_BY_SERIAL, {"serial": serial}).mappings().first()
+            return WarrantyRow(**found) if found else None
+
+        return await self.db.query(fetch)
 
     async def list(
         self, *, retailer_id: str | None, customer_id: str | None, before_id: int | None, limit: int
