@@ -68,10 +68,32 @@ def product_create(
     return_window_days: int = 30,
     repair_sla_days: int = 10,
     covers: Annotated[str, typer.Option(help="Comma-separated fault categories covered.")] = "ELECTRICAL,MECHANICAL",
+    timer: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A claim timer as NAME=SECONDS, repeatable: ship_reminder, shipment_deadline, quote_reminder, "
+            "quote_deadline, survey_delay, survey_window, repair_sla. Unset ones take their defaults."
+        ),
+    ] = None,
+    paid_repair: Annotated[
+        str, typer.Option(help="Price offered when a claim is not covered, as CURRENCY:MINOR_UNITS (EUR:4900).")
+    ] = "",
     as_: As = "ops",
     request_id: RequestId = "",
 ) -> None:
     """Create a product and its warranty policy."""
+    timers = pb.ClaimTimers()
+    for item in timer or []:
+        name, _, seconds = item.partition("=")
+        if name not in pb.ClaimTimers.DESCRIPTOR.fields_by_name or not seconds.isdigit():
+            raise typer.BadParameter(f"want NAME=SECONDS with a known timer name, got {item!r}", param_hint="--timer")
+        getattr(timers, name).seconds = int(seconds)
+    price = None
+    if paid_repair:
+        currency, _, minor = paid_repair.partition(":")
+        if not minor.isdigit():
+            raise typer.BadParameter("want CURRENCY:MINOR_UNITS, e.g. EUR:4900", param_hint="--paid-repair")
+        price = money_pb2.Money(currency_code=currency.upper(), amount_minor=int(minor))
     product = pb.Product(
         sku=sku,
         display_name=display_name,
@@ -83,6 +105,8 @@ def product_create(
             covered_fault_categories=[
                 pb.FaultCategory.Value(f"FAULT_CATEGORY_{c.strip().upper()}") for c in covers.split(",")
             ],
+            claim_timers=timers,
+            paid_repair_price=price,
         ),
     )
     product.launch_time.FromDatetime(_parse_time(launch).astimezone(UTC))

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound
 from services.warranty import entitlements
-from services.warranty.contracts import CHECK_ENTITLEMENT, EntitlementDecision, EntitlementQuery
+from services.warranty.contracts import (
+    CHECK_ENTITLEMENT,
+    MOVE_TO_REPLACEMENT,
+    ClaimTimerSeconds,
+    EntitlementDecision,
+    EntitlementQuery,
+    ReplacementMove,
+    ReplacementMoved,
+)
 from services.warranty.domain.sales import canonical_serial
 from services.warranty.persistence.repository import WarrantyRepository
 
@@ -38,8 +50,26 @@ class WarrantyActivities:
             product_category=product.category if product else "",
             retailer_id=checked.row.retailer_id,
             customer_id=checked.row.customer_id,
-            repair_sla_days=checked.repair_sla_days,
+            repair_sla_days=checked.policy.repair_sla_days,
+            timers=ClaimTimerSeconds(
+                **(asdict(checked.policy.claim_timers) | {"repair_sla": checked.policy.repair_sla_seconds})
+            ),
+            paid_repair_currency=checked.policy.paid_repair_currency,
+            paid_repair_minor=checked.policy.paid_repair_minor,
         )
 
+    @activity.defn(name=MOVE_TO_REPLACEMENT)
+    async def move_to_replacement(self, move: ReplacementMove) -> ReplacementMoved:
+        """Idempotent; a serial that cannot move (unknown, voided, taken) fails without retries."""
+        try:
+            serial = canonical_serial(move.serial)
+            replacement = canonical_serial(move.replacement_serial)
+            row = await self.repo.move_to_replacement(serial, replacement, move.reason, datetime.now(UTC))
+        except ValueError as exc:
+            raise ApplicationError(f"not a serial: {exc}", type="INVALID_SERIAL", non_retryable=True) from None
+        except (NotFound, FailedPrecondition, AlreadyExists) as exc:
+            raise ApplicationError(exc.message, type=exc.reason, non_retryable=True) from None
+        return ReplacementMoved(serial=serial, replacement_serial=row.serial)
+
     def all(self) -> list[Callable[..., Any]]:
-        return [self.check_entitlement]
+        return [self.check_entitlement, self.move_to_replacement]

@@ -5,9 +5,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 CHECK_ENTITLEMENT = "warranty.check_entitlement"
+MOVE_TO_REPLACEMENT = "warranty.move_to_replacement"
+
+
+class ClaimTimerSeconds(BaseModel):
+    """The product policy's claim timers, in seconds (ClaimTimers in warranty.proto), SLA resolved."""
+
+    ship_reminder: int = 3 * 86_400
+    shipment_deadline: int = 14 * 86_400
+    quote_reminder: int = 2 * 86_400
+    quote_deadline: int = 7 * 86_400
+    survey_delay: int = 2 * 86_400
+    survey_window: int = 14 * 86_400
+    repair_sla: int = 10 * 86_400
 
 
 class EntitlementQuery(BaseModel):
@@ -27,3 +40,19 @@ class EntitlementDecision(BaseModel):
     retailer_id: str = ""
     customer_id: str = ""
     repair_sla_days: int = 0
+    timers: ClaimTimerSeconds = Field(default_factory=lambda: ClaimTimerSeconds())
+    paid_repair_currency: str = ""  # with paid_repair_minor > 0: a quote is offered when not covered
+    paid_repair_minor: int = 0
+
+
+class ReplacementMove(BaseModel):
+    """Move a warranty to the replacement unit a repair centre sent instead of the faulty one."""
+
+    serial: str
+    replacement_serial: str
+    reason: str  # e.g. "RMA-7KQ2M4" - a reference, never personal data
+
+
+class ReplacementMoved(BaseModel):
+    serial: str
+    replacement_serial: str

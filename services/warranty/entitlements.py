@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.warranty.domain.entitlement import Entitlement, decide
+from services.warranty.domain.products import Policy
 from services.warranty.persistence.repository import WarrantyRepository, terms_of
 from services.warranty.persistence.tables import WarrantyRow
 
@@ -14,7 +15,7 @@ from services.warranty.persistence.tables import WarrantyRow
 class Checked:
     row: WarrantyRow
     entitlement: Entitlement
-    repair_sla_days: int
+    policy: Policy
 
 
 async def check(repo: WarrantyRepository, serial: str, incident_at: datetime, fault: str | None) -> Checked | None:
@@ -22,4 +23,4 @@ async def check(repo: WarrantyRepository, serial: str, incident_at: datetime, fa
     if row is None:
         return None
     policy = await repo.policy(row.sku, row.policy_version)
-    return Checked(row, decide(terms_of(row, policy), incident_at, fault), policy.repair_sla_days)
+    return Checked(row, decide(terms_of(row, policy), incident_at, fault), policy)

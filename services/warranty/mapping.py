@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from aftercare.common.v1 import money_pb2
 from aftercare.warranty.v1 import warranty_pb2 as pb
+from google.protobuf import duration_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.type import datetime_pb2
 
 from services.warranty.domain.entitlement import CoverageKind, Entitlement, windows
-from services.warranty.domain.products import Product
+from services.warranty.domain.products import TIMER_NAMES, Policy, Product
 from services.warranty.domain.sales import CivilTime
 from services.warranty.persistence.repository import VOIDED, WarrantyView
 
@@ -70,11 +72,27 @@ def product(p: Product) -> pb.Product:
             return_window_days=p.policy.return_window_days,
             repair_sla_days=p.policy.repair_sla_days,
             covered_fault_categories=[pb.FaultCategory.Value(_PREFIX + c) for c in sorted(p.policy.covered_categories)],
+            claim_timers=claim_timers(p.policy),
         ),
     )
+    if p.policy.paid_repair_minor:
+        message.policy.paid_repair_price.CopyFrom(
+            money_pb2.Money(currency_code=p.policy.paid_repair_currency, amount_minor=p.policy.paid_repair_minor)
+        )
     if p.created_at is not None:
         message.create_time.CopyFrom(ts(p.created_at))
     return message
+
+
+def claim_timers(policy: Policy) -> pb.ClaimTimers:
+    """The effective timers, defaults and the repair SLA included."""
+    effective = replace(policy.claim_timers, repair_sla=policy.repair_sla_seconds)
+    return pb.ClaimTimers(**{name: duration_pb2.Duration(seconds=getattr(effective, name)) for name in TIMER_NAMES})
+
+
+def given_timers(message: pb.ClaimTimers) -> dict[str, int]:
+    """The timers a request sets (name -> seconds); fractions of a second round up."""
+    return {field.name: value.seconds + (1 if value.nanos else 0) for field, value in message.ListFields()}
 
 
 def warranty(view: WarrantyView) -> pb.Warranty:

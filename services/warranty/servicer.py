@@ -95,6 +95,8 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
             return_window_days=policy.return_window_days,
             repair_sla_days=policy.repair_sla_days,
             covered_categories=mapping.fault_names(policy.covered_fault_categories),
+            claim_timers=mapping.given_timers(policy.claim_timers),
+            paid_repair=(policy.paid_repair_price.currency_code, policy.paid_repair_price.amount_minor),
         )
         v.raise_if_any()
         now = self.clock()

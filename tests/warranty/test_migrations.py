@@ -34,6 +34,6 @@ async def test_migrate_from_empty_matches_the_models(database_url: str) -> None:
         await db.migrate(MIGRATIONS, "warranty")  # a second start changes nothing
         async with db.engine.connect() as conn:
             version = (await conn.exec_driver_sql("SELECT version_num FROM alembic_version_warranty")).all()
-        assert version == [("0001",)]
+        assert version == [("0002",)]
     finally:
         await db.dispose()

@@ -16,6 +16,26 @@ FAULT_CATEGORIES = frozenset(
 )
 
 
+DAY = 86_400
+MAX_TIMER_SECONDS = 366 * DAY
+
+
+@dataclass(frozen=True)
+class ClaimTimers:
+    """How long each step of a claim may wait, in seconds (see ClaimTimers in warranty.proto)."""
+
+    ship_reminder: int = 3 * DAY
+    shipment_deadline: int = 14 * DAY
+    quote_reminder: int = 2 * DAY
+    quote_deadline: int = 7 * DAY
+    survey_delay: int = 2 * DAY
+    survey_window: int = 14 * DAY
+    repair_sla: int = 0  # 0: the policy's repair_sla_days
+
+
+TIMER_NAMES = tuple(ClaimTimers.__dataclass_fields__)
+
+
 @dataclass(frozen=True)
 class Policy:
     version: int
@@ -23,6 +43,40 @@ class Policy:
     return_window_days: int
     repair_sla_days: int
     covered_categories: frozenset[str]
+    claim_timers: ClaimTimers = ClaimTimers()
+    paid_repair_currency: str = ""  # with paid_repair_minor > 0: a quote is offered when not covered
+    paid_repair_minor: int = 0
+
+    @property
+    def repair_sla_seconds(self) -> int:
+        return self.claim_timers.repair_sla or self.repair_sla_days * DAY
+
+
+def check_timers(v: Violations, field: str, given: dict[str, int]) -> ClaimTimers:
+    """Timers from the ones given (name -> seconds); the others keep their defaults."""
+    for name, seconds in given.items():
+        if name not in TIMER_NAMES:
+            v.add(f"{field}.{name}", "is not a claim timer")
+        elif not 1 <= seconds <= MAX_TIMER_SECONDS:
+            v.add(f"{field}.{name}", "must be from 1 second to 366 days")
+    if v.items:
+        return ClaimTimers()
+    timers = ClaimTimers(**given)
+    if timers.ship_reminder >= timers.shipment_deadline:
+        v.add(f"{field}.ship_reminder", "must come before shipment_deadline")
+    if timers.quote_reminder >= timers.quote_deadline:
+        v.add(f"{field}.quote_reminder", "must come before quote_deadline")
+    return timers
+
+
+def check_money(v: Violations, field: str, currency: str, amount_minor: int) -> tuple[str, int]:
+    if amount_minor == 0 and not currency:
+        return "", 0
+    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        v.add(f"{field}.currency_code", "must be an ISO 4217 code such as EUR")
+    if amount_minor < 0:
+        v.add(f"{field}.amount_minor", "must not be negative")
+    return currency, amount_minor
 
 
 @dataclass(frozen=True)
@@ -59,6 +113,8 @@ def check_product(
     return_window_days: int,
     repair_sla_days: int,
     covered_categories: list[str],
+    claim_timers: dict[str, int] | None = None,
+    paid_repair: tuple[str, int] = ("", 0),
 ) -> Product:
     clean_sku = check_sku(v, "product.sku", sku)
     name = check_text(v, "product.display_name", display_name, min_len=1, max_len=200)
@@ -77,5 +133,7 @@ def check_product(
         v.add("product.policy.covered_fault_categories", "needs at least one category")
     elif not categories <= FAULT_CATEGORIES:
         v.add("product.policy.covered_fault_categories", "has an unknown category")
-    policy = Policy(1, coverage_months, return_window_days, repair_sla_days, categories)
+    timers = check_timers(v, "product.policy.claim_timers", claim_timers or {})
+    currency, amount = check_money(v, "product.policy.paid_repair_price", *paid_repair)
+    policy = Policy(1, coverage_months, return_window_days, repair_sla_days, categories, timers, currency, amount)
     return Product(clean_sku, name, category, launch_at or datetime.min, policy)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -18,9 +19,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kit.db import Database, is_unique_violation
-from services.kit.errors import AlreadyExists
+from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound
 from services.warranty.domain.entitlement import Terms
-from services.warranty.domain.products import Policy, Product
+from services.warranty.domain.products import ClaimTimers, Policy, Product
 from services.warranty.domain.sales import Contact
 from services.warranty.persistence.tables import ExtendedPlanRow, PolicyRow, ProductRow, TransferRow, WarrantyRow
 
@@ -119,8 +120,18 @@ def terms_of(row: WarrantyRow, policy: Policy) -> Terms:
 
 
 def _policy(row: PolicyRow) -> Policy:
+    timers = ClaimTimers(**json.loads(row.claim_timers))
     categories = frozenset(filter(None, row.covered_categories.split(",")))
-    return Policy(row.version, row.coverage_months, row.return_window_days, row.repair_sla_days, categories)
+    return Policy(
+        row.version,
+        row.coverage_months,
+        row.return_window_days,
+        row.repair_sla_days,
+        categories,
+        timers,
+        row.paid_repair_currency,
+        row.paid_repair_minor,
+    )
 
 
 _current_policy = and_(
@@ -193,6 +204,9 @@ class WarrantyRepository:
                 return_window_days=policy.return_window_days,
                 repair_sla_days=policy.repair_sla_days,
                 covered_categories=",".join(sorted(policy.covered_categories)),
+                claim_timers=json.dumps(asdict(policy.claim_timers)),
+                paid_repair_currency=policy.paid_repair_currency,
+                paid_repair_minor=policy.paid_repair_minor,
                 created_at=now,
             )
         )
@@ -357,3 +371,46 @@ class WarrantyRepository:
         row.state, row.void_reason, row.voided_at, row.updated_at = VOIDED, reason, now, now
         session.add(row)
         await session.flush()
+
+    async def move_to_replacement(
+        self, serial: str, replacement_serial: str, reason: str, now: datetime
+    ) -> WarrantyRow:
+        """Give the replacement unit the old unit's warranty (same terms, owner and plans) and void the old
+        one. Idempotent: the move is recorded as the new row's request id, `replacement:<old serial>`."""
+        async with self.db.write() as session:
+            old = await self.lock(session, serial)
+            if old is None:
+                raise NotFound(f"no warranty for serial {serial}", reason="WARRANTY_NOT_FOUND")
+            request_id = f"replacement:{serial}"
+            query = select(WarrantyRow).where(
+                WarrantyRow.retailer_id == old.retailer_id, WarrantyRow.request_id == request_id
+            )
+            done = (await session.exec(query)).first()
+            if done is not None:
+                if done.serial != replacement_serial:
+                    raise FailedPrecondition(
+                        f"serial {serial} was already replaced by {done.serial}", reason="ALREADY_REPLACED"
+                    )
+                return done
+            if old.state == VOIDED:
+                raise FailedPrecondition("the warranty is voided", reason="WARRANTY_VOIDED")
+            if (await session.exec(select(WarrantyRow).where(WarrantyRow.serial == replacement_serial))).first():
+                raise AlreadyExists(
+                    f"serial {replacement_serial} is already registered", reason="SERIAL_ALREADY_REGISTERED"
+                )
+            fields = old.model_dump(exclude={"id", "serial", "request_id", "request_hash", "created_at", "updated_at"})
+            new = WarrantyRow(
+                **fields,
+                serial=replacement_serial,
+                request_id=request_id,
+                request_hash="",
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(new)
+            await session.flush()
+            plans = (await session.exec(select(ExtendedPlanRow).where(ExtendedPlanRow.serial == serial))).all()
+            for plan in plans:
+                session.add(ExtendedPlanRow(**plan.model_dump(exclude={"id", "serial"}), serial=replacement_serial))
+            await self.void(session, old, f"replaced by {replacement_serial}: {reason}"[:500], now)
+            return new

@@ -33,6 +33,9 @@ class PolicyRow(SQLModel, table=True):
     return_window_days: int
     repair_sla_days: int
     covered_categories: str = Field(max_length=400)  # comma-separated FAULT_CATEGORIES
+    claim_timers: str = Field(default="{}", max_length=1000)  # JSON {timer name: seconds}; "{}" = defaults
+    paid_repair_currency: str = Field(default="", max_length=3)
+    paid_repair_minor: int = Field(default=0, sa_type=BigInteger)
     created_at: datetime = Field(sa_type=UtcDateTime)
 
 

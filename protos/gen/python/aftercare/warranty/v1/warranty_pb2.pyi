@@ -6,6 +6,7 @@ isort:skip_file
 from aftercare.common.v1 import money_pb2 as _money_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -158,6 +159,8 @@ class WarrantyPolicy(_message.Message):
     RETURN_WINDOW_DAYS_FIELD_NUMBER: _builtins.int
     REPAIR_SLA_DAYS_FIELD_NUMBER: _builtins.int
     COVERED_FAULT_CATEGORIES_FIELD_NUMBER: _builtins.int
+    CLAIM_TIMERS_FIELD_NUMBER: _builtins.int
+    PAID_REPAIR_PRICE_FIELD_NUMBER: _builtins.int
     version: _builtins.int
     """Version of the policy, starting at 1 (output only)."""
     coverage_months: _builtins.int
@@ -170,6 +173,16 @@ class WarrantyPolicy(_message.Message):
     def covered_fault_categories(self) -> _containers.RepeatedScalarFieldContainer[Global___FaultCategory.ValueType]:
         """Fault categories covered; at least one."""
 
+    @_builtins.property
+    def claim_timers(self) -> Global___ClaimTimers:
+        """How long each step of a claim may wait; unset timers take their defaults (shown on output)."""
+
+    @_builtins.property
+    def paid_repair_price(self) -> _money_pb2.Money:
+        """Price of a repair the warranty does not cover, offered as a quote when a claim is not covered.
+        Unset (or zero): nothing is offered and such a claim is rejected.
+        """
+
     def __init__(
         self,
         *,
@@ -178,14 +191,76 @@ class WarrantyPolicy(_message.Message):
         return_window_days: _builtins.int = ...,
         repair_sla_days: _builtins.int = ...,
         covered_fault_categories: _abc.Iterable[Global___FaultCategory.ValueType] | None = ...,
+        claim_timers: Global___ClaimTimers | None = ...,
+        paid_repair_price: _money_pb2.Money | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["claim_timers", b"claim_timers", "paid_repair_price", b"paid_repair_price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["coverage_months", b"coverage_months", "covered_fault_categories", b"covered_fault_categories", "repair_sla_days", b"repair_sla_days", "return_window_days", b"return_window_days", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim_timers", b"claim_timers", "coverage_months", b"coverage_months", "covered_fault_categories", b"covered_fault_categories", "paid_repair_price", b"paid_repair_price", "repair_sla_days", b"repair_sla_days", "return_window_days", b"return_window_days", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___WarrantyPolicy: _TypeAlias = WarrantyPolicy  # noqa: Y015
+
+@_typing.final
+class ClaimTimers(_message.Message):
+    """The durations that drive a claim of this product. Each is at least one second and at most a year."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHIP_REMINDER_FIELD_NUMBER: _builtins.int
+    SHIPMENT_DEADLINE_FIELD_NUMBER: _builtins.int
+    QUOTE_REMINDER_FIELD_NUMBER: _builtins.int
+    QUOTE_DEADLINE_FIELD_NUMBER: _builtins.int
+    SURVEY_DELAY_FIELD_NUMBER: _builtins.int
+    SURVEY_WINDOW_FIELD_NUMBER: _builtins.int
+    REPAIR_SLA_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ship_reminder(self) -> _duration_pb2.Duration:
+        """After an RMA is approved, when to remind the customer to ship the unit (default 3 days)."""
+
+    @_builtins.property
+    def shipment_deadline(self) -> _duration_pb2.Duration:
+        """After an RMA is approved, when an unshipped RMA expires (default 14 days)."""
+
+    @_builtins.property
+    def quote_reminder(self) -> _duration_pb2.Duration:
+        """After a quote is offered, when to remind the customer to decide (default 2 days)."""
+
+    @_builtins.property
+    def quote_deadline(self) -> _duration_pb2.Duration:
+        """After a quote is offered, when it counts as declined (default 7 days)."""
+
+    @_builtins.property
+    def survey_delay(self) -> _duration_pb2.Duration:
+        """After delivery, when to send the satisfaction survey (default 2 days)."""
+
+    @_builtins.property
+    def survey_window(self) -> _duration_pb2.Duration:
+        """After the survey is sent, when the claim closes without an answer (default 14 days)."""
+
+    @_builtins.property
+    def repair_sla(self) -> _duration_pb2.Duration:
+        """The repair SLA, when shorter than whole days are needed (demos); default `repair_sla_days`."""
+
+    def __init__(
+        self,
+        *,
+        ship_reminder: _duration_pb2.Duration | None = ...,
+        shipment_deadline: _duration_pb2.Duration | None = ...,
+        quote_reminder: _duration_pb2.Duration | None = ...,
+        quote_deadline: _duration_pb2.Duration | None = ...,
+        survey_delay: _duration_pb2.Duration | None = ...,
+        survey_window: _duration_pb2.Duration | None = ...,
+        repair_sla: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["quote_deadline", b"quote_deadline", "quote_reminder", b"quote_reminder", "repair_sla", b"repair_sla", "ship_reminder", b"ship_reminder", "shipment_deadline", b"shipment_deadline", "survey_delay", b"survey_delay", "survey_window", b"survey_window"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["quote_deadline", b"quote_deadline", "quote_reminder", b"quote_reminder", "repair_sla", b"repair_sla", "ship_reminder", b"ship_reminder", "shipment_deadline", b"shipment_deadline", "survey_delay", b"survey_delay", "survey_window", b"survey_window"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClaimTimers: _TypeAlias = ClaimTimers  # noqa: Y015
 
 @_typing.final
 class CreateProductRequest(_message.Message):
