@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
+from aftercare.common.v1.money_pb2 import Money
 from aftercare.warranty.v1 import warranty_pb2 as pb
+from google.protobuf.duration_pb2 import Duration
 from temporalio import workflow
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
@@ -89,8 +91,8 @@ async def test_decision_carries_the_policys_claim_timers_and_paid_repair(api: Ap
             return_window_days=0,
             repair_sla_days=5,
             covered_fault_categories=[pb.FAULT_CATEGORY_ELECTRICAL],
-            claim_timers=pb.ClaimTimers(ship_reminder={"seconds": 30}, shipment_deadline={"seconds": 90}),
-            paid_repair_price={"currency_code": "EUR", "amount_minor": 4900},
+            claim_timers=pb.ClaimTimers(ship_reminder=Duration(seconds=30), shipment_deadline=Duration(seconds=90)),
+            paid_repair_price=Money(currency_code="EUR", amount_minor=4900),
         ),
     )
     product.launch_time.FromDatetime(datetime(2024, 1, 1, tzinfo=UTC))
@@ -119,7 +121,7 @@ async def test_timers_out_of_order_are_invalid(api: Api) -> None:
             coverage_months=12,
             repair_sla_days=5,
             covered_fault_categories=[pb.FAULT_CATEGORY_ELECTRICAL],
-            claim_timers=pb.ClaimTimers(ship_reminder={"seconds": 90}, shipment_deadline={"seconds": 30}),
+            claim_timers=pb.ClaimTimers(ship_reminder=Duration(seconds=90), shipment_deadline=Duration(seconds=30)),
         ),
     )
     product.launch_time.FromDatetime(datetime(2024, 1, 1, tzinfo=UTC))
