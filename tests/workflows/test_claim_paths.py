@@ -1,0 +1,232 @@
+"""Each path of DESIGN.md's claim lifecycle, in the time-skipping server, through the workflow's updates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from services.repairs.contracts import (
+    CancelRequest,
+    ClaimStatus,
+    Diagnosis,
+    DiagnosisUpdate,
+    Feedback,
+    ParcelUpdate,
+    Quote,
+    QuoteDecision,
+    RepairStatusUpdate,
+)
+from services.repairs.domain.claims import ClaimState, Direction, Event, ParcelEvent, Resolution
+from tests.workflows.conftest import Claims, days, not_covered
+from workflows.claim import ClaimWorkflow
+
+pytestmark = pytest.mark.timeout(60)
+S = ClaimState
+Handle = WorkflowHandle[ClaimWorkflow, ClaimStatus]
+
+
+def at() -> datetime:
+    return datetime.now(UTC)
+
+
+async def parcel(handle: Handle, status: ClaimStatus, direction: Direction, event: ParcelEvent) -> ClaimStatus:
+    tracking = next(s.tracking_number for s in status.shipments if s.direction is direction)
+    return await handle.execute_update(
+        ClaimWorkflow.record_parcel,
+        ParcelUpdate(direction=direction, tracking_number=tracking, event=event, occurred_at=at()),
+    )
+
+
+async def centre(handle: Handle, status: Event) -> ClaimStatus:
+    return await handle.execute_update(
+        ClaimWorkflow.update_repair_status, RepairStatusUpdate(centre_id="centre-a", status=status)
+    )
+
+
+async def diagnose(handle: Handle, outcome: str, **fields: object) -> ClaimStatus:
+    quote = fields.pop("quote", None)
+    return await handle.execute_update(
+        ClaimWorkflow.record_diagnosis,
+        DiagnosisUpdate(centre_id="centre-a", diagnosis=Diagnosis(outcome=outcome, **fields), quote=quote),
+    )
+
+
+async def to_diagnosing(claims: Claims) -> tuple[Handle, ClaimStatus]:
+    handle, status = await claims.file()
+    status = await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.DELIVERED)
+    return handle, await centre(handle, Event.DIAGNOSING)
+
+
+async def test_happy_repair_from_filing_to_close(claims: Claims) -> None:
+    handle, filed = await claims.file()
+    assert (filed.state, filed.decision, filed.centre_id) == (S.AWAITING_SHIPMENT, "APPROVED", "centre-a")
+    assert [s.direction for s in filed.shipments] == [Direction.TO_CENTRE]
+    status = await parcel(handle, filed, Direction.TO_CENTRE, ParcelEvent.PICKED_UP)
+    assert status.state is S.IN_TRANSIT_TO_CENTRE
+    status = await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.DELIVERED)
+    assert status.state is S.RECEIVED and status.sla_due_at is not None
+    await centre(handle, Event.DIAGNOSING)
+    status = await diagnose(handle, "COVERED_FAULT", parts=["heating element"], labour_minutes=40)
+    assert status.state is S.REPAIRING
+    await centre(handle, Event.QUALITY_CHECK)
+    status = await centre(handle, Event.READY_TO_SHIP)
+    assert (status.state, status.resolution) == (S.READY_TO_SHIP, Resolution.REPAIRED)
+    assert status.sla_due_at is None and not status.sla_breached
+    assert [s.direction for s in status.shipments] == [Direction.TO_CENTRE, Direction.TO_CUSTOMER]
+    status = await parcel(handle, status, Direction.TO_CUSTOMER, ParcelEvent.DELIVERED)
+    assert status.state is S.DELIVERED
+    await claims.env.sleep(days(2.1))
+    assert "SURVEY_SENT" in claims.stand.kinds()
+    status = await handle.execute_update(ClaimWorkflow.submit_feedback, Feedback(score=9))
+    result = await handle.result()
+    assert (result.state, result.resolution, result.feedback_score) == (S.CLOSED, Resolution.REPAIRED, 9)
+    assert claims.stand.kinds()[-1] == "FEEDBACK"
+    assert [e.seq for e in claims.stand.events] == list(range(1, len(claims.stand.events) + 1))
+
+
+async def test_illegal_move_is_refused_before_history_naming_the_state(claims: Claims) -> None:
+    handle, _ = await claims.file()
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        await centre(handle, Event.READY_TO_SHIP)
+    cause = caught.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "ILLEGAL_TRANSITION"
+    assert cause.details[0]["state"] == "AWAITING_SHIPMENT"
+    history = await handle.fetch_history()
+    assert not any(
+        e.HasField("workflow_execution_update_accepted_event_attributes")
+        and e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name == "update_repair_status"
+        for e in history.events
+    )
+
+
+async def test_retried_update_is_applied_once(claims: Claims) -> None:
+    handle, status = await claims.file()
+    status = await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.DELIVERED)
+    request = RepairStatusUpdate(centre_id="centre-a", status=Event.DIAGNOSING)
+    first = await handle.execute_update(ClaimWorkflow.update_repair_status, request, id="req-1")
+    again = await handle.execute_update(ClaimWorkflow.update_repair_status, request, id="req-1")
+    assert first == again and first.state is S.DIAGNOSING
+    assert claims.stand.kinds().count("DIAGNOSING") == 1
+
+
+async def test_another_centre_cannot_act(claims: Claims) -> None:
+    handle, status = await claims.file()
+    await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.DELIVERED)
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        await handle.execute_update(
+            ClaimWorkflow.update_repair_status, RepairStatusUpdate(centre_id="centre-b", status=Event.DIAGNOSING)
+        )
+    assert isinstance(caught.value.cause, ApplicationError) and caught.value.cause.type == "NOT_ASSIGNED"
+
+
+async def test_quote_at_intake_times_out_as_declined(claims: Claims) -> None:
+    claims.stand.decision = not_covered(paid_repair_minor=4900)
+    handle, filed = await claims.file()
+    assert (filed.state, filed.decision) == (S.AWAITING_QUOTE_DECISION, "QUOTE_OFFERED")
+    assert filed.quote is not None and filed.quote.amount_minor == 4900
+    await claims.env.sleep(days(7.1))
+    result = await handle.result()
+    assert result.state is S.REJECTED
+    assert "QUOTE_REMINDER" in claims.stand.kinds() and claims.stand.kinds()[-1] == "QUOTE_DECLINED"
+
+
+async def test_not_covered_with_nothing_offered_is_rejected(claims: Claims) -> None:
+    claims.stand.decision = not_covered()
+    handle, filed = await claims.file()
+    assert (filed.state, filed.decision, filed.decision_reason) == (S.REJECTED, "REJECTED", "EXPIRED")
+    assert (await handle.result()).state is S.REJECTED
+
+
+async def test_quote_after_diagnosis_accepted_then_declined_paths(claims: Claims) -> None:
+    handle, _ = await to_diagnosing(claims)
+    status = await diagnose(handle, "NOT_COVERED", quote=Quote(currency_code="EUR", amount_minor=12000))
+    assert status.state is S.AWAITING_QUOTE_DECISION and status.sla_due_at is None  # SLA paused
+    await claims.env.sleep(days(3))
+    status = await handle.execute_update(ClaimWorkflow.decide_quote, QuoteDecision(accept=True))
+    assert status.state is S.REPAIRING and status.sla_due_at is not None
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(ClaimWorkflow.decide_quote, QuoteDecision(accept=False))
+
+
+async def test_quote_declined_after_diagnosis_ships_back_unrepaired(claims: Claims) -> None:
+    handle, _ = await to_diagnosing(claims)
+    await diagnose(handle, "NOT_COVERED", quote=Quote(currency_code="EUR", amount_minor=12000))
+    status = await handle.execute_update(ClaimWorkflow.decide_quote, QuoteDecision(accept=False))
+    assert (status.state, status.resolution) == (S.READY_TO_SHIP, Resolution.RETURNED_UNREPAIRED)
+    assert status.shipments[-1].direction is Direction.TO_CUSTOMER
+
+
+async def test_replacement_moves_the_warranty(claims: Claims) -> None:
+    handle, _ = await to_diagnosing(claims)
+    status = await diagnose(handle, "UNREPAIRABLE", remedy="REPLACEMENT", replacement_serial="SN-2")
+    assert (status.state, status.resolution) == (S.READY_TO_SHIP, Resolution.REPLACED)
+    assert [(m.serial, m.replacement_serial) for m in claims.stand.moves] == [("SN-1", "SN-2")]
+
+
+async def test_exchange_inside_the_return_window(claims: Claims) -> None:
+    from tests.workflows.conftest import covered
+
+    claims.stand.decision = covered("RETURN_WINDOW")
+    handle, filed = await claims.file()
+    assert filed.decision == "EXCHANGE"
+    await parcel(handle, filed, Direction.TO_CENTRE, ParcelEvent.DELIVERED)
+    await centre(handle, Event.DIAGNOSING)
+    status = await diagnose(handle, "UNREPAIRABLE", remedy="REPLACEMENT", replacement_serial="SN-3")
+    assert status.resolution is Resolution.EXCHANGED
+
+
+async def test_refund_then_survey_window_closes(claims: Claims) -> None:
+    handle, _ = await to_diagnosing(claims)
+    status = await diagnose(handle, "UNREPAIRABLE", remedy="REFUND")
+    assert (status.state, status.resolution) == (S.REFUNDED, Resolution.REFUNDED)
+    await claims.env.sleep(days(17))
+    result = await handle.result()
+    assert (result.state, result.resolution) == (S.CLOSED, Resolution.REFUNDED)
+    assert claims.stand.kinds()[-2:] == ["SURVEY_SENT", "SURVEY_CLOSED"]
+
+
+async def test_cancel_before_shipping_and_refused_after_receipt(claims: Claims) -> None:
+    handle, status = await claims.file()
+    await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.DELIVERED)
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=False))
+    assert isinstance(caught.value.cause, ApplicationError) and caught.value.cause.details[0]["state"] == "RECEIVED"
+    status = await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=True, reason="ops: duplicate"))
+    assert status.state is S.CANCELLED
+
+
+async def test_customer_cancels_before_shipping(claims: Claims) -> None:
+    handle, _ = await claims.file()
+    status = await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=False))
+    assert status.state is S.CANCELLED and (await handle.result()).state is S.CANCELLED
+
+
+async def test_unshipped_rma_is_reminded_then_expires(claims: Claims) -> None:
+    handle, _ = await claims.file()
+    await claims.env.sleep(days(3.1))
+    assert claims.stand.kinds().count("SHIP_REMINDER") == 1
+    await claims.env.sleep(days(11))
+    result = await handle.result()
+    assert result.state is S.EXPIRED and claims.stand.kinds().count("SHIP_REMINDER") == 1
+
+
+async def test_sla_breach_escalates_once(claims: Claims) -> None:
+    handle, _ = await to_diagnosing(claims)
+    await claims.env.sleep(days(10.5))
+    status = await handle.query(ClaimWorkflow.claim_status)
+    assert status.sla_breached and len(claims.stand.escalations) == 1
+    assert claims.stand.escalations[0].centre_id == "centre-a"
+    await claims.env.sleep(days(5))
+    assert len(claims.stand.escalations) == 1
+
+
+async def test_duplicate_and_out_of_order_parcel_events_are_harmless(claims: Claims) -> None:
+    handle, status = await claims.file()
+    delivered = await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.DELIVERED)
+    late = await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.IN_TRANSIT)
+    again = await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.DELIVERED)
+    assert delivered.state is late.state is again.state is S.RECEIVED
+    assert claims.stand.kinds().count("RECEIVED") == 1

@@ -1,0 +1,36 @@
+"""Stored histories of every claim path replay against today's ClaimWorkflow, so a change that breaks
+determinism for claims already running fails here, not in production. A deliberate change to workflow
+logic goes behind `workflow.patched()`; these histories must keep replaying."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.claim import ClaimWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_every_path_has_a_stored_history() -> None:
+    names = {path.stem for path in HISTORIES}
+    assert {
+        "happy_repair_from_filing_to_close",
+        "quote_at_intake_times_out_as_declined",
+        "refund_then_survey_window_closes",
+        "replacement_moves_the_warranty",
+        "sla_breach_escalates_once",
+        "unshipped_rma_is_reminded_then_expires",
+    } <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_history_replays(path: Path) -> None:
+    replayer = Replayer(workflows=[ClaimWorkflow], data_converter=pydantic_data_converter)
+    history = WorkflowHistory.from_json(f"claim-{path.stem}", await asyncio.to_thread(path.read_text))
+    await replayer.replay_workflow(history)
