@@ -196,7 +196,7 @@ class ClaimWorkflow:
                 s.reminders_sent.append("survey")
                 await self._record("SURVEY_SENT")
             elif what == "survey_closed":
-                await self._close(Event.SURVEY_CLOSED)
+                await self._apply(Event.SURVEY_CLOSED)
             elif what == "sla":
                 s.sla_breached = True
                 await workflow.execute_activity(
@@ -286,9 +286,6 @@ class ClaimWorkflow:
         elif s.state is ClaimState.READY_TO_SHIP:
             s.resolution = Resolution.RETURNED_UNREPAIRED
             await self._ship(Direction.TO_CUSTOMER)
-
-    async def _close(self, event: Event) -> None:
-        await self._apply(event)
 
     # -- updates -----------------------------------------------------------------------------------------
 
@@ -437,7 +434,7 @@ class ClaimWorkflow:
         async with self.lock:
             self._validate_feedback(feedback)
             self.status.feedback_score = feedback.score
-            await self._close(Event.FEEDBACK)
+            await self._apply(Event.FEEDBACK)
         return self.status
 
     @submit_feedback.validator
