@@ -30,7 +30,7 @@ from services.kit.grpc_server import to_status
 from services.kit.idempotency import check_request_id, fingerprint, reused, run_once
 from services.warranty import ERROR_DOMAIN, entitlements, mapping
 from services.warranty.domain.entitlement import check_can_extend
-from services.warranty.domain.products import check_product, check_sku
+from services.warranty.domain.products import check_money, check_product, check_sku
 from services.warranty.domain.sales import (
     MAX_CLOCK_SKEW,
     check_contact,
@@ -314,10 +314,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         if not 1 <= request.months <= 60:
             v.add("months", "must be from 1 to 60")
         price = request.price
-        if len(price.currency_code) != 3 or not price.currency_code.isalpha() or not price.currency_code.isupper():
-            v.add("price.currency_code", "must be an ISO 4217 code such as EUR")
-        if price.amount_minor < 0:
-            v.add("price.amount_minor", "must not be negative")
+        check_money(v, "price", price.currency_code, price.amount_minor, required=True)
         v.raise_if_any()
         request.serial = serial
         now = self.clock()

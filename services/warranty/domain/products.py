@@ -69,8 +69,11 @@ def check_timers(v: Violations, field: str, given: dict[str, int]) -> ClaimTimer
     return timers
 
 
-def check_money(v: Violations, field: str, currency: str, amount_minor: int) -> tuple[str, int]:
-    if amount_minor == 0 and not currency:
+def check_money(
+    v: Violations, field: str, currency: str, amount_minor: int, *, required: bool = False
+) -> tuple[str, int]:
+    """Money in minor units with an ISO 4217 code; unless required, an unset amount means none."""
+    if not required and amount_minor == 0 and not currency:
         return "", 0
     if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
         v.add(f"{field}.currency_code", "must be an ISO 4217 code such as EUR")
