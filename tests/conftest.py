@@ -4,9 +4,12 @@ dev API keys, and the Temporal binaries installed by the lock file (never downlo
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -22,13 +25,16 @@ TEMPORAL_DEV_SERVER = str(BIN / "temporal")
 
 
 @pytest.fixture
-async def database_url(tmp_path: Path) -> AsyncIterator[str]:
-    """A new, empty database for one test."""
+async def new_database(tmp_path: Path) -> AsyncIterator[Callable[[str], Awaitable[str]]]:
+    """Makes new, empty databases for one test (one per service), dropped after it."""
     if not PG_URL:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+
+        async def sqlite(name: str) -> str:
+            return f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
+
+        yield sqlite
         return
     base = make_url(PG_URL)
-    name = f"aftercare_t_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(
         host=base.host,
         port=base.port or 5432,
@@ -36,12 +42,62 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
         password=base.password,
         database=base.database or "postgres",
     )
+    made: list[str] = []
+
+    async def postgres(name: str) -> str:
+        db = f"aftercare_t_{name}_{uuid.uuid4().hex[:12]}"
+        await admin.execute(f'CREATE DATABASE "{db}"')
+        made.append(db)
+        return base.set(database=db).render_as_string(hide_password=False)
+
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield base.set(database=name).render_as_string(hide_password=False)
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        yield postgres
+        for db in made:
+            await admin.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def database_url(new_database: Callable[[str], Awaitable[str]]) -> str:
+    """A new, empty database for one test."""
+    return await new_database("test")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def temporal_dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real Temporal dev server (in memory, no UI, the project's search attributes) for the session;
+    its address. Tests share its default namespace and tell their claims apart by RMA."""
+    from workflows.search_attributes import cli_flags
+
+    port = free_port()
+    log = (tmp_path_factory.mktemp("temporal") / "server.log").open("wb")
+    argv = [TEMPORAL_DEV_SERVER, "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--headless"]
+    server = subprocess.Popen([*argv, "--log-level", "warn", *cli_flags()], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the Temporal dev server did not start; see its log") from None
+                time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
 
 
 @pytest.fixture

@@ -126,6 +126,7 @@ class ClaimWorkflow:
                     serial=self.claim.serial,
                     incident_at=self.claim.incident_at,
                     fault_category=self.claim.fault_category,
+                    retailer_id=self.claim.retailer_id,
                 ),
                 task_queue=WARRANTY_QUEUE,
                 result_type=EntitlementDecision,
@@ -134,6 +135,7 @@ class ClaimWorkflow:
             )
             s = self.status
             s.sku, s.retailer_id, s.customer_id = decision.sku, decision.retailer_id, decision.customer_id
+            s.product_category = decision.product_category
             s.timers, s.sla_budget_seconds = decision.timers, decision.timers.repair_sla
             s.decision_reason, s.coverage_kind = decision.reason, decision.coverage_kind
             self._set_search_attributes()
@@ -141,7 +143,7 @@ class ClaimWorkflow:
                 s.exchange = decision.coverage_kind == "RETURN_WINDOW"
                 s.decision = "EXCHANGE" if s.exchange else "APPROVED"
                 await self._apply(Event.APPROVED)
-                await self._assign_centre(product_category=decision.product_category)
+                await self._assign_centre()
             elif decision.found and decision.paid_repair_minor > 0:
                 s.decision = "QUOTE_OFFERED"
                 await self._offer_quote(Event.QUOTE_OFFERED, decision.paid_repair_currency, decision.paid_repair_minor)
@@ -241,14 +243,13 @@ class ClaimWorkflow:
         )
         self.changed += 1
 
-    async def _assign_centre(self, *, product_category: str, exclude: list[str] | None = None) -> None:
+    async def _assign_centre(self) -> None:
         choice: CentreChoice = await workflow.execute_activity(
             ASSIGN_CENTRE,
             CentreQuery(
                 rma=self.status.rma,
                 region=self.claim.region,
-                product_category=product_category,
-                exclude=exclude or [],
+                product_category=self.status.product_category,
             ),
             task_queue=REPAIRS_QUEUE,
             result_type=CentreChoice,
@@ -282,7 +283,7 @@ class ClaimWorkflow:
         await self._apply(Event.QUOTE_ACCEPTED if accept else Event.QUOTE_DECLINED, detail=detail)
         s = self.status
         if s.state is ClaimState.AWAITING_SHIPMENT and not s.centre_id:
-            await self._assign_centre(product_category="")
+            await self._assign_centre()
         elif s.state is ClaimState.READY_TO_SHIP:
             s.resolution = Resolution.RETURNED_UNREPAIRED
             await self._ship(Direction.TO_CUSTOMER)

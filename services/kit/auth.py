@@ -1,7 +1,7 @@
 """API keys and principals.
 
 A key arrives as `authorization: Bearer <key>` and maps to a principal: `retailer:<id>`, `centre:<id>`,
-`ops` or `service`. Keys come from configuration (`AFTERCARE_API_KEYS`, or the JSON file
+`carrier:<id>`, `ops` or `service`. Keys come from configuration (`AFTERCARE_API_KEYS`, or the JSON file
 `AFTERCARE_API_KEYS_FILE`); `make run` generates dev keys under var/ on first start."""
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from services.kit.errors import PermissionDenied, Unauthenticated
 class Role(StrEnum):
     RETAILER = "retailer"
     CENTRE = "centre"
+    CARRIER = "carrier"
     OPS = "ops"
     SERVICE = "service"
 
 
-_PRINCIPAL = re.compile(r"^(?:(retailer|centre):([a-z0-9][a-z0-9-]{0,62})|(ops|service))$")
+_PRINCIPAL = re.compile(r"^(?:(retailer|centre|carrier):([a-z0-9][a-z0-9-]{0,62})|(ops|service))$")
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ class Principal:
     def parse(cls, text: str) -> Principal:
         match = _PRINCIPAL.match(text)
         if not match:
-            raise ValueError(f"not a principal: {text!r} (want retailer:<id>, centre:<id>, ops or service)")
+            raise ValueError(
+                f"not a principal: {text!r} (want retailer:<id>, centre:<id>, carrier:<id>, ops or service)"
+            )
         if match.group(3):
             return cls(Role(match.group(3)))
         return cls(Role(match.group(1)), match.group(2))
@@ -100,14 +103,24 @@ class KeyStore:
         return principal
 
 
-DEV_PRINCIPALS = ("ops", "service", "retailer:demo-retailer", "retailer:other-retailer", "centre:demo-centre")
+DEV_PRINCIPALS = (
+    "ops",
+    "service",
+    "retailer:demo-retailer",
+    "retailer:other-retailer",
+    "centre:demo-centre",
+    "centre:other-centre",
+    "carrier:local",
+)
 
 
 def ensure_dev_keys(file: Path, principals: Iterable[str] = DEV_PRINCIPALS) -> Mapping[str, str]:
-    """Create the dev key file on first start (mode 0600) and return its keys."""
-    if file.exists():
-        return dict(json.loads(file.read_text()))
-    keys = {name: f"ak_{Principal.parse(name).role}_{secrets.token_urlsafe(24)}" for name in principals}
+    """Create the dev key file on first start (mode 0600), add principals it lacks, and return its keys."""
+    keys: dict[str, str] = dict(json.loads(file.read_text())) if file.exists() else {}
+    missing = [name for name in principals if name not in keys]
+    if not missing:
+        return keys
+    keys |= {name: f"ak_{Principal.parse(name).role}_{secrets.token_urlsafe(24)}" for name in missing}
     file.parent.mkdir(parents=True, exist_ok=True)
     tmp = file.with_suffix(".tmp")
     tmp.write_text(json.dumps(keys, indent=2) + "\n")

@@ -100,3 +100,34 @@ async def run_once(
         except _Raced:
             continue  # a concurrent duplicate committed first: the next round answers from its record
     raise RuntimeError("request log kept conflicting")  # pragma: no cover
+
+
+async def recall(db: Database, scope: str, request_id: str, digest: str) -> bytes | None:
+    """The recorded answer to an earlier request with this id, or None; a different body is rejected.
+    For mutations whose change happens elsewhere (a workflow update): `remember` records the answer after."""
+    async with db.read() as session:
+        prior = await session.get(RequestLog, (scope, request_id))
+    if prior is None:
+        return None
+    if prior.fingerprint != digest:
+        raise reused()
+    return prior.response
+
+
+async def remember(db: Database, scope: str, request_id: str, digest: str, response: bytes) -> None:
+    """Record the first answer to a request; a concurrent duplicate that recorded first is kept."""
+    try:
+        async with db.write() as session:
+            if await session.get(RequestLog, (scope, request_id)) is None:
+                session.add(
+                    RequestLog(
+                        scope=scope,
+                        request_id=request_id,
+                        fingerprint=digest,
+                        response=response,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = Field(None, description="JSON file {principal: key}; default var/api-keys.json.")
     customer_id_key: str = Field("", description="Secret that derives opaque customer ids; default: var file.")
     log_level: str = Field("INFO", description="Python log level.")
+    carrier: str = Field("local", description="Carrier adapter that issues shipping labels (repairs).")
     run_worker: bool = Field(True, description="Also run the service's Temporal activity worker.")
 
     @classmethod

@@ -25,7 +25,7 @@ class ClaimInput(BaseModel):
     serial: str
     fault_category: str  # a FAULT_CATEGORIES name
     incident_at: datetime
-    retailer_id: str  # the retailer the claim was filed through ("" for a customer channel)
+    retailer_id: str  # the retailer that filed it: only its own sales are found ("" when ops filed it)
     region: str
     filed_by: str  # the principal, e.g. "retailer:demo-retailer"
     carried: ClaimStatus | None = None  # set when the workflow continues as new
@@ -63,6 +63,7 @@ class ClaimStatus(BaseModel):
     rma: str
     serial: str
     sku: str = ""
+    product_category: str = ""
     state: ClaimState = ClaimState.SUBMITTED
     received: bool = False
     decision: str = ""  # APPROVED | QUOTE_OFFERED | REJECTED | EXCHANGE
@@ -146,7 +147,6 @@ class CentreQuery(BaseModel):
     rma: str
     region: str
     product_category: str
-    exclude: list[str] = Field(default_factory=list)
 
 
 class CentreChoice(BaseModel):

@@ -36,7 +36,7 @@ class WarrantyActivities:
         except ValueError:
             return EntitlementDecision(found=False, covered=False, coverage_kind="NONE", reason="INVALID_SERIAL")
         checked = await entitlements.check(self.repo, serial, query.incident_at, query.fault_category)
-        if checked is None:
+        if checked is None or (query.retailer_id and checked.row.retailer_id != query.retailer_id):
             return EntitlementDecision(found=False, covered=False, coverage_kind="NONE", reason="UNKNOWN_SERIAL")
         product = await self.repo.product(checked.row.sku)
         e = checked.entitlement

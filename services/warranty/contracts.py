@@ -27,6 +27,7 @@ class EntitlementQuery(BaseModel):
     serial: str
     incident_at: datetime
     fault_category: str | None = None  # a FAULT_CATEGORIES name
+    retailer_id: str = ""  # when set, another retailer's serial is not found (as in CheckEntitlement)
 
 
 class EntitlementDecision(BaseModel):

@@ -1,0 +1,101 @@
+"""Temporal activities the repairs service hosts on task queue "repairs". Each is safe to retry: the
+timeline is keyed by (rma, seq), a label by (rma, direction), an escalation by rma."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from services.repairs.carriers import Carrier, LabelSpec
+from services.repairs.contracts import (
+    ASSIGN_CENTRE,
+    CREATE_LABEL,
+    ESCALATE_SLA,
+    RECORD_EVENT,
+    CentreChoice,
+    CentreQuery,
+    EventRecord,
+    Label,
+    LabelRequest,
+    SlaEscalation,
+)
+from services.repairs.domain import centres
+from services.repairs.domain.claims import Direction
+from services.repairs.persistence.repository import RepairsRepository
+from services.repairs.persistence.tables import LabelRow
+
+log = logging.getLogger("aftercare.repairs")
+
+
+def address_lines(address_json: str) -> list[str]:
+    """A stored google.type.PostalAddress (as JSON) as the lines a label prints."""
+    a = json.loads(address_json or "{}")
+    lines = [*a.get("recipients", []), a.get("organization", ""), *a.get("addressLines", [])]
+    lines.append(" ".join(filter(None, (a.get("postalCode", ""), a.get("locality", "")))))
+    lines.append(a.get("regionCode", ""))
+    return [line for line in lines if line]
+
+
+class RepairsActivities:
+    def __init__(self, repo: RepairsRepository, carrier: Carrier):
+        self.repo = repo
+        self.carrier = carrier
+
+    @activity.defn(name=RECORD_EVENT)
+    async def record_event(self, event: EventRecord) -> None:
+        await self.repo.record(event)
+
+    @activity.defn(name=ASSIGN_CENTRE)
+    async def assign_centre(self, query: CentreQuery) -> CentreChoice:
+        chosen = centres.choose(await self.repo.loads(query.region), query.region, query.product_category)
+        if chosen is None:
+            log.warning("no centre fits; the claim waits for ops", extra={"rma": query.rma, "region": query.region})
+        return CentreChoice(centre_id=chosen.id if chosen else "")
+
+    @activity.defn(name=CREATE_LABEL)
+    async def create_label(self, request: LabelRequest) -> Label:
+        kept = await self.repo.label(request.rma, request.direction.value)
+        if kept is not None:
+            return Label(tracking_number=kept.tracking_number)
+        claim = await self.repo.claim(request.rma)
+        centre = await self.repo.centre(request.centre_id)
+        if claim is None or centre is None:
+            raise ApplicationError("no such claim or centre", type="LABEL_PARTIES_UNKNOWN", non_retryable=True)
+        customer = address_lines(claim.return_address)
+        site = [f"{centre.display_name} (service centre {centre.id})", f"re {claim.rma}", centre.region]
+        to_centre = request.direction is Direction.TO_CENTRE
+        spec = LabelSpec(
+            rma=claim.rma,
+            direction=request.direction.value,
+            sender=customer if to_centre else site,
+            recipient=site if to_centre else customer,
+        )
+        issued = await self.carrier.create_label(spec)
+        saved = await self.repo.save_label(
+            LabelRow(
+                rma=claim.rma,
+                direction=request.direction.value,
+                carrier=self.carrier.name,
+                tracking_number=issued.tracking_number,
+                pdf=issued.pdf,
+                created_at=datetime.now(UTC),
+            )
+        )
+        return Label(tracking_number=saved.tracking_number)
+
+    @activity.defn(name=ESCALATE_SLA)
+    async def escalate_sla(self, escalation: SlaEscalation) -> None:
+        if await self.repo.escalate(escalation, datetime.now(UTC)):
+            log.warning(
+                "repair SLA breached",
+                extra={"rma": escalation.rma, "centre": escalation.centre_id, "state": escalation.state.value},
+            )
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.record_event, self.assign_centre, self.create_label, self.escalate_sla]

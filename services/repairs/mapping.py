@@ -1,0 +1,168 @@
+"""Between the repairs database's rows, the workflow's payloads and the protobuf messages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aftercare.common.v1 import money_pb2
+from aftercare.repairs.v1 import repairs_pb2 as pb
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from services.repairs.contracts import ClaimStatus, Diagnosis, Quote
+from services.repairs.domain.centres import Centre
+from services.repairs.domain.claims import Direction, Event, ParcelEvent
+from services.repairs.persistence.tables import ClaimEventRow, ClaimRow
+
+# Proto enum values and the domain's names differ only by a prefix.
+REPAIR_STATUS_EVENTS = {
+    pb.REPAIR_STATUS_RECEIVED: Event.RECEIVED,
+    pb.REPAIR_STATUS_DIAGNOSING: Event.DIAGNOSING,
+    pb.REPAIR_STATUS_AWAITING_PARTS: Event.AWAITING_PARTS,
+    pb.REPAIR_STATUS_REPAIRING: Event.REPAIRING,
+    pb.REPAIR_STATUS_QUALITY_CHECK: Event.QUALITY_CHECK,
+    pb.REPAIR_STATUS_READY_TO_SHIP: Event.READY_TO_SHIP,
+}
+
+
+def ts(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def from_ts(stamp: Timestamp) -> datetime:
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def state_name(value: int) -> str:
+    return pb.ClaimState.Name(value).removeprefix("CLAIM_STATE_")  # type: ignore[arg-type]
+
+
+def state_value(name: str) -> pb.ClaimState.ValueType:
+    return pb.ClaimState.Value(f"CLAIM_STATE_{name}")
+
+
+def fault_name(value: int) -> str:
+    return pb.FaultCategory.Name(value).removeprefix("FAULT_CATEGORY_")  # type: ignore[arg-type]
+
+
+def direction(value: int) -> Direction:
+    return Direction(pb.Direction.Name(value).removeprefix("DIRECTION_"))  # type: ignore[arg-type]
+
+
+def parcel_event(value: int) -> ParcelEvent:
+    return ParcelEvent(pb.ParcelEvent.Name(value).removeprefix("PARCEL_EVENT_"))  # type: ignore[arg-type]
+
+
+def diagnosis_in(d: pb.Diagnosis) -> tuple[Diagnosis, Quote | None]:
+    """The proto diagnosis as the workflow's payload (validated by the caller: one outcome is set)."""
+    kind = d.WhichOneof("outcome")
+    if kind == "covered_fault":
+        f = d.covered_fault
+        return Diagnosis(
+            outcome="COVERED_FAULT", parts=list(f.parts), labour_minutes=f.labour_minutes, notes=d.notes
+        ), None
+    if kind == "not_covered":
+        price = d.not_covered.quote
+        return Diagnosis(outcome="NOT_COVERED", notes=d.notes), Quote(
+            currency_code=price.currency_code, amount_minor=price.amount_minor
+        )
+    u = d.unrepairable
+    remedy = pb.Diagnosis.Remedy.Name(u.remedy).removeprefix("REMEDY_")
+    return Diagnosis(
+        outcome="UNREPAIRABLE", remedy=remedy, replacement_serial=u.replacement_serial, notes=d.notes
+    ), None
+
+
+def _diagnosis_out(d: Diagnosis, quote: Quote | None) -> pb.Diagnosis:
+    out = pb.Diagnosis(notes=d.notes)
+    if d.outcome == "COVERED_FAULT":
+        out.covered_fault.CopyFrom(pb.Diagnosis.CoveredFault(parts=d.parts, labour_minutes=d.labour_minutes))
+    elif d.outcome == "NOT_COVERED":
+        price = money_pb2.Money(
+            currency_code=quote.currency_code if quote else "", amount_minor=quote.amount_minor if quote else 0
+        )
+        out.not_covered.CopyFrom(pb.Diagnosis.NotCovered(quote=price))
+    else:
+        out.unrepairable.CopyFrom(
+            pb.Diagnosis.Unrepairable(
+                remedy=pb.Diagnosis.Remedy.Value(f"REMEDY_{d.remedy}"), replacement_serial=d.replacement_serial
+            )
+        )
+    return out
+
+
+def claim(row: ClaimRow, timeline: list[ClaimEventRow] | None = None, *, with_contact: bool = False) -> pb.Claim:
+    s = (
+        ClaimStatus.model_validate_json(row.status)
+        if row.status != "{}"
+        else ClaimStatus(rma=row.rma, serial=row.serial)
+    )
+    out = pb.Claim(
+        rma=row.rma,
+        serial=row.serial,
+        sku=s.sku,
+        state=state_value(s.state.value),
+        decision=pb.Decision.Value(f"DECISION_{s.decision}") if s.decision else pb.DECISION_UNSPECIFIED,
+        decision_reason=s.decision_reason,
+        centre_id=s.centre_id,
+        retailer_id=s.retailer_id,
+        fault_category=pb.FaultCategory.Value(f"FAULT_CATEGORY_{row.fault_category}")
+        if row.fault_category
+        else pb.FAULT_CATEGORY_UNSPECIFIED,
+        resolution=pb.Resolution.Value(f"RESOLUTION_{s.resolution.value}")
+        if s.resolution
+        else pb.RESOLUTION_UNSPECIFIED,
+        sla_breached=s.sla_breached,
+        feedback_score=-1 if s.feedback_score is None else s.feedback_score,
+        create_time=ts(row.created_at),
+        update_time=ts(row.updated_at),
+    )
+    if s.diagnosis is not None:
+        out.diagnosis.CopyFrom(_diagnosis_out(s.diagnosis, s.quote))
+    if s.quote is not None:
+        out.quote.price.CopyFrom(
+            money_pb2.Money(currency_code=s.quote.currency_code, amount_minor=s.quote.amount_minor)
+        )
+        if s.quote.expires_at is not None:
+            out.quote.expire_time.CopyFrom(ts(s.quote.expires_at))
+    if s.sla_due_at is not None:
+        out.sla_due_time.CopyFrom(ts(s.sla_due_at))
+    for shipment in s.shipments:
+        out.shipments.append(
+            pb.Shipment(
+                direction=pb.Direction.Value(f"DIRECTION_{shipment.direction.value}"),
+                tracking_number=shipment.tracking_number,
+                events=[
+                    pb.TrackingEvent(
+                        event=pb.ParcelEvent.Value(f"PARCEL_EVENT_{e.event.value}"), event_time=ts(e.occurred_at)
+                    )
+                    for e in shipment.events
+                ],
+            )
+        )
+    for event in timeline or []:
+        out.timeline.append(
+            pb.ClaimEvent(
+                sequence=event.seq,
+                kind=event.kind,
+                state=state_value(event.state),
+                event_time=ts(event.occurred_at),
+                detail=event.detail,
+            )
+        )
+    if with_contact:
+        out.contact.CopyFrom(pb.CustomerContact(email=row.email, phone=row.phone, locale=row.locale))
+    return out
+
+
+def centre(c: Centre, *, open_claims: int, created_at: datetime) -> pb.ServiceCentre:
+    return pb.ServiceCentre(
+        id=c.id,
+        display_name=c.display_name,
+        region=c.region,
+        categories=c.categories,
+        daily_capacity=c.daily_capacity,
+        open_claims=open_claims,
+        create_time=ts(created_at),
+    )

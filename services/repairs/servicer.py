@@ -1,0 +1,426 @@
+"""The repairs gRPC API: authenticate, validate, turn actions into workflow updates, answer from the
+repairs database (which the workflow wrote before the update returned). Errors are raised as domain errors;
+the server's interceptor turns them into statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import grpc
+from aftercare.repairs.v1 import repairs_pb2 as pb
+from aftercare.repairs.v1 import repairs_pb2_grpc
+from google.protobuf import json_format
+
+from services.kit import pagination
+from services.kit.auth import Principal, Role, current_principal
+from services.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
+from services.kit.idempotency import check_request_id, fingerprint, recall, remember, reused, run_once
+from services.repairs import mapping
+from services.repairs.contracts import (
+    CancelRequest,
+    ClaimInput,
+    DiagnosisUpdate,
+    Feedback,
+    ParcelUpdate,
+    QuoteDecision,
+    Reassignment,
+    RepairStatusUpdate,
+)
+from services.repairs.domain.centres import check_centre, check_centre_id, check_region
+from services.repairs.domain.claims import TERMINAL, ClaimState
+from services.repairs.domain.rma import canonical_rma, new_rma
+from services.repairs.persistence.repository import ClaimFilters, Filed, NewClaim, RepairsRepository, centre_of
+from services.repairs.persistence.tables import ClaimRow
+from services.repairs.workflow_client import ClaimWorkflows, WorkflowGone
+from services.warranty.domain.products import check_money
+from services.warranty.domain.sales import MAX_CLOCK_SKEW, check_contact, check_serial, check_text
+from workflows.claim import ClaimWorkflow
+
+Clock = Callable[[], datetime]
+R = TypeVar(
+    "R",
+    pb.UpdateRepairStatusResponse,
+    pb.RecordDiagnosisResponse,
+    pb.DecideQuoteResponse,
+    pb.RecordShipmentEventResponse,
+    pb.CancelClaimResponse,
+    pb.ReassignClaimResponse,
+    pb.SubmitFeedbackResponse,
+)
+_READERS = (Role.RETAILER, Role.CENTRE, Role.OPS, Role.SERVICE)
+_CUSTOMER_CHANNELS = (Role.RETAILER, Role.OPS)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def can_see(principal: Principal, row: ClaimRow) -> bool:
+    """Ops, services and carriers see every claim; a retailer its own; a centre those assigned to it."""
+    if principal.role is Role.RETAILER:
+        return row.retailer_id == principal.id
+    if principal.role is Role.CENTRE:
+        return row.centre_id == principal.id
+    return True
+
+
+def _check_rma(v: Violations, raw: str) -> str:
+    try:
+        return canonical_rma(raw)
+    except ValueError as exc:
+        v.add("rma", str(exc))
+        return ""
+
+
+class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
+    def __init__(self, repo: RepairsRepository, workflows: ClaimWorkflows, clock: Clock = _utcnow):
+        self.repo = repo
+        self.workflows = workflows
+        self.clock = clock
+
+    # -- reading -----------------------------------------------------------------------------------------
+
+    async def _visible(self, principal: Principal, raw_rma: str, v: Violations | None = None) -> ClaimRow:
+        """The claim if this caller may see it; another party's claim reads as unknown."""
+        v = v or Violations()
+        rma = _check_rma(v, raw_rma)
+        v.raise_if_any()
+        row = await self.repo.claim(rma)
+        if row is None or not can_see(principal, row):
+            raise NotFound(f"no claim {rma}", reason="CLAIM_NOT_FOUND")
+        return row
+
+    async def _claim(self, principal: Principal, rma: str, *, timeline: bool = True) -> pb.Claim:
+        row = await self.repo.claim(rma)
+        assert row is not None
+        events = await self.repo.timeline(rma) if timeline else None
+        return mapping.claim(row, events, with_contact=principal.role is Role.SERVICE)
+
+    async def GetClaim(self, request: pb.GetClaimRequest, context: grpc.aio.ServicerContext) -> pb.GetClaimResponse:
+        principal = current_principal()
+        principal.require(*_READERS)
+        row = await self._visible(principal, request.rma)
+        return pb.GetClaimResponse(claim=await self._claim(principal, row.rma))
+
+    async def ListClaims(
+        self, request: pb.ListClaimsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListClaimsResponse:
+        principal = current_principal()
+        principal.require(*_READERS)
+        centre, retailer = request.centre_id or None, request.retailer_id or None
+        if principal.role is Role.CENTRE:
+            if centre not in (None, principal.id):
+                raise PermissionDenied("a centre can list only its own claims", reason="OTHER_CENTRE")
+            centre = principal.id
+        if principal.role is Role.RETAILER:
+            if retailer not in (None, principal.id):
+                raise PermissionDenied("a retailer can list only its own claims", reason="OTHER_RETAILER")
+            retailer = principal.id
+        filters = ClaimFilters(
+            state=mapping.state_name(request.state) if request.state else None,
+            centre_id=centre,
+            retailer_id=retailer,
+            sku=request.sku.strip().upper() or None,
+            sla_breached=True if request.sla_breached_only else None,
+        )
+        size = pagination.page_size(request.page_size)
+        before = pagination.decode(request.page_token, filters.as_dict())
+        rows = await self.repo.list_claims(filters, before_id=before, limit=size + 1)
+        page = rows[:size]
+        token = pagination.encode(page[-1].id, filters.as_dict()) if len(rows) > size else ""
+        service = principal.role is Role.SERVICE
+        return pb.ListClaimsResponse(
+            claims=[mapping.claim(row, with_contact=service) for row in page], next_page_token=token
+        )
+
+    async def GetShippingLabel(
+        self, request: pb.GetShippingLabelRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetShippingLabelResponse:
+        principal = current_principal()
+        principal.require(*_READERS, Role.CARRIER)
+        v = Violations()
+        if request.direction == pb.DIRECTION_UNSPECIFIED:
+            v.add("direction", "is required: TO_CENTRE or TO_CUSTOMER")
+        row = await self._visible(principal, request.rma, v)
+        direction = mapping.direction(request.direction)
+        label = await self.repo.label(row.rma, direction.value)
+        if label is None:
+            raise NotFound(f"claim {row.rma} has no {direction.value} label yet", reason="LABEL_NOT_FOUND")
+        return pb.GetShippingLabelResponse(tracking_number=label.tracking_number, carrier=label.carrier, pdf=label.pdf)
+
+    # -- filing ------------------------------------------------------------------------------------------
+
+    async def FileClaim(self, request: pb.FileClaimRequest, context: grpc.aio.ServicerContext) -> pb.FileClaimResponse:
+        principal = current_principal()
+        principal.require(*_CUSTOMER_CHANNELS)
+        now = self.clock()
+        v = Violations()
+        check_request_id(v, request.request_id)
+        serial = check_serial(v, "serial", request.serial)
+        if request.fault_category == pb.FAULT_CATEGORY_UNSPECIFIED:
+            v.add("fault_category", "is required")
+        description = check_text(v, "description", request.description, min_len=1, max_len=2000)
+        c = request.contact
+        contact = check_contact(v, "contact", c.email, c.phone, c.locale)
+        address = request.return_address
+        region = check_region(v, "return_address.region_code", address.region_code)
+        if not any(line.strip() for line in address.address_lines):
+            v.add("return_address.address_lines", "needs at least one line")
+        if not address.locality.strip():
+            v.add("return_address.locality", "is required")
+        incident_at = mapping.from_ts(request.incident_time) if request.HasField("incident_time") else now
+        if incident_at > now + MAX_CLOCK_SKEW:
+            v.add("incident_time", "must not be in the future")
+        v.raise_if_any()
+        filed = await self.repo.file(
+            NewClaim(
+                rma=new_rma(),
+                serial=serial,
+                fault_category=mapping.fault_name(request.fault_category),
+                region=region,
+                incident_at=incident_at,
+                retailer_id=principal.id if principal.role is Role.RETAILER else "",
+                filed_by=str(principal),
+                request_id=request.request_id,
+                request_hash=fingerprint("FileClaim", request),
+                description=description,
+                email=contact.email,
+                phone=contact.phone,
+                locale=contact.locale,
+                return_address=json_format.MessageToJson(address, indent=None),
+                created_at=now,
+            )
+        )
+        if filed.status is Filed.REQUEST_ID_REUSED:
+            raise reused()
+        if filed.status is Filed.OPEN_CLAIM:
+            raise FailedPrecondition(
+                f"serial {serial} already has an open claim, {filed.rma}",
+                reason="OPEN_CLAIM_EXISTS",
+                metadata={"rma": filed.rma},
+            )
+        row = await self.repo.claim(filed.rma)
+        assert row is not None
+        if row.seq == 0:  # no decision recorded yet: start the workflow, or join it if this is a retry
+            await self.workflows.file(
+                ClaimInput(
+                    rma=row.rma,
+                    serial=row.serial,
+                    fault_category=row.fault_category,
+                    incident_at=row.incident_at,
+                    retailer_id=row.retailer_id,
+                    region=row.region,
+                    filed_by=row.filed_by,
+                ),
+                update_id=f"{principal}/{request.request_id}",
+            )
+        return pb.FileClaimResponse(claim=await self._claim(principal, row.rma))
+
+    # -- actions: each a workflow update -------------------------------------------------------------------
+
+    async def _act(
+        self, principal: Principal, row: ClaimRow, request: Any, response_type: type[R], update: Any, arg: Any
+    ) -> R:
+        """Send the update once per request_id and answer with the claim as recorded. A retry gets the
+        first answer (from the request log, or from Temporal's update-id dedupe if the log missed it)."""
+        method = type(request).__name__.removesuffix("Request")
+        digest = fingerprint(method, request)
+        scope = str(principal)
+        prior = await recall(self.repo.db, scope, request.request_id, digest)
+        if prior is not None:
+            return response_type.FromString(prior)
+        try:
+            await self.workflows.update(row.rma, update, arg, update_id=f"{scope}/{request.request_id}")
+        except WorkflowGone:
+            current = await self.repo.claim(row.rma)
+            state = current.state if current else row.state
+            if ClaimState(state) in TERMINAL:
+                raise FailedPrecondition(
+                    f"the claim is {state}: it takes no more changes",
+                    reason="ILLEGAL_TRANSITION",
+                    metadata={"state": state},
+                ) from None
+            raise
+        response = response_type(claim=await self._claim(principal, row.rma))
+        await remember(self.repo.db, scope, request.request_id, digest, response.SerializeToString())
+        return response
+
+    def _start(self, request: Any, *roles: Role) -> tuple[Principal, Violations]:
+        principal = current_principal()
+        principal.require(*roles)
+        v = Violations()
+        check_request_id(v, request.request_id)
+        return principal, v
+
+    async def UpdateRepairStatus(
+        self, request: pb.UpdateRepairStatusRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateRepairStatusResponse:
+        principal, v = self._start(request, Role.CENTRE)
+        status = mapping.REPAIR_STATUS_EVENTS.get(request.status)
+        if status is None:
+            v.add(
+                "status", "is required: RECEIVED, DIAGNOSING, AWAITING_PARTS, REPAIRING, QUALITY_CHECK or READY_TO_SHIP"
+            )
+        row = await self._visible(principal, request.rma, v)
+        assert status is not None
+        arg = RepairStatusUpdate(centre_id=principal.id, status=status)
+        return await self._act(
+            principal, row, request, pb.UpdateRepairStatusResponse, ClaimWorkflow.update_repair_status, arg
+        )
+
+    async def RecordDiagnosis(
+        self, request: pb.RecordDiagnosisRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordDiagnosisResponse:
+        principal, v = self._start(request, Role.CENTRE)
+        d = request.diagnosis
+        outcome = d.WhichOneof("outcome")
+        if outcome is None:
+            v.add("diagnosis", "needs one outcome: covered_fault, not_covered or unrepairable")
+        elif outcome == "covered_fault":
+            if not 0 <= d.covered_fault.labour_minutes <= 10_000:
+                v.add("diagnosis.covered_fault.labour_minutes", "must be from 0 to 10000")
+            if len(d.covered_fault.parts) > 50 or any(not 1 <= len(p.strip()) <= 64 for p in d.covered_fault.parts):
+                v.add("diagnosis.covered_fault.parts", "at most 50 part numbers of 1 to 64 characters")
+        elif outcome == "not_covered":
+            q = d.not_covered.quote
+            check_money(v, "diagnosis.not_covered.quote", q.currency_code, q.amount_minor, required=True)
+        else:
+            u = d.unrepairable
+            if u.remedy == pb.Diagnosis.REMEDY_UNSPECIFIED:
+                v.add("diagnosis.unrepairable.remedy", "is required: REPLACEMENT or REFUND")
+            if u.remedy == pb.Diagnosis.REMEDY_REPLACEMENT:
+                u.replacement_serial = check_serial(
+                    v, "diagnosis.unrepairable.replacement_serial", u.replacement_serial
+                )
+            elif u.replacement_serial:
+                v.add("diagnosis.unrepairable.replacement_serial", "is only for a replacement")
+        d.notes = check_text(v, "diagnosis.notes", d.notes, max_len=500)
+        row = await self._visible(principal, request.rma, v)
+        diagnosis, quote = mapping.diagnosis_in(d)
+        arg = DiagnosisUpdate(centre_id=principal.id, diagnosis=diagnosis, quote=quote)
+        return await self._act(principal, row, request, pb.RecordDiagnosisResponse, ClaimWorkflow.record_diagnosis, arg)
+
+    async def DecideQuote(
+        self, request: pb.DecideQuoteRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DecideQuoteResponse:
+        principal, v = self._start(request, *_CUSTOMER_CHANNELS)
+        row = await self._visible(principal, request.rma, v)
+        arg = QuoteDecision(accept=request.accept)
+        return await self._act(principal, row, request, pb.DecideQuoteResponse, ClaimWorkflow.decide_quote, arg)
+
+    async def RecordShipmentEvent(
+        self, request: pb.RecordShipmentEventRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordShipmentEventResponse:
+        principal, v = self._start(request, Role.CARRIER, Role.OPS, Role.SERVICE)
+        if request.direction == pb.DIRECTION_UNSPECIFIED:
+            v.add("direction", "is required: TO_CENTRE or TO_CUSTOMER")
+        if request.event == pb.PARCEL_EVENT_UNSPECIFIED:
+            v.add("event", "is required")
+        tracking = request.tracking_number.strip().upper()
+        if not 4 <= len(tracking) <= 64 or not tracking.isalnum():
+            v.add("tracking_number", "must be 4 to 64 letters and digits")
+        if not request.HasField("event_time"):
+            v.add("event_time", "is required: the carrier's time of the event")
+        elif mapping.from_ts(request.event_time) > self.clock() + MAX_CLOCK_SKEW:
+            v.add("event_time", "must not be in the future")
+        row = await self._visible(principal, request.rma, v)
+        arg = ParcelUpdate(
+            direction=mapping.direction(request.direction),
+            tracking_number=tracking,
+            event=mapping.parcel_event(request.event),
+            occurred_at=mapping.from_ts(request.event_time),
+        )
+        return await self._act(
+            principal, row, request, pb.RecordShipmentEventResponse, ClaimWorkflow.record_parcel, arg
+        )
+
+    async def CancelClaim(
+        self, request: pb.CancelClaimRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CancelClaimResponse:
+        principal, v = self._start(request, *_CUSTOMER_CHANNELS)
+        by_ops = principal.role is Role.OPS
+        reason = check_text(v, "reason", request.reason, min_len=3 if by_ops else 0, max_len=200)
+        row = await self._visible(principal, request.rma, v)
+        arg = CancelRequest(by_ops=by_ops, reason=reason)
+        return await self._act(principal, row, request, pb.CancelClaimResponse, ClaimWorkflow.cancel, arg)
+
+    async def ReassignClaim(
+        self, request: pb.ReassignClaimRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReassignClaimResponse:
+        principal, v = self._start(request, Role.OPS)
+        centre_id = check_centre_id(v, "centre_id", request.centre_id)
+        reason = check_text(v, "reason", request.reason, max_len=200)
+        row = await self._visible(principal, request.rma, v)
+        if await self.repo.centre(centre_id) is None:
+            raise NotFound(f"no service centre {centre_id}", reason="CENTRE_NOT_FOUND")
+        if centre_id == row.centre_id:
+            raise FailedPrecondition(f"the claim is already with {centre_id}", reason="SAME_CENTRE")
+        arg = Reassignment(centre_id=centre_id, reason=reason)
+        return await self._act(principal, row, request, pb.ReassignClaimResponse, ClaimWorkflow.reassign, arg)
+
+    async def SubmitFeedback(
+        self, request: pb.SubmitFeedbackRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SubmitFeedbackResponse:
+        principal, v = self._start(request, *_CUSTOMER_CHANNELS)
+        if not 0 <= request.score <= 10:
+            v.add("score", "must be from 0 to 10")
+        comment = check_text(v, "comment", request.comment, max_len=2000)
+        row = await self._visible(principal, request.rma, v)
+        arg = Feedback(score=request.score)
+        response = await self._act(
+            principal, row, request, pb.SubmitFeedbackResponse, ClaimWorkflow.submit_feedback, arg
+        )
+        if comment:
+            await self.repo.save_feedback_comment(row.rma, comment)
+        return response
+
+    # -- service centres ---------------------------------------------------------------------------------
+
+    async def CreateServiceCentre(
+        self, request: pb.CreateServiceCentreRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateServiceCentreResponse:
+        principal, v = self._start(request, Role.OPS)
+        c = request.centre
+        centre = check_centre(
+            v,
+            id=c.id,
+            display_name=c.display_name,
+            region=c.region,
+            categories=c.categories,
+            daily_capacity=c.daily_capacity,
+        )
+        v.raise_if_any()
+        now = self.clock()
+
+        async def create(session: Any) -> pb.CreateServiceCentreResponse:
+            row = await self.repo.create_centre(session, centre, now)
+            return pb.CreateServiceCentreResponse(
+                centre=mapping.centre(centre, open_claims=0, created_at=row.created_at)
+            )
+
+        return await run_once(
+            self.repo.db, str(principal), request, "CreateServiceCentre", pb.CreateServiceCentreResponse, create
+        )
+
+    async def ListServiceCentres(
+        self, request: pb.ListServiceCentresRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListServiceCentresResponse:
+        current_principal().require(Role.OPS, Role.SERVICE, Role.CENTRE)
+        v = Violations()
+        region = check_region(v, "region", request.region) if request.region else None
+        v.raise_if_any()
+        filters = {"region": region}
+        size = pagination.page_size(request.page_size)
+        after = pagination.decode(request.page_token, filters)
+        rows = await self.repo.centres(region=region, after_id=after, limit=size + 1)
+        page = rows[:size]
+        counts = await self.repo.open_claims([r.id for r in page])
+        token = pagination.encode(page[-1].id, filters) if len(rows) > size else ""
+        return pb.ListServiceCentresResponse(
+            centres=[
+                mapping.centre(centre_of(r), open_claims=counts.get(r.id, 0), created_at=r.created_at) for r in page
+            ],
+            next_page_token=token,
+        )

@@ -1,0 +1,138 @@
+"""How the repairs API talks to claim workflows: Update-with-Start for intake, an update for every action,
+and the workflows' own refusals as domain errors the server maps to statuses (never UNKNOWN)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from services.kit.errors import (
+    DomainError,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
+from services.repairs.contracts import ClaimInput, ClaimStatus
+from workflows import TASK_QUEUE as CLAIMS_QUEUE
+from workflows.claim import ILLEGAL, ClaimWorkflow
+
+T = TypeVar("T")
+
+# The workflow's refusal types, as (status class, field for bad input).
+_INVALID_FIELDS = {
+    "INVALID_STATUS": "status",
+    "INVALID_DIAGNOSIS": "diagnosis",
+    "INVALID_CENTRE": "centre_id",
+    "INVALID_SCORE": "score",
+}
+
+
+class WorkflowGone(NotFound):
+    """The claim's workflow has completed (or never started); the caller decides what that means."""
+
+
+def workflow_id(rma: str) -> str:
+    return f"claim-{rma}"
+
+
+def refusal(exc: BaseException) -> DomainError:
+    """A workflow's or Temporal's refusal as the domain error to answer with."""
+    if isinstance(exc, WorkflowUpdateFailedError) and isinstance(exc.cause, ApplicationError):
+        cause = exc.cause
+        kind, message = cause.type or "", cause.message
+        if kind == ILLEGAL:
+            where = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+            state = str(where.get("state", ""))
+            return FailedPrecondition(
+                f"the claim is {state}: {message}",
+                reason="ILLEGAL_TRANSITION",
+                metadata={"state": state, "event": str(where.get("event", ""))},
+            )
+        if kind == "NOT_ASSIGNED":
+            return PermissionDenied(message, reason="NOT_ASSIGNED")
+        if kind == "UNKNOWN_PARCEL":
+            return NotFound(message, reason="UNKNOWN_PARCEL")
+        if kind == "FEEDBACK_ALREADY_GIVEN":
+            return FailedPrecondition(message, reason=kind)
+        if kind in _INVALID_FIELDS:
+            return InvalidArgument([FieldViolation(_INVALID_FIELDS[kind], message)], reason=kind)
+        return FailedPrecondition(message, reason=kind or "REFUSED")
+    if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):
+        return Unavailable("the claim did not answer in time; retry with the same request_id", reason="TIMEOUT")
+    if isinstance(exc, RPCError):
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return WorkflowGone("the claim's workflow is not running", reason="WORKFLOW_NOT_RUNNING")
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            return Unavailable("the workflow engine is unavailable; retry later", reason="TEMPORAL_UNAVAILABLE")
+        if exc.status is RPCStatusCode.RESOURCE_EXHAUSTED:
+            return Unavailable("the workflow engine is busy; retry later", reason="TEMPORAL_BUSY")
+    if isinstance(exc, DomainError):
+        return exc
+    return DomainError("internal error")
+
+
+class ClaimWorkflows:
+    """A lazily connected Temporal client (the API serves reads while Temporal is down) and the calls."""
+
+    def __init__(self, connect: Callable[[], Awaitable[Client]]):
+        self._connect = connect
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def client(self) -> Client:
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    try:
+                        self._client = await self._connect()
+                    except RuntimeError:  # temporalio's "cannot connect"
+                        raise Unavailable(
+                            "the workflow engine is unavailable; retry later", reason="TEMPORAL_UNAVAILABLE"
+                        ) from None
+        return self._client
+
+    async def file(self, claim: ClaimInput, update_id: str) -> ClaimStatus:
+        """Start the claim's workflow (or join it, if a retry) and wait for its entitlement decision."""
+        start = WithStartWorkflowOperation(
+            ClaimWorkflow.run,
+            claim,
+            id=workflow_id(claim.rma),
+            task_queue=CLAIMS_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,  # a closed claim is never restarted
+        )
+        client = await self.client()
+        return await _mapped(
+            client.execute_update_with_start_workflow(ClaimWorkflow.file, start_workflow_operation=start, id=update_id)
+        )
+
+    async def update(self, rma: str, update: Any, arg: Any, update_id: str) -> ClaimStatus:
+        """Send an update (a ClaimWorkflow update method) with the caller's idempotency key as its id."""
+        handle = (await self.client()).get_workflow_handle_for(ClaimWorkflow.run, workflow_id(rma))
+        result: ClaimStatus = await _mapped(handle.execute_update(update, arg, id=update_id))
+        return result
+
+    async def status(self, rma: str) -> ClaimStatus:
+        handle = (await self.client()).get_workflow_handle_for(ClaimWorkflow.run, workflow_id(rma))
+        return await _mapped(handle.query(ClaimWorkflow.claim_status))
+
+
+async def _mapped(call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
+        raise refusal(exc) from exc

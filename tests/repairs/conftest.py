@@ -1,0 +1,158 @@
+"""The whole claim stack for integration tests: the warranty and repairs services on free ports, over real
+databases, with their activity workers and the claims worker against a real Temporal dev server."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from aftercare.repairs.v1 import repairs_pb2 as rpb
+from aftercare.repairs.v1 import repairs_pb2_grpc
+from aftercare.warranty.v1 import warranty_pb2 as wpb
+from aftercare.warranty.v1 import warranty_pb2_grpc
+from google.type import postal_address_pb2
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from services.kit.settings import Settings
+from services.kit.temporal import connect
+from services.repairs import TASK_QUEUE as REPAIRS_QUEUE
+from services.repairs.server import RepairsApp
+from services.warranty import TASK_QUEUE as WARRANTY_QUEUE
+from services.warranty.activities import WarrantyActivities
+from services.warranty.server import WarrantyApp
+from tests.warranty.conftest import civil
+from workflows import TASK_QUEUE as CLAIMS_QUEUE
+from workflows.claim import ClaimWorkflow
+
+SKU = "KETTLE-3000"
+CATEGORY = "small-appliance"
+RETAILER, OTHER_RETAILER = "retailer:demo-retailer", "retailer:other-retailer"
+CENTRE, OTHER_CENTRE, CARRIER = "centre:demo-centre", "centre:other-centre", "carrier:local"
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_serial() -> str:
+    return f"SN-{uuid.uuid4().hex[:10].upper()}"
+
+
+@dataclass
+class Stack:
+    warranty: warranty_pb2_grpc.WarrantyServiceStub
+    repairs: repairs_pb2_grpc.RepairsServiceStub
+    temporal: Client
+    keys: dict[str, str]
+
+    def as_(self, principal: str) -> list[tuple[str, str]]:
+        return [("authorization", f"Bearer {self.keys[principal]}")]
+
+    async def product(self, *, paid_repair_minor: int = 0, return_window_days: int = 0) -> None:
+        policy = wpb.WarrantyPolicy(
+            coverage_months=24,
+            return_window_days=return_window_days,
+            repair_sla_days=10,
+            covered_fault_categories=[wpb.FAULT_CATEGORY_ELECTRICAL],
+        )
+        if paid_repair_minor:
+            policy.paid_repair_price.currency_code, policy.paid_repair_price.amount_minor = "EUR", paid_repair_minor
+        product = wpb.Product(sku=SKU, display_name="Kettle 3000", category=CATEGORY, policy=policy)
+        product.launch_time.FromDatetime(datetime(2024, 1, 1, tzinfo=UTC))
+        await self.warranty.CreateProduct(
+            wpb.CreateProductRequest(request_id=new_id(), product=product), metadata=self.as_("ops")
+        )
+
+    async def centre(self, centre_id: str = "demo-centre", region: str = "DE", capacity: int = 10) -> None:
+        centre = rpb.ServiceCentre(
+            id=centre_id, display_name=centre_id.title(), region=region, categories=[CATEGORY], daily_capacity=capacity
+        )
+        await self.repairs.CreateServiceCentre(
+            rpb.CreateServiceCentreRequest(request_id=new_id(), centre=centre), metadata=self.as_("ops")
+        )
+
+    async def sale(self, serial: str, *, retailer: str = RETAILER, days_ago: int = 100) -> None:
+        await self.warranty.RegisterSale(
+            wpb.RegisterSaleRequest(
+                request_id=new_id(),
+                serial=serial,
+                sku=SKU,
+                purchase_time=civil(datetime.now(UTC) - timedelta(days=days_ago)),
+                sale_reference="R-1",
+                contact=wpb.Contact(email="jo@example.com", locale="fr"),
+            ),
+            metadata=self.as_(retailer),
+        )
+
+    async def file(
+        self, serial: str, *, principal: str = RETAILER, request_id: str | None = None, region: str = "DE", **fields: Any
+    ) -> rpb.Claim:
+        response = await self.repairs.FileClaim(claim_request(serial, request_id, region, **fields), metadata=self.as_(principal))
+        return response.claim
+
+    async def status(self, rma: str, status: int, principal: str = CENTRE, request_id: str | None = None) -> rpb.Claim:
+        request = rpb.UpdateRepairStatusRequest(request_id=request_id or new_id(), rma=rma, status=status)  # type: ignore[arg-type]
+        return (await self.repairs.UpdateRepairStatus(request, metadata=self.as_(principal))).claim
+
+    async def parcel(self, claim: rpb.Claim, direction: int, event: int, at: datetime | None = None) -> rpb.Claim:
+        tracking = next(s.tracking_number for s in claim.shipments if s.direction == direction)
+        request = rpb.RecordShipmentEventRequest(
+            request_id=new_id(), rma=claim.rma, direction=direction, tracking_number=tracking, event=event  # type: ignore[arg-type]
+        )
+        request.event_time.FromDatetime(at or datetime.now(UTC))
+        return (await self.repairs.RecordShipmentEvent(request, metadata=self.as_(CARRIER))).claim
+
+    async def get(self, rma: str, principal: str = "ops") -> rpb.Claim:
+        return (await self.repairs.GetClaim(rpb.GetClaimRequest(rma=rma), metadata=self.as_(principal))).claim
+
+
+def claim_request(serial: str, request_id: str | None = None, region: str = "DE", **fields: Any) -> rpb.FileClaimRequest:
+    return rpb.FileClaimRequest(
+        request_id=request_id or new_id(),
+        serial=serial,
+        fault_category=fields.get("fault_category", rpb.FAULT_CATEGORY_ELECTRICAL),
+        description=fields.get("description", "It stopped heating."),
+        contact=rpb.CustomerContact(email="jo@example.com", locale="fr"),
+        return_address=postal_address_pb2.PostalAddress(
+            region_code=region, locality="Berlin", postal_code="10115", address_lines=["Invalidenstr. 1"], recipients=["Jo"]
+        ),
+    )
+
+
+@pytest.fixture
+async def stack(
+    tmp_path: Path,
+    new_database: Callable[[str], Awaitable[str]],
+    dev_keys: dict[str, str],
+    temporal_dev_server: str,
+) -> AsyncIterator[Stack]:
+    common: dict[str, Any] = {"var_dir": tmp_path, "grpc_port": 0, "temporal_address": temporal_dev_server}
+    warranty = WarrantyApp(
+        Settings.for_service(
+            "warranty", database_url=await new_database("warranty"), customer_id_key="test-key", **common
+        )
+    )
+    repairs = RepairsApp(Settings.for_service("repairs", database_url=await new_database("repairs"), **common))
+    warranty_port, repairs_port = await warranty.start(), await repairs.start()
+    client = await connect(repairs.settings)
+    try:
+        async with (
+            Worker(client, task_queue=WARRANTY_QUEUE, activities=WarrantyActivities(warranty.repo).all()),
+            Worker(client, task_queue=REPAIRS_QUEUE, activities=repairs.activities.all()),
+            Worker(client, task_queue=CLAIMS_QUEUE, workflows=[ClaimWorkflow]),
+            grpc.aio.insecure_channel(f"127.0.0.1:{warranty_port}") as w,
+            grpc.aio.insecure_channel(f"127.0.0.1:{repairs_port}") as r,
+        ):
+            yield Stack(
+                warranty_pb2_grpc.WarrantyServiceStub(w), repairs_pb2_grpc.RepairsServiceStub(r), client, dev_keys
+            )
+    finally:
+        await repairs.stop()
+        await warranty.stop()
