@@ -92,19 +92,39 @@ class Stack:
         )
 
     async def file(
-        self, serial: str, *, principal: str = RETAILER, request_id: str | None = None, region: str = "DE", **fields: Any
+        self,
+        serial: str,
+        *,
+        principal: str = RETAILER,
+        request_id: str | None = None,
+        region: str = "DE",
+        **fields: Any,
     ) -> rpb.Claim:
-        response = await self.repairs.FileClaim(claim_request(serial, request_id, region, **fields), metadata=self.as_(principal))
+        response = await self.repairs.FileClaim(
+            claim_request(serial, request_id, region, **fields), metadata=self.as_(principal)
+        )
         return response.claim
 
-    async def status(self, rma: str, status: int, principal: str = CENTRE, request_id: str | None = None) -> rpb.Claim:
-        request = rpb.UpdateRepairStatusRequest(request_id=request_id or new_id(), rma=rma, status=status)  # type: ignore[arg-type]
+    async def status(
+        self, rma: str, status: rpb.RepairStatus.ValueType, principal: str = CENTRE, request_id: str | None = None
+    ) -> rpb.Claim:
+        request = rpb.UpdateRepairStatusRequest(request_id=request_id or new_id(), rma=rma, status=status)
         return (await self.repairs.UpdateRepairStatus(request, metadata=self.as_(principal))).claim
 
-    async def parcel(self, claim: rpb.Claim, direction: int, event: int, at: datetime | None = None) -> rpb.Claim:
+    async def parcel(
+        self,
+        claim: rpb.Claim,
+        direction: rpb.Direction.ValueType,
+        event: rpb.ParcelEvent.ValueType,
+        at: datetime | None = None,
+    ) -> rpb.Claim:
         tracking = next(s.tracking_number for s in claim.shipments if s.direction == direction)
         request = rpb.RecordShipmentEventRequest(
-            request_id=new_id(), rma=claim.rma, direction=direction, tracking_number=tracking, event=event  # type: ignore[arg-type]
+            request_id=new_id(),
+            rma=claim.rma,
+            direction=direction,
+            tracking_number=tracking,
+            event=event,
         )
         request.event_time.FromDatetime(at or datetime.now(UTC))
         return (await self.repairs.RecordShipmentEvent(request, metadata=self.as_(CARRIER))).claim
@@ -113,7 +133,9 @@ class Stack:
         return (await self.repairs.GetClaim(rpb.GetClaimRequest(rma=rma), metadata=self.as_(principal))).claim
 
 
-def claim_request(serial: str, request_id: str | None = None, region: str = "DE", **fields: Any) -> rpb.FileClaimRequest:
+def claim_request(
+    serial: str, request_id: str | None = None, region: str = "DE", **fields: Any
+) -> rpb.FileClaimRequest:
     return rpb.FileClaimRequest(
         request_id=request_id or new_id(),
         serial=serial,
@@ -121,7 +143,11 @@ def claim_request(serial: str, request_id: str | None = None, region: str = "DE"
         description=fields.get("description", "It stopped heating."),
         contact=rpb.CustomerContact(email="jo@example.com", locale="fr"),
         return_address=postal_address_pb2.PostalAddress(
-            region_code=region, locality="Berlin", postal_code="10115", address_lines=["Invalidenstr. 1"], recipients=["Jo"]
+            region_code=region,
+            locality="Berlin",
+            postal_code="10115",
+            address_lines=["Invalidenstr. 1"],
+            recipients=["Jo"],
         ),
     )
 

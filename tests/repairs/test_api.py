@@ -11,7 +11,16 @@ from aftercare.repairs.v1 import repairs_pb2 as pb
 
 from services.repairs.contracts import ClaimStatus
 from services.repairs.workflow_client import workflow_id
-from tests.repairs.conftest import CENTRE, OTHER_CENTRE, OTHER_RETAILER, RETAILER, Stack, claim_request, new_id, new_serial
+from tests.repairs.conftest import (
+    CENTRE,
+    OTHER_CENTRE,
+    OTHER_RETAILER,
+    RETAILER,
+    Stack,
+    claim_request,
+    new_id,
+    new_serial,
+)
 from tests.rpc import failure
 from workflows.claim import ClaimWorkflow
 
@@ -85,5 +94,184 @@ async def test_the_happy_path_from_filing_to_closed(stack: Stack) -> None:
     handle = stack.temporal.get_workflow_handle_for(ClaimWorkflow.run, workflow_id(claim.rma))
     final: ClaimStatus = await handle.result()
     assert final.state.value == "CLOSED" and final.seq == len(read.timeline)
-    closed = await stack.repairs.ListClaims(pb.ListClaimsRequest(state=pb.CLAIM_STATE_CLOSED), metadata=stack.as_("ops"))
+    closed = await stack.repairs.ListClaims(
+        pb.ListClaimsRequest(state=pb.CLAIM_STATE_CLOSED), metadata=stack.as_("ops")
+    )
     assert [c.rma for c in closed.claims] == [claim.rma]
+
+
+async def test_an_illegal_move_is_failed_precondition_naming_the_state(stack: Stack) -> None:
+    claim = await approved(stack)
+    bad = await failure(
+        stack.repairs.UpdateRepairStatus(
+            pb.UpdateRepairStatusRequest(request_id=new_id(), rma=claim.rma, status=pb.REPAIR_STATUS_READY_TO_SHIP),
+            metadata=stack.as_(CENTRE),
+        )
+    )
+    assert bad.code == grpc.StatusCode.FAILED_PRECONDITION and bad.reason == "ILLEGAL_TRANSITION"
+    assert "AWAITING_SHIPMENT" in bad.message
+    early = await failure(
+        stack.repairs.SubmitFeedback(
+            pb.SubmitFeedbackRequest(request_id=new_id(), rma=claim.rma, score=3), metadata=stack.as_(RETAILER)
+        )
+    )
+    assert early.code == grpc.StatusCode.FAILED_PRECONDITION and "AWAITING_SHIPMENT" in early.message
+    after = await stack.get(claim.rma)
+    assert after.state == pb.CLAIM_STATE_AWAITING_SHIPMENT and len(after.timeline) == 2  # nothing recorded
+
+
+async def test_a_retried_update_is_applied_once_and_answered_the_same(stack: Stack) -> None:
+    claim = await approved(stack)
+    claim = await stack.parcel(claim, TO_CENTRE, pb.PARCEL_EVENT_DELIVERED)
+    request_id = new_id()
+    first = await stack.status(claim.rma, pb.REPAIR_STATUS_DIAGNOSING, request_id=request_id)
+    again = await stack.status(claim.rma, pb.REPAIR_STATUS_DIAGNOSING, request_id=request_id)
+    assert again == first
+    read = await stack.get(claim.rma)
+    assert [e.kind for e in read.timeline].count("DIAGNOSING") == 1
+    other_body = await failure(
+        stack.repairs.UpdateRepairStatus(
+            pb.UpdateRepairStatusRequest(request_id=request_id, rma=claim.rma, status=pb.REPAIR_STATUS_REPAIRING),
+            metadata=stack.as_(CENTRE),
+        )
+    )
+    assert other_body.code == grpc.StatusCode.INVALID_ARGUMENT and other_body.reason == "REQUEST_ID_REUSED"
+
+
+async def test_a_centre_neither_sees_nor_touches_another_centres_claims(stack: Stack) -> None:
+    claim = await approved(stack)
+    await stack.centre("other-centre", region="FR")
+    hidden = await failure(stack.repairs.GetClaim(pb.GetClaimRequest(rma=claim.rma), metadata=stack.as_(OTHER_CENTRE)))
+    assert hidden.code == grpc.StatusCode.NOT_FOUND
+    touch = await failure(
+        stack.repairs.UpdateRepairStatus(
+            pb.UpdateRepairStatusRequest(request_id=new_id(), rma=claim.rma, status=pb.REPAIR_STATUS_RECEIVED),
+            metadata=stack.as_(OTHER_CENTRE),
+        )
+    )
+    assert touch.code == grpc.StatusCode.NOT_FOUND
+    mine = await stack.repairs.ListClaims(pb.ListClaimsRequest(), metadata=stack.as_(CENTRE))
+    theirs = await stack.repairs.ListClaims(pb.ListClaimsRequest(), metadata=stack.as_(OTHER_CENTRE))
+    assert [c.rma for c in mine.claims] == [claim.rma] and list(theirs.claims) == []
+    peek = await failure(
+        stack.repairs.ListClaims(pb.ListClaimsRequest(centre_id="demo-centre"), metadata=stack.as_(OTHER_CENTRE))
+    )
+    assert peek.code == grpc.StatusCode.PERMISSION_DENIED
+    assert (await stack.get(claim.rma)).state == pb.CLAIM_STATE_AWAITING_SHIPMENT
+
+
+async def test_a_retailer_cannot_act_as_a_centre_nor_see_another_retailers_claim(stack: Stack) -> None:
+    claim = await approved(stack)
+    denied = await failure(
+        stack.repairs.UpdateRepairStatus(
+            pb.UpdateRepairStatusRequest(request_id=new_id(), rma=claim.rma, status=pb.REPAIR_STATUS_RECEIVED),
+            metadata=stack.as_(RETAILER),
+        )
+    )
+    assert denied.code == grpc.StatusCode.PERMISSION_DENIED and denied.reason == "ROLE_NOT_ALLOWED"
+    other = await failure(stack.repairs.GetClaim(pb.GetClaimRequest(rma=claim.rma), metadata=stack.as_(OTHER_RETAILER)))
+    assert other.code == grpc.StatusCode.NOT_FOUND
+
+
+async def test_filing_is_idempotent_and_one_serial_has_one_open_claim(stack: Stack) -> None:
+    await stack.product()
+    await stack.centre()
+    serial = new_serial()
+    await stack.sale(serial)
+    request_id = new_id()
+    first = await stack.file(serial, request_id=request_id)
+    again = await stack.file(serial, request_id=request_id)
+    assert again.rma == first.rma and again.state == first.state
+    second = await failure(stack.repairs.FileClaim(claim_request(serial), metadata=stack.as_(RETAILER)))
+    assert second.code == grpc.StatusCode.FAILED_PRECONDITION and second.reason == "OPEN_CLAIM_EXISTS"
+    assert first.rma in second.message
+    changed = await failure(
+        stack.repairs.FileClaim(
+            claim_request(serial, request_id, description="Something else"), metadata=stack.as_(RETAILER)
+        )
+    )
+    assert changed.code == grpc.StatusCode.INVALID_ARGUMENT and changed.reason == "REQUEST_ID_REUSED"
+    listed = await stack.repairs.ListClaims(pb.ListClaimsRequest(), metadata=stack.as_(RETAILER))
+    assert [c.rma for c in listed.claims] == [first.rma]
+
+
+async def test_a_cancelled_claim_frees_the_serial_and_takes_no_more_changes(stack: Stack) -> None:
+    claim = await approved(stack)
+    cancelled = await stack.repairs.CancelClaim(
+        pb.CancelClaimRequest(request_id=new_id(), rma=claim.rma), metadata=stack.as_(RETAILER)
+    )
+    assert cancelled.claim.state == pb.CLAIM_STATE_CANCELLED
+    late = await failure(
+        stack.repairs.CancelClaim(
+            pb.CancelClaimRequest(request_id=new_id(), rma=claim.rma, reason="again"), metadata=stack.as_("ops")
+        )
+    )
+    assert late.code == grpc.StatusCode.FAILED_PRECONDITION and "CANCELLED" in late.message
+    refiled = await stack.file(claim.serial)
+    assert refiled.rma != claim.rma and refiled.state == pb.CLAIM_STATE_AWAITING_SHIPMENT
+
+
+async def test_the_customer_cannot_cancel_after_receipt_but_ops_can(stack: Stack) -> None:
+    claim = await approved(stack)
+    await stack.parcel(claim, TO_CENTRE, pb.PARCEL_EVENT_DELIVERED)
+    refused = await failure(
+        stack.repairs.CancelClaim(
+            pb.CancelClaimRequest(request_id=new_id(), rma=claim.rma), metadata=stack.as_(RETAILER)
+        )
+    )
+    assert refused.code == grpc.StatusCode.FAILED_PRECONDITION and "RECEIVED" in refused.message
+    no_reason = await failure(
+        stack.repairs.CancelClaim(pb.CancelClaimRequest(request_id=new_id(), rma=claim.rma), metadata=stack.as_("ops"))
+    )
+    assert no_reason.code == grpc.StatusCode.INVALID_ARGUMENT and "reason" in no_reason.fields
+    done = await stack.repairs.CancelClaim(
+        pb.CancelClaimRequest(request_id=new_id(), rma=claim.rma, reason="unit lost in the warehouse"),
+        metadata=stack.as_("ops"),
+    )
+    assert done.claim.state == pb.CLAIM_STATE_CANCELLED
+
+
+async def test_with_no_centre_that_fits_the_claim_waits_for_ops(stack: Stack) -> None:
+    await stack.product()
+    await stack.centre()  # DE only
+    serial = new_serial()
+    await stack.sale(serial)
+    claim = await stack.file(serial, region="FR")
+    assert claim.state == pb.CLAIM_STATE_AWAITING_SHIPMENT and claim.centre_id == "" and not claim.shipments
+    assert [e.kind for e in (await stack.get(claim.rma)).timeline] == ["APPROVED", "NO_CENTRE"]
+    moved = await stack.repairs.ReassignClaim(
+        pb.ReassignClaimRequest(request_id=new_id(), rma=claim.rma, centre_id="demo-centre", reason="covers FR too"),
+        metadata=stack.as_("ops"),
+    )
+    assert moved.claim.centre_id == "demo-centre" and [s.direction for s in moved.claim.shipments] == [TO_CENTRE]
+    unknown = await failure(
+        stack.repairs.ReassignClaim(
+            pb.ReassignClaimRequest(request_id=new_id(), rma=claim.rma, centre_id="nowhere"), metadata=stack.as_("ops")
+        )
+    )
+    assert unknown.code == grpc.StatusCode.NOT_FOUND and unknown.reason == "CENTRE_NOT_FOUND"
+
+
+async def test_another_retailers_serial_is_rejected_as_unknown(stack: Stack) -> None:
+    await stack.product()
+    await stack.centre()
+    serial = new_serial()
+    await stack.sale(serial, retailer=OTHER_RETAILER)
+    claim = await stack.file(serial)
+    assert claim.decision == pb.DECISION_REJECTED and claim.decision_reason == "UNKNOWN_SERIAL"
+    assert claim.state == pb.CLAIM_STATE_REJECTED and claim.sku == ""
+    assert (await stack.get(claim.rma, RETAILER)).rma == claim.rma  # the filer still sees its own claim
+
+
+async def test_bad_input_names_every_field(stack: Stack) -> None:
+    request = pb.FileClaimRequest(request_id="", serial="?", contact=pb.CustomerContact(email="nope"))
+    bad = await failure(stack.repairs.FileClaim(request, metadata=stack.as_(RETAILER)))
+    assert bad.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert {"request_id", "serial", "fault_category", "description", "contact.email", "contact.locale"} <= set(
+        bad.fields
+    )
+    assert {"return_address.region_code", "return_address.address_lines", "return_address.locality"} <= set(bad.fields)
+    rma = await failure(stack.repairs.GetClaim(pb.GetClaimRequest(rma="RMA-12"), metadata=stack.as_("ops")))
+    assert rma.code == grpc.StatusCode.INVALID_ARGUMENT and "rma" in rma.fields
+    missing = await failure(stack.repairs.GetClaim(pb.GetClaimRequest(rma="RMA-0000-0000"), metadata=stack.as_("ops")))
+    assert missing.code == grpc.StatusCode.NOT_FOUND
