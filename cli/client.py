@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
 import grpc
 import typer
@@ -17,6 +20,20 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from services.kit.settings import DEFAULT_PORTS
+
+As = Annotated[str, typer.Option("--as", help="Principal whose dev key to use (or set AFTERCARE_API_KEY).")]
+RequestId = Annotated[str, typer.Option(help="Idempotency key; reuse it to retry safely. Default: a new UUID.")]
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def parse_time(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO 8601 time: {text}") from None
 
 
 def var_dir() -> Path:

@@ -36,9 +36,11 @@ console = Console(highlight=False)
 class Process:
     name: str
     argv: list[str]
-    ready: Callable[[], Awaitable[bool]]
+    ready: Callable[[Process], Awaitable[bool]]
     ports: list[int]
     echo: bool = True  # copy its output to the console (Temporal's goes to its log file only)
+    log_file: Path | None = None
+    log_offset: int = 0  # where this run's output starts in log_file
     proc: asyncio.subprocess.Process | None = field(default=None, repr=False)
     pump: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -84,6 +86,12 @@ async def _temporal_ready() -> bool:
         return False
 
 
+async def _log_says(process: Process, text: str) -> bool:
+    """For a process with no port: ready once this run's part of its log says so."""
+    log = process.log_file
+    return log is not None and log.exists() and text in log.read_text(errors="replace")[process.log_offset :]
+
+
 def processes(var: Path) -> list[Process]:
     temporal = [
         _bin("temporal"),
@@ -108,12 +116,24 @@ def processes(var: Path) -> list[Process]:
     ]
     service = [sys.executable, "-m", "cli.main", "serve"]
     return [
-        Process("temporal", temporal, _temporal_ready, [TEMPORAL_PORT, TEMPORAL_UI_PORT], echo=False),
+        Process("temporal", temporal, lambda _: _temporal_ready(), [TEMPORAL_PORT, TEMPORAL_UI_PORT], echo=False),
         Process(
             "warranty",
             [*service, "warranty"],
-            lambda: _grpc_healthy(DEFAULT_PORTS["warranty"]),
+            lambda _: _grpc_healthy(DEFAULT_PORTS["warranty"]),
             [DEFAULT_PORTS["warranty"]],
+        ),
+        Process(
+            "repairs",
+            [*service, "repairs"],
+            lambda _: _grpc_healthy(DEFAULT_PORTS["repairs"]),
+            [DEFAULT_PORTS["repairs"]],
+        ),
+        Process(
+            "claims",
+            [sys.executable, "-m", "cli.main", "worker", "claims"],
+            lambda p: _log_says(p, "worker ready"),
+            [],
         ),
     ]
 
@@ -137,10 +157,12 @@ async def _start(process: Process, var: Path) -> None:
         preexec_fn=_die_with_parent,
         env={**os.environ, "AFTERCARE_VAR_DIR": str(var)},
     )
-    process.pump = asyncio.create_task(_pump(process, var / "logs" / f"{process.name}.log"))
+    process.log_file = var / "logs" / f"{process.name}.log"
+    process.log_offset = len(process.log_file.read_text(errors="replace")) if process.log_file.exists() else 0
+    process.pump = asyncio.create_task(_pump(process, process.log_file))
     started = time.monotonic()
     with console.status(f"starting {process.name}…"):
-        while not await process.ready():
+        while not await process.ready(process):
             if process.proc.returncode is not None:
                 raise RuntimeError(
                     f"{process.name} exited with {process.proc.returncode}; see var/logs/{process.name}.log"
@@ -174,7 +196,7 @@ def _banner(keys: dict[str, str]) -> None:
     table.add_row("Temporal UI", f"http://localhost:{TEMPORAL_UI_PORT}")
     table.add_row("Temporal frontend", f"localhost:{TEMPORAL_PORT}")
     for name, port in DEFAULT_PORTS.items():
-        if name == "warranty":
+        if name in ("warranty", "repairs"):
             table.add_row(f"{name} gRPC", f"localhost:{port}")
     table.add_row("logs", "var/logs/")
     console.print(table)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cli.repairs import carrier_app, centre_app, claim_app
 from cli.warranty import product_app, sale_app, warranty_app
 
 app = typer.Typer(
@@ -18,10 +19,14 @@ app = typer.Typer(
 app.add_typer(product_app, name="product")
 app.add_typer(sale_app, name="sale")
 app.add_typer(warranty_app, name="warranty")
+app.add_typer(claim_app, name="claim")
+app.add_typer(centre_app, name="centre")
+app.add_typer(carrier_app, name="carrier")
 dev_app = typer.Typer(help="Run the whole system locally.", no_args_is_help=True)
 app.add_typer(dev_app, name="dev")
 
-SERVICES = ("warranty",)
+SERVICES = ("warranty", "repairs")
+WORKERS = ("claims",)
 
 
 @app.command()
@@ -37,9 +42,29 @@ def serve(
         raise typer.BadParameter(f"unknown service {service!r}; one of: {', '.join(SERVICES)}")
     settings = Settings.for_service(service, run_worker=worker)
     logs.configure(settings.log_level)
-    from services.warranty.server import serve as serve_warranty
+    if service == "repairs":
+        from services.repairs.server import serve as serve_repairs
 
-    asyncio.run(serve_warranty(settings))
+        asyncio.run(serve_repairs(settings))
+    else:
+        from services.warranty.server import serve as serve_warranty
+
+        asyncio.run(serve_warranty(settings))
+
+
+@app.command("worker")
+def run_worker(what: Annotated[str, typer.Argument(help=f"One of: {', '.join(WORKERS)}.")]) -> None:
+    """Run a workflow worker: `claims` hosts the claim workflows (task queue "claims"). Configured by AFTERCARE_*."""
+    from services.kit import logs
+    from services.kit.settings import Settings
+
+    if what not in WORKERS:
+        raise typer.BadParameter(f"unknown worker {what!r}; one of: {', '.join(WORKERS)}")
+    settings = Settings(service=what)
+    logs.configure(settings.log_level)
+    from workflows.worker import serve as serve_claims
+
+    asyncio.run(serve_claims(settings))
 
 
 @dev_app.command("up")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,10 +14,7 @@ from aftercare.warranty.v1 import warranty_pb2_grpc
 from google.protobuf import duration_pb2
 from google.type import datetime_pb2
 
-from cli.client import channel, metadata, rpc_errors, show
-
-As = Annotated[str, typer.Option("--as", help="Principal whose dev key to use (or set AFTERCARE_API_KEY).")]
-RequestId = Annotated[str, typer.Option(help="Idempotency key; reuse it to retry safely. Default: a new UUID.")]
+from cli.client import As, RequestId, channel, metadata, new_id, parse_time, rpc_errors, show
 
 product_app = typer.Typer(help="Products and their warranty policies (create: ops).", no_args_is_help=True)
 sale_app = typer.Typer(help="Register sales (retailers).", no_args_is_help=True)
@@ -29,10 +25,6 @@ warranty_app = typer.Typer(help="Read and change warranties.", no_args_is_help=T
 def _warranty() -> Iterator[warranty_pb2_grpc.WarrantyServiceStub]:
     with rpc_errors(), channel("warranty") as ch:
         yield warranty_pb2_grpc.WarrantyServiceStub(ch)
-
-
-def _new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def _civil(moment: datetime) -> datetime_pb2.DateTime:
@@ -49,13 +41,6 @@ def _civil(moment: datetime) -> datetime_pb2.DateTime:
         seconds=moment.second,
         utc_offset=duration_pb2.Duration(seconds=int(offset.total_seconds())),
     )
-
-
-def _parse_time(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"not an ISO 8601 time: {text}") from None
 
 
 @product_app.command("create")
@@ -109,11 +94,11 @@ def product_create(
             paid_repair_price=price,
         ),
     )
-    product.launch_time.FromDatetime(_parse_time(launch).astimezone(UTC))
+    product.launch_time.FromDatetime(parse_time(launch).astimezone(UTC))
     with _warranty() as stub:
         show(
             stub.CreateProduct(
-                pb.CreateProductRequest(request_id=request_id or _new_id(), product=product), metadata=metadata(as_)
+                pb.CreateProductRequest(request_id=request_id or new_id(), product=product), metadata=metadata(as_)
             )
         )
 
@@ -149,9 +134,9 @@ def sale_register(
     request_id: RequestId = "",
 ) -> None:
     """Register the sale of one unit, starting its warranty."""
-    moment = _parse_time(purchased) if purchased else datetime.now(UTC)
+    moment = parse_time(purchased) if purchased else datetime.now(UTC)
     request = pb.RegisterSaleRequest(
-        request_id=request_id or _new_id(),
+        request_id=request_id or new_id(),
         serial=serial,
         sku=sku,
         purchase_time=_civil(moment),
@@ -191,7 +176,7 @@ def warranty_check(
     """Check what a serial is entitled to."""
     request = pb.CheckEntitlementRequest(serial=serial)
     if at:
-        request.incident_time.FromDatetime(_parse_time(at).astimezone(UTC))
+        request.incident_time.FromDatetime(parse_time(at).astimezone(UTC))
     if fault:
         request.fault_category = pb.FaultCategory.Value(f"FAULT_CATEGORY_{fault.upper()}")
     with _warranty() as stub:
@@ -210,10 +195,10 @@ def warranty_extend(
 ) -> None:
     """Add an extended plan to a warranty."""
     request = pb.PurchaseExtendedPlanRequest(
-        request_id=request_id or _new_id(),
+        request_id=request_id or new_id(),
         serial=serial,
         months=months,
-        plan_reference=plan_reference or f"plan-{_new_id()[:8]}",
+        plan_reference=plan_reference or f"plan-{new_id()[:8]}",
         price=money_pb2.Money(currency_code=currency, amount_minor=price_minor),
     )
     with _warranty() as stub:
@@ -231,7 +216,7 @@ def warranty_transfer(
 ) -> None:
     """Move a warranty to a new owner."""
     request = pb.TransferOwnershipRequest(
-        request_id=request_id or _new_id(),
+        request_id=request_id or new_id(),
         serial=serial,
         new_owner_contact=pb.Contact(email=email, phone=phone, locale=locale),
     )
@@ -242,6 +227,6 @@ def warranty_transfer(
 @warranty_app.command("void")
 def warranty_void(serial: str, reason: str, as_: As = "ops", request_id: RequestId = "") -> None:
     """Void a warranty (ops)."""
-    request = pb.VoidWarrantyRequest(request_id=request_id or _new_id(), serial=serial, reason=reason)
+    request = pb.VoidWarrantyRequest(request_id=request_id or new_id(), serial=serial, reason=reason)
     with _warranty() as stub:
         show(stub.VoidWarranty(request, metadata=metadata(as_)))

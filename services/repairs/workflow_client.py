@@ -58,7 +58,7 @@ def refusal(exc: BaseException) -> DomainError:
             where = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
             state = str(where.get("state", ""))
             return FailedPrecondition(
-                f"the claim is {state}: {message}",
+                message,  # names the event and the state, e.g. "READY_TO_SHIP is not allowed while ... REPAIRING"
                 reason="ILLEGAL_TRANSITION",
                 metadata={"state": state, "event": str(where.get("event", ""))},
             )

@@ -1,0 +1,332 @@
+"""`aftercare claim|centre|carrier`: the repairs service from the command line, as each kind of user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from aftercare.common.v1 import money_pb2
+from aftercare.repairs.v1 import repairs_pb2 as pb
+from aftercare.repairs.v1 import repairs_pb2_grpc
+from google.type import postal_address_pb2
+from rich.console import Console
+from rich.table import Table
+
+from cli.client import As, RequestId, channel, metadata, new_id, parse_time, rpc_errors, show
+
+claim_app = typer.Typer(
+    help="Claims (RMAs): file and follow them (retailers, for their customers), cancel and reassign (ops).",
+    no_args_is_help=True,
+)
+centre_app = typer.Typer(help="Service centres: register them (ops); report repairs (centres).", no_args_is_help=True)
+carrier_app = typer.Typer(help="Carriers: report parcel tracking events.", no_args_is_help=True)
+
+STATUSES = ("received", "diagnosing", "awaiting-parts", "repairing", "quality-check", "ready-to-ship")
+EVENTS = ("label-created", "picked-up", "in-transit", "delivered", "exception")
+
+
+@contextmanager
+def _repairs() -> Iterator[repairs_pb2_grpc.RepairsServiceStub]:
+    with rpc_errors(), channel("repairs") as ch:
+        yield repairs_pb2_grpc.RepairsServiceStub(ch)
+
+
+def _enum(prefix: str, value: str, choices: tuple[str, ...], hint: str) -> str:
+    name = value.strip().lower().replace("_", "-")
+    if name not in choices:
+        raise typer.BadParameter(f"one of: {', '.join(choices)}", param_hint=hint)
+    return f"{prefix}{name.upper().replace('-', '_')}"
+
+
+def _direction(value: str) -> pb.Direction.ValueType:
+    return pb.Direction.Value(_enum("DIRECTION_", value, ("to-centre", "to-customer"), "--direction"))
+
+
+def _claims_table(claims: list[pb.Claim], next_page_token: str) -> None:
+    table = Table(show_header=True)
+    for column in ("RMA", "state", "SKU", "centre", "retailer", "SLA due", "updated"):
+        table.add_column(column, no_wrap=True)
+    for c in claims:
+        due = c.sla_due_time.ToDatetime(UTC).strftime("%Y-%m-%d %H:%M") if c.HasField("sla_due_time") else ""
+        table.add_row(
+            c.rma,
+            pb.ClaimState.Name(c.state).removeprefix("CLAIM_STATE_"),
+            c.sku,
+            c.centre_id or "(unassigned)",
+            c.retailer_id,
+            due + (" BREACHED" if c.sla_breached else ""),
+            c.update_time.ToDatetime(UTC).strftime("%Y-%m-%d %H:%M"),
+        )
+    Console(width=max(Console().width, 140)).print(table)
+    if next_page_token:
+        typer.echo(f"more: --page-token {next_page_token}")
+
+
+# -- claims ------------------------------------------------------------------------------------------------
+
+
+@claim_app.command("file")
+def claim_file(
+    serial: str,
+    fault: Annotated[str, typer.Option(help="Fault category: ELECTRICAL, MECHANICAL, DISPLAY, BATTERY, ...")],
+    description: Annotated[str, typer.Option(help="What the customer reports.")],
+    country: Annotated[str, typer.Option(help="Return address country (ISO 3166-1 alpha-2); routes the claim.")],
+    city: Annotated[str, typer.Option(help="Return address city.")],
+    line: Annotated[list[str], typer.Option(help="Return address line, repeatable.")],
+    postal_code: Annotated[str, typer.Option(help="Return address postal code.")] = "",
+    name: Annotated[str, typer.Option(help="Recipient name on the return label.")] = "",
+    email: Annotated[str, typer.Option(help="Customer email (or --phone).")] = "",
+    phone: Annotated[str, typer.Option(help="Customer phone, E.164.")] = "",
+    locale: Annotated[str, typer.Option(help="Customer locale, BCP 47.")] = "en",
+    at: Annotated[str, typer.Option(help="When the fault happened, ISO 8601 with offset. Default: now.")] = "",
+    as_: As = "retailer:demo-retailer",
+    request_id: RequestId = "",
+) -> None:
+    """File a claim: answers with the RMA number and the entitlement decision."""
+    request = pb.FileClaimRequest(
+        request_id=request_id or new_id(),
+        serial=serial,
+        fault_category=pb.FaultCategory.Value(f"FAULT_CATEGORY_{fault.strip().upper()}"),
+        description=description,
+        contact=pb.CustomerContact(email=email, phone=phone, locale=locale),
+        return_address=postal_address_pb2.PostalAddress(
+            region_code=country.upper(),
+            locality=city,
+            postal_code=postal_code,
+            address_lines=line,
+            recipients=[name] if name else [],
+        ),
+    )
+    if at:
+        request.incident_time.FromDatetime(parse_time(at).astimezone(UTC))
+    with _repairs() as stub:
+        show(stub.FileClaim(request, metadata=metadata(as_)))
+
+
+@claim_app.command("get")
+def claim_get(rma: str, as_: As = "ops") -> None:
+    """Show a claim and its whole timeline."""
+    with _repairs() as stub:
+        show(stub.GetClaim(pb.GetClaimRequest(rma=rma), metadata=metadata(as_)))
+
+
+@claim_app.command("list")
+def claim_list(
+    state: Annotated[str, typer.Option(help="Only this state, e.g. AWAITING_PARTS.")] = "",
+    centre: Annotated[str, typer.Option(help="Only this centre's claims.")] = "",
+    retailer: Annotated[str, typer.Option(help="Only this retailer's claims.")] = "",
+    sku: Annotated[str, typer.Option(help="Only this product's claims.")] = "",
+    sla_breached: Annotated[bool, typer.Option(help="Only claims whose repair SLA was breached.")] = False,
+    page_size: int = 50,
+    page_token: str = "",
+    json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_: As = "ops",
+) -> None:
+    """List claims, newest first (a centre sees its own, a retailer its own)."""
+    request = pb.ListClaimsRequest(
+        state=pb.ClaimState.Value(f"CLAIM_STATE_{state.upper()}") if state else pb.CLAIM_STATE_UNSPECIFIED,
+        centre_id=centre,
+        retailer_id=retailer,
+        sku=sku,
+        sla_breached_only=sla_breached,
+        page_size=page_size,
+        page_token=page_token,
+    )
+    with _repairs() as stub:
+        response = stub.ListClaims(request, metadata=metadata(as_))
+    if json:
+        show(response)
+    else:
+        _claims_table(list(response.claims), response.next_page_token)
+
+
+@claim_app.command("quote")
+def claim_quote(
+    rma: str,
+    accept: Annotated[bool, typer.Option("--accept/--decline", help="The customer's decision.")],
+    as_: As = "retailer:demo-retailer",
+    request_id: RequestId = "",
+) -> None:
+    """Accept or decline a repair quote for the customer."""
+    request = pb.DecideQuoteRequest(request_id=request_id or new_id(), rma=rma, accept=accept)
+    with _repairs() as stub:
+        show(stub.DecideQuote(request, metadata=metadata(as_)))
+
+
+@claim_app.command("cancel")
+def claim_cancel(
+    rma: str,
+    reason: Annotated[str, typer.Option(help="Why (required for ops; no personal data).")] = "",
+    as_: As = "retailer:demo-retailer",
+    request_id: RequestId = "",
+) -> None:
+    """Cancel a claim: the customer before the unit is received (--as a retailer), ops at any time (--as ops)."""
+    request = pb.CancelClaimRequest(request_id=request_id or new_id(), rma=rma, reason=reason)
+    with _repairs() as stub:
+        show(stub.CancelClaim(request, metadata=metadata(as_)))
+
+
+@claim_app.command("reassign")
+def claim_reassign(
+    rma: str,
+    centre: str,
+    reason: Annotated[str, typer.Option(help="Why (no personal data).")] = "",
+    as_: As = "ops",
+    request_id: RequestId = "",
+) -> None:
+    """Move a claim to another service centre (ops)."""
+    request = pb.ReassignClaimRequest(request_id=request_id or new_id(), rma=rma, centre_id=centre, reason=reason)
+    with _repairs() as stub:
+        show(stub.ReassignClaim(request, metadata=metadata(as_)))
+
+
+@claim_app.command("feedback")
+def claim_feedback(
+    rma: str,
+    score: Annotated[int, typer.Argument(help="Net Promoter Score, 0 to 10.")],
+    comment: str = "",
+    as_: As = "retailer:demo-retailer",
+    request_id: RequestId = "",
+) -> None:
+    """Record the customer's survey answer (once per claim)."""
+    request = pb.SubmitFeedbackRequest(request_id=request_id or new_id(), rma=rma, score=score, comment=comment)
+    with _repairs() as stub:
+        show(stub.SubmitFeedback(request, metadata=metadata(as_)))
+
+
+@claim_app.command("label")
+def claim_label(
+    rma: str,
+    direction: Annotated[str, typer.Option(help="to-centre or to-customer.")] = "to-centre",
+    out: Annotated[
+        Path | None, typer.Option("-o", "--out", help="Where to write the PDF. Default: <RMA>-<dir>.pdf")
+    ] = None,
+    as_: As = "ops",
+) -> None:
+    """Save a claim's shipping label as a PDF."""
+    request = pb.GetShippingLabelRequest(rma=rma, direction=_direction(direction))
+    with _repairs() as stub:
+        label = stub.GetShippingLabel(request, metadata=metadata(as_))
+    path = out or Path(f"{rma}-{direction}.pdf")
+    path.write_bytes(label.pdf)
+    typer.echo(f"{path}  ({label.carrier}, tracking {label.tracking_number}, {len(label.pdf)} bytes)")
+
+
+# -- service centres ---------------------------------------------------------------------------------------
+
+
+@centre_app.command("create")
+def centre_create(
+    centre_id: Annotated[str, typer.Argument(help="The id in its principal, centre:<id>.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    region: Annotated[str, typer.Option(help="Country it serves (ISO 3166-1 alpha-2), e.g. DE.")],
+    category: Annotated[list[str], typer.Option(help="Product category it repairs, repeatable.")],
+    capacity: Annotated[int, typer.Option(help="Claims it can take per day.")] = 20,
+    as_: As = "ops",
+    request_id: RequestId = "",
+) -> None:
+    """Register a service centre (ops)."""
+    centre = pb.ServiceCentre(
+        id=centre_id, display_name=name, region=region, categories=category, daily_capacity=capacity
+    )
+    with _repairs() as stub:
+        show(
+            stub.CreateServiceCentre(
+                pb.CreateServiceCentreRequest(request_id=request_id or new_id(), centre=centre), metadata=metadata(as_)
+            )
+        )
+
+
+@centre_app.command("list")
+def centre_list(region: str = "", page_size: int = 50, page_token: str = "", as_: As = "ops") -> None:
+    """List service centres with their open claims."""
+    request = pb.ListServiceCentresRequest(region=region, page_size=page_size, page_token=page_token)
+    with _repairs() as stub:
+        show(stub.ListServiceCentres(request, metadata=metadata(as_)))
+
+
+@centre_app.command("status")
+def centre_status(
+    rma: str,
+    status: Annotated[str, typer.Argument(help=f"One of: {', '.join(STATUSES)}.")],
+    as_: As = "centre:demo-centre",
+    request_id: RequestId = "",
+) -> None:
+    """Report a repair's progress (the assigned centre)."""
+    value = pb.RepairStatus.Value(_enum("REPAIR_STATUS_", status, STATUSES, "STATUS"))
+    request = pb.UpdateRepairStatusRequest(request_id=request_id or new_id(), rma=rma, status=value)
+    with _repairs() as stub:
+        show(stub.UpdateRepairStatus(request, metadata=metadata(as_)))
+
+
+@centre_app.command("diagnose")
+def centre_diagnose(
+    rma: str,
+    part: Annotated[list[str] | None, typer.Option(help="Covered fault: a part number used, repeatable.")] = None,
+    labour: Annotated[int, typer.Option(help="Covered fault: labour minutes.")] = 0,
+    quote: Annotated[str, typer.Option(help="Not covered: the price as CURRENCY:MINOR_UNITS, e.g. EUR:4900.")] = "",
+    replace: Annotated[str, typer.Option(help="Unrepairable: the replacement unit's serial.")] = "",
+    refund: Annotated[bool, typer.Option(help="Unrepairable: refund the customer.")] = False,
+    notes: Annotated[str, typer.Option(help="A short technical note.")] = "",
+    as_: As = "centre:demo-centre",
+    request_id: RequestId = "",
+) -> None:
+    """Record a diagnosis: a covered fault (--part/--labour), damage not covered (--quote), or unrepairable
+    (--replace SERIAL or --refund)."""
+    chosen = [bool(part or labour), bool(quote), bool(replace), refund]
+    if sum(chosen) != 1:
+        raise typer.BadParameter("give exactly one outcome: --part/--labour, --quote, --replace or --refund")
+    diagnosis = pb.Diagnosis(notes=notes)
+    if quote:
+        currency, _, minor = quote.partition(":")
+        if not minor.isdigit():
+            raise typer.BadParameter("want CURRENCY:MINOR_UNITS, e.g. EUR:4900", param_hint="--quote")
+        price = money_pb2.Money(currency_code=currency.upper(), amount_minor=int(minor))
+        diagnosis.not_covered.CopyFrom(pb.Diagnosis.NotCovered(quote=price))
+    elif replace:
+        diagnosis.unrepairable.CopyFrom(
+            pb.Diagnosis.Unrepairable(remedy=pb.Diagnosis.REMEDY_REPLACEMENT, replacement_serial=replace)
+        )
+    elif refund:
+        diagnosis.unrepairable.CopyFrom(pb.Diagnosis.Unrepairable(remedy=pb.Diagnosis.REMEDY_REFUND))
+    else:
+        diagnosis.covered_fault.CopyFrom(pb.Diagnosis.CoveredFault(parts=part or [], labour_minutes=labour))
+    request = pb.RecordDiagnosisRequest(request_id=request_id or new_id(), rma=rma, diagnosis=diagnosis)
+    with _repairs() as stub:
+        show(stub.RecordDiagnosis(request, metadata=metadata(as_)))
+
+
+# -- carriers ----------------------------------------------------------------------------------------------
+
+
+@carrier_app.command("event")
+def carrier_event(
+    rma: str,
+    event: Annotated[str, typer.Argument(help=f"One of: {', '.join(EVENTS)}.")],
+    direction: Annotated[str, typer.Option(help="to-centre or to-customer.")] = "to-centre",
+    tracking: Annotated[
+        str, typer.Option(help="Tracking number. Default: the one on the claim's label that way.")
+    ] = "",
+    at: Annotated[str, typer.Option(help="The carrier's event time, ISO 8601 with offset. Default: now.")] = "",
+    as_: As = "carrier:local",
+    request_id: RequestId = "",
+) -> None:
+    """Report a parcel's tracking event. Duplicates and out-of-order events are harmless."""
+    way = _direction(direction)
+    with _repairs() as stub:
+        if not tracking:
+            label = stub.GetShippingLabel(pb.GetShippingLabelRequest(rma=rma, direction=way), metadata=metadata(as_))
+            tracking = label.tracking_number
+        request = pb.RecordShipmentEventRequest(
+            request_id=request_id or new_id(),
+            rma=rma,
+            direction=way,
+            tracking_number=tracking,
+            event=pb.ParcelEvent.Value(_enum("PARCEL_EVENT_", event, EVENTS, "EVENT")),
+        )
+        request.event_time.FromDatetime(parse_time(at).astimezone(UTC) if at else datetime.now(UTC))
+        show(stub.RecordShipmentEvent(request, metadata=metadata(as_)))
