@@ -14,7 +14,7 @@ help:
 	@echo "make protos-check  fail if the generated code is stale"
 	@echo "make lint          ruff, mypy (and buf lint where npm is available)"
 	@echo "make fmt           format the code"
-	@echo "make bench         run the benchmarks in bench/"
+	@echo "make bench         run the benchmarks in bench/ (stop make run first: the claims bench uses its ports)"
 	@echo "make clean         remove var/, caches and the virtualenv"
 
 $(STAMP): pyproject.toml uv.lock tools/venv.sh
@@ -44,6 +44,7 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/register_sales.py
+	$(PY) bench/claims.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache $(VENV)
