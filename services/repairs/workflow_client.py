@@ -126,10 +126,6 @@ class ClaimWorkflows:
         result: ClaimStatus = await _mapped(handle.execute_update(update, arg, id=update_id))
         return result
 
-    async def status(self, rma: str) -> ClaimStatus:
-        handle = (await self.client()).get_workflow_handle_for(ClaimWorkflow.run, workflow_id(rma))
-        return await _mapped(handle.query(ClaimWorkflow.claim_status))
-
 
 async def _mapped(call: Awaitable[T]) -> T:
     try:

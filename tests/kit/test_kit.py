@@ -6,12 +6,14 @@ import asyncio
 import io
 import json
 import logging
+from pathlib import Path
 
 import pytest
 import sqlalchemy.exc
 from google.rpc import code_pb2
 
 from services.kit import pagination
+from services.kit.auth import KeyStore, Principal, Role, ensure_dev_keys
 from services.kit.batching import GroupCommitter
 from services.kit.errors import (
     AlreadyExists,
@@ -125,3 +127,15 @@ def test_logs_are_json_and_exceptions_keep_their_stack_but_not_their_message() -
     entry = json.loads(stream.getvalue())
     assert (entry["msg"], entry["method"], entry["exc_type"]) == ("rpc failed", "/x", "ValueError")
     assert entry["stack"] and "jo@example.com" not in stream.getvalue()
+
+
+def test_dev_keys_are_kept_and_new_principals_get_keys(tmp_path: Path) -> None:
+    file = tmp_path / "api-keys.json"
+    first = dict(ensure_dev_keys(file, ["ops", "retailer:demo-retailer"]))
+    grown = dict(ensure_dev_keys(file, ["ops", "retailer:demo-retailer", "carrier:local"]))
+    assert {k: grown[k] for k in first} == first  # existing keys survive an upgrade
+    assert grown["carrier:local"].startswith("ak_carrier_") and len(set(grown.values())) == 3
+    assert file.stat().st_mode & 0o777 == 0o600
+    assert KeyStore.from_config("", file).authenticate([("authorization", f"Bearer {grown['carrier:local']}")]) == (
+        Principal(Role.CARRIER, "local")
+    )
