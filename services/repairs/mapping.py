@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aftercare.common.v1 import money_pb2
 from aftercare.repairs.v1 import repairs_pb2 as pb
-from google.protobuf.timestamp_pb2 import Timestamp
 
+from services.kit.timestamps import ts
 from services.repairs.contracts import ClaimStatus, Diagnosis, Quote
 from services.repairs.domain.centres import Centre
 from services.repairs.domain.claims import Direction, Event, ParcelEvent
@@ -22,16 +22,6 @@ REPAIR_STATUS_EVENTS = {
     pb.REPAIR_STATUS_QUALITY_CHECK: Event.QUALITY_CHECK,
     pb.REPAIR_STATUS_READY_TO_SHIP: Event.READY_TO_SHIP,
 }
-
-
-def ts(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
-def from_ts(stamp: Timestamp) -> datetime:
-    return stamp.ToDatetime(tzinfo=UTC)
 
 
 def state_name(value: int) -> str:

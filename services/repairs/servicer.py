@@ -17,6 +17,7 @@ from services.kit import pagination
 from services.kit.auth import Principal, Role, current_principal
 from services.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
 from services.kit.idempotency import check_request_id, fingerprint, recall, remember, reused, run_once
+from services.kit.timestamps import from_ts
 from services.repairs import mapping
 from services.repairs.contracts import (
     CancelRequest,
@@ -170,7 +171,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
             v.add("return_address.address_lines", "needs at least one line")
         if not address.locality.strip():
             v.add("return_address.locality", "is required")
-        incident_at = mapping.from_ts(request.incident_time) if request.HasField("incident_time") else now
+        incident_at = from_ts(request.incident_time) if request.HasField("incident_time") else now
         if incident_at > now + MAX_CLOCK_SKEW:
             v.add("incident_time", "must not be in the future")
         v.raise_if_any()
@@ -323,14 +324,14 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
             v.add("tracking_number", "must be 4 to 64 letters and digits")
         if not request.HasField("event_time"):
             v.add("event_time", "is required: the carrier's time of the event")
-        elif mapping.from_ts(request.event_time) > self.clock() + MAX_CLOCK_SKEW:
+        elif from_ts(request.event_time) > self.clock() + MAX_CLOCK_SKEW:
             v.add("event_time", "must not be in the future")
         row = await self._visible(principal, request.rma, v)
         arg = ParcelUpdate(
             direction=mapping.direction(request.direction),
             tracking_number=tracking,
             event=mapping.parcel_event(request.event),
-            occurred_at=mapping.from_ts(request.event_time),
+            occurred_at=from_ts(request.event_time),
         )
         return await self._act(
             principal, row, request, pb.RecordShipmentEventResponse, ClaimWorkflow.record_parcel, arg

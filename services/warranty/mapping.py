@@ -4,30 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from aftercare.common.v1 import money_pb2
 from aftercare.warranty.v1 import warranty_pb2 as pb
 from google.protobuf import duration_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
 from google.type import datetime_pb2
 
+from services.kit.timestamps import ts
 from services.warranty.domain.entitlement import CoverageKind, Entitlement, windows
 from services.warranty.domain.products import TIMER_NAMES, Policy, Product
 from services.warranty.domain.sales import CivilTime
 from services.warranty.persistence.repository import VOIDED, WarrantyView
 
 _PREFIX = "FAULT_CATEGORY_"
-
-
-def ts(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
-def from_ts(stamp: Timestamp) -> datetime:
-    return stamp.ToDatetime(tzinfo=UTC)
 
 
 def civil_time(value: datetime_pb2.DateTime) -> CivilTime | None:

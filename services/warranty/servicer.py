@@ -28,6 +28,7 @@ from services.kit.errors import (
 )
 from services.kit.grpc_server import to_status
 from services.kit.idempotency import check_request_id, fingerprint, reused, run_once
+from services.kit.timestamps import from_ts
 from services.warranty import ERROR_DOMAIN, entitlements, mapping
 from services.warranty.domain.entitlement import check_can_extend
 from services.warranty.domain.products import check_money, check_product, check_sku
@@ -90,7 +91,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
             sku=p.sku,
             display_name=p.display_name,
             category=p.category,
-            launch_at=mapping.from_ts(p.launch_time) if p.HasField("launch_time") else None,
+            launch_at=from_ts(p.launch_time) if p.HasField("launch_time") else None,
             coverage_months=policy.coverage_months,
             return_window_days=policy.return_window_days,
             repair_sla_days=policy.repair_sla_days,
@@ -279,7 +280,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         now = self.clock()
         v = Violations()
         serial = check_serial(v, "serial", request.serial)
-        incident_at = mapping.from_ts(request.incident_time) if request.HasField("incident_time") else now
+        incident_at = from_ts(request.incident_time) if request.HasField("incident_time") else now
         if incident_at > now + MAX_CLOCK_SKEW:
             v.add("incident_time", "must not be in the future")
         v.raise_if_any()

@@ -1,0 +1,17 @@
+"""google.protobuf.Timestamp to and from aware UTC datetimes, for every service's proto mapping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+
+def ts(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def from_ts(stamp: Timestamp) -> datetime:
+    return stamp.ToDatetime(tzinfo=UTC)
