@@ -27,6 +27,7 @@ from services.kit.settings import DEFAULT_PORTS
 from workflows.search_attributes import cli_flags
 
 TEMPORAL_PORT, TEMPORAL_UI_PORT = 7233, 8233
+SMTP_SINK_PORT, HTTP_SINK_PORT = 1025, 8025
 START_TIMEOUT_S = 90
 STOP_GRACE_S = 15
 console = Console(highlight=False)
@@ -39,6 +40,7 @@ class Process:
     ready: Callable[[Process], Awaitable[bool]]
     ports: list[int]
     echo: bool = True  # copy its output to the console (Temporal's goes to its log file only)
+    env: dict[str, str] = field(default_factory=dict)
     log_file: Path | None = None
     log_offset: int = 0  # where this run's output starts in log_file
     proc: asyncio.subprocess.Process | None = field(default=None, repr=False)
@@ -118,6 +120,12 @@ def processes(var: Path) -> list[Process]:
     return [
         Process("temporal", temporal, lambda _: _temporal_ready(), [TEMPORAL_PORT, TEMPORAL_UI_PORT], echo=False),
         Process(
+            "sinks",
+            [sys.executable, "-m", "cli.main", "sinks", "serve"],
+            lambda p: _log_says(p, "sinks ready"),
+            [SMTP_SINK_PORT, HTTP_SINK_PORT],
+        ),
+        Process(
             "warranty",
             [*service, "warranty"],
             lambda _: _grpc_healthy(DEFAULT_PORTS["warranty"]),
@@ -128,6 +136,13 @@ def processes(var: Path) -> list[Process]:
             [*service, "repairs"],
             lambda _: _grpc_healthy(DEFAULT_PORTS["repairs"]),
             [DEFAULT_PORTS["repairs"]],
+        ),
+        Process(
+            "notifications",
+            [*service, "notifications"],
+            lambda _: _grpc_healthy(DEFAULT_PORTS["notifications"]),
+            [DEFAULT_PORTS["notifications"]],
+            env={"AFTERCARE_WEBHOOK_DEV_TARGETS": "true"},  # the demo's webhook receiver is on localhost
         ),
         Process(
             "claims",
@@ -155,7 +170,7 @@ async def _start(process: Process, var: Path) -> None:
         stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,
         preexec_fn=_die_with_parent,
-        env={**os.environ, "AFTERCARE_VAR_DIR": str(var)},
+        env={**os.environ, "AFTERCARE_VAR_DIR": str(var), **process.env},
     )
     process.log_file = var / "logs" / f"{process.name}.log"
     process.log_offset = len(process.log_file.read_text(errors="replace")) if process.log_file.exists() else 0
@@ -196,8 +211,9 @@ def _banner(keys: dict[str, str]) -> None:
     table.add_row("Temporal UI", f"http://localhost:{TEMPORAL_UI_PORT}")
     table.add_row("Temporal frontend", f"localhost:{TEMPORAL_PORT}")
     for name, port in DEFAULT_PORTS.items():
-        if name in ("warranty", "repairs"):
-            table.add_row(f"{name} gRPC", f"localhost:{port}")
+        table.add_row(f"{name} gRPC", f"localhost:{port}")
+    table.add_row("mail sink (SMTP)", f"localhost:{SMTP_SINK_PORT} → var/sinks/mail.jsonl")
+    table.add_row("SMS and webhook sink", f"http://localhost:{HTTP_SINK_PORT}/sms, /webhooks/<name> → var/sinks/")
     table.add_row("logs", "var/logs/")
     console.print(table)
     keys_table = Table(title="Dev API keys (var/api-keys.json)", title_justify="left")
@@ -209,7 +225,7 @@ def _banner(keys: dict[str, str]) -> None:
     console.print(
         "Next: [bold].venv/bin/aftercare --help[/bold], e.g. "
         "[bold].venv/bin/aftercare product create KETTLE-1 --display-name Kettle --category small-appliance"
-        "[/bold]\nPress Ctrl-C to stop everything."
+        "[/bold]\nMessages sent: [bold].venv/bin/aftercare sinks show[/bold]. Press Ctrl-C to stop everything."
     )
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cli.notifications import notification_app, sinks_app, webhook_app
 from cli.repairs import carrier_app, centre_app, claim_app
 from cli.warranty import product_app, sale_app, warranty_app
 
@@ -22,10 +23,13 @@ app.add_typer(warranty_app, name="warranty")
 app.add_typer(claim_app, name="claim")
 app.add_typer(centre_app, name="centre")
 app.add_typer(carrier_app, name="carrier")
+app.add_typer(notification_app, name="notification")
+app.add_typer(webhook_app, name="webhook")
+app.add_typer(sinks_app, name="sinks")
 dev_app = typer.Typer(help="Run the whole system locally.", no_args_is_help=True)
 app.add_typer(dev_app, name="dev")
 
-SERVICES = ("warranty", "repairs")
+SERVICES = ("warranty", "repairs", "notifications")
 WORKERS = ("claims",)
 
 
@@ -46,6 +50,10 @@ def serve(
         from services.repairs.server import serve as serve_repairs
 
         asyncio.run(serve_repairs(settings))
+    elif service == "notifications":
+        from services.notifications.server import serve as serve_notifications
+
+        asyncio.run(serve_notifications(settings))
     else:
         from services.warranty.server import serve as serve_warranty
 
@@ -54,7 +62,7 @@ def serve(
 
 @app.command("worker")
 def run_worker(what: Annotated[str, typer.Argument(help=f"One of: {', '.join(WORKERS)}.")]) -> None:
-    """Run a workflow worker: `claims` hosts the claim workflows (task queue "claims"). Configured by AFTERCARE_*."""
+    """Run the workflow worker: `claims` hosts every workflow (task queue "claims"). Configured by AFTERCARE_*."""
     from services.kit import logs
     from services.kit.settings import Settings
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pydantic import Field
@@ -32,6 +33,21 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Python log level.")
     carrier: str = Field("local", description="Carrier adapter that issues shipping labels (repairs).")
     run_worker: bool = Field(True, description="Also run the service's Temporal activity worker.")
+    # notifications
+    smtp_host: str = Field("127.0.0.1", description="SMTP server for e-mail (make run starts a sink on 1025).")
+    smtp_port: int = Field(1025, description="SMTP port.")
+    smtp_username: str = Field("", description="SMTP user; with it, STARTTLS is used when offered.")
+    smtp_password: str = Field("", description="SMTP password.")
+    smtp_sender: str = Field("Aftercare <no-reply@aftercare.local>", description="From: of every e-mail.")
+    sms_url: str = Field("http://127.0.0.1:8025/sms", description="SMS provider: POST {to, body, client_reference}.")
+    sms_token: str = Field("", description="Bearer token for the SMS provider.")
+    provider_timeout_seconds: float = Field(10.0, description="Per-attempt timeout of SMTP, SMS and webhooks.")
+    webhook_dev_targets: bool = Field(False, description="Allow http:// and private webhook targets (dev only).")
+    ops_email: str = Field("ops@aftercare.local", description="Where SLA-breach alerts go.")
+    portal_url: str = Field("http://localhost:8080", description="Customer portal base URL used in messages.")
+    repairs_target: str = Field("127.0.0.1:50052", description="Repairs gRPC address (contacts of claims).")
+    warranty_target: str = Field("127.0.0.1:50051", description="Warranty gRPC address (warranty owners).")
+    service_api_key: str = Field("", description="This service's `service` key for other services' APIs.")
 
     @classmethod
     def for_service(cls, service: str, **overrides: object) -> Settings:
@@ -43,6 +59,15 @@ class Settings(BaseSettings):
         if settings.api_keys_file is None:
             settings.api_keys_file = settings.var_dir / "api-keys.json"
         return settings
+
+    def own_service_key(self) -> str:
+        """The `service` principal's key: AFTERCARE_SERVICE_API_KEY, else the key file's "service" entry."""
+        if self.service_api_key:
+            return self.service_api_key
+        file = self.api_keys_file
+        if file is not None and file.exists():
+            return str(json.loads(file.read_text()).get("service", ""))
+        return ""
 
     @property
     def grpc_target(self) -> str:

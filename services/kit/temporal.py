@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from services.kit.errors import Unavailable
 from services.kit.settings import Settings
 
 log = logging.getLogger("aftercare.temporal")
@@ -22,6 +23,28 @@ async def connect(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
     )
+
+
+class LazyClient:
+    """A Temporal client connected on first use, so an API serves reads while Temporal is down; calls that
+    need Temporal then answer UNAVAILABLE."""
+
+    def __init__(self, connect: Callable[[], Awaitable[Client]]):
+        self._connect = connect
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Client:
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    try:
+                        self._client = await self._connect()
+                    except RuntimeError:  # temporalio's "cannot connect"
+                        raise Unavailable(
+                            "the workflow engine is unavailable; retry later", reason="TEMPORAL_UNAVAILABLE"
+                        ) from None
+        return self._client
 
 
 async def run_worker(

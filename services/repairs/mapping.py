@@ -97,6 +97,7 @@ def claim(row: ClaimRow, timeline: list[ClaimEventRow] | None = None, *, with_co
         decision_reason=s.decision_reason,
         centre_id=s.centre_id,
         retailer_id=s.retailer_id,
+        customer_id=s.customer_id,
         fault_category=pb.FaultCategory.Value(f"FAULT_CATEGORY_{row.fault_category}")
         if row.fault_category
         else pb.FAULT_CATEGORY_UNSPECIFIED,

@@ -3,7 +3,6 @@ and the workflows' own refusals as domain errors the server maps to statuses (ne
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -26,6 +25,7 @@ from services.kit.errors import (
     PermissionDenied,
     Unavailable,
 )
+from services.kit.temporal import LazyClient
 from services.repairs.contracts import ClaimInput, ClaimStatus
 from workflows import TASK_QUEUE as CLAIMS_QUEUE
 from workflows.claim import ILLEGAL, ClaimWorkflow
@@ -86,24 +86,13 @@ def refusal(exc: BaseException) -> DomainError:
 
 
 class ClaimWorkflows:
-    """A lazily connected Temporal client (the API serves reads while Temporal is down) and the calls."""
+    """Claim workflow calls through a lazily connected client (the API serves reads while Temporal is down)."""
 
     def __init__(self, connect: Callable[[], Awaitable[Client]]):
-        self._connect = connect
-        self._client: Client | None = None
-        self._lock = asyncio.Lock()
+        self._client = LazyClient(connect)
 
     async def client(self) -> Client:
-        if self._client is None:
-            async with self._lock:
-                if self._client is None:
-                    try:
-                        self._client = await self._connect()
-                    except RuntimeError:  # temporalio's "cannot connect"
-                        raise Unavailable(
-                            "the workflow engine is unavailable; retry later", reason="TEMPORAL_UNAVAILABLE"
-                        ) from None
-        return self._client
+        return await self._client.get()
 
     async def file(self, claim: ClaimInput, update_id: str) -> ClaimStatus:
         """Start the claim's workflow (or join it, if a retry) and wait for its entitlement decision."""

@@ -85,8 +85,10 @@ def given_timers(message: pb.ClaimTimers) -> dict[str, int]:
     return {field.name: value.seconds + (1 if value.nanos else 0) for field, value in message.ListFields()}
 
 
-def warranty(view: WarrantyView) -> pb.Warranty:
+def warranty(view: WarrantyView, *, with_contact: bool = False) -> pb.Warranty:
+    """A warranty as the API shows it; the owner's contact only `with_contact` (the service principal)."""
     row, w = view.row, windows(view.terms())
+    contact = pb.Contact(email=row.email, phone=row.phone, locale=row.locale) if with_contact else None
     return pb.Warranty(
         serial=row.serial,
         sku=row.sku,
@@ -113,6 +115,7 @@ def warranty(view: WarrantyView) -> pb.Warranty:
         void_reason=row.void_reason,
         create_time=ts(row.created_at),
         update_time=ts(row.updated_at),
+        owner_contact=contact,
     )
 
 

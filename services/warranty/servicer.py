@@ -250,7 +250,8 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         principal = current_principal()
         principal.require(*_READERS)
         row = await self._visible(principal, request.serial)
-        return pb.GetWarrantyResponse(warranty=mapping.warranty(await self.repo.view(row)))
+        view = await self.repo.view(row)
+        return pb.GetWarrantyResponse(warranty=mapping.warranty(view, with_contact=principal.role is Role.SERVICE))
 
     async def ListWarranties(
         self, request: pb.ListWarrantiesRequest, context: grpc.aio.ServicerContext

@@ -13,6 +13,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from services.kit.db import Database
+from services.notifications import persistence as notifications
+from services.notifications.persistence import tables as _notifications_tables  # noqa: F401 - registers the models
 from services.repairs import persistence as repairs
 from services.repairs.persistence import tables as _repairs_tables  # noqa: F401 - registers the models
 from services.warranty import persistence as warranty
@@ -27,6 +29,11 @@ SERVICES = {
     "repairs": (
         repairs.MIGRATIONS,
         {"service_centres", "claims", "claim_events", "shipping_labels", "sla_escalations", "request_log"},
+        "0001",
+    ),
+    "notifications": (
+        notifications.MIGRATIONS,
+        {"deliveries", "delivery_attempts", "preferences", "webhook_endpoints", "request_log"},
         "0001",
     ),
 }

@@ -490,6 +490,7 @@ class Warranty(_message.Message):
     VOID_REASON_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    OWNER_CONTACT_FIELD_NUMBER: _builtins.int
     serial: _builtins.str
     """Serial number, canonical form (NFKC, upper case)."""
     sku: _builtins.str
@@ -501,7 +502,7 @@ class Warranty(_message.Message):
     purchase_time_zone: _builtins.str
     """The time zone of the sale (IANA name or UTC offset such as "+05:30"); coverage is counted in it."""
     customer_id: _builtins.str
-    """Opaque id of the current owner; contact details are never returned."""
+    """Opaque id of the current owner; the contact itself is in owner_contact, for the `service` principal only."""
     state: Global___Warranty.State.ValueType
     """State of the warranty."""
     policy_version: _builtins.int
@@ -538,6 +539,10 @@ class Warranty(_message.Message):
     def update_time(self) -> _timestamp_pb2.Timestamp:
         """When the warranty last changed."""
 
+    @_builtins.property
+    def owner_contact(self) -> Global___Contact:
+        """The current owner's contact (only for the `service` principal, which sends their messages)."""
+
     def __init__(
         self,
         *,
@@ -558,10 +563,11 @@ class Warranty(_message.Message):
         void_reason: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        owner_contact: Global___Contact | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["coverage_end_time", b"coverage_end_time", "create_time", b"create_time", "purchase_time", b"purchase_time", "return_window_end_time", b"return_window_end_time", "standard_coverage_end_time", b"standard_coverage_end_time", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["coverage_end_time", b"coverage_end_time", "create_time", b"create_time", "owner_contact", b"owner_contact", "purchase_time", b"purchase_time", "return_window_end_time", b"return_window_end_time", "standard_coverage_end_time", b"standard_coverage_end_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["coverage_end_time", b"coverage_end_time", "create_time", b"create_time", "customer_id", b"customer_id", "extended_plans", b"extended_plans", "policy_version", b"policy_version", "purchase_time", b"purchase_time", "purchase_time_zone", b"purchase_time_zone", "retailer_id", b"retailer_id", "return_window_end_time", b"return_window_end_time", "sale_reference", b"sale_reference", "serial", b"serial", "sku", b"sku", "standard_coverage_end_time", b"standard_coverage_end_time", "state", b"state", "transfer_count", b"transfer_count", "update_time", b"update_time", "void_reason", b"void_reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["coverage_end_time", b"coverage_end_time", "create_time", b"create_time", "customer_id", b"customer_id", "extended_plans", b"extended_plans", "owner_contact", b"owner_contact", "policy_version", b"policy_version", "purchase_time", b"purchase_time", "purchase_time_zone", b"purchase_time_zone", "retailer_id", b"retailer_id", "return_window_end_time", b"return_window_end_time", "sale_reference", b"sale_reference", "serial", b"serial", "sku", b"sku", "standard_coverage_end_time", b"standard_coverage_end_time", "state", b"state", "transfer_count", b"transfer_count", "update_time", b"update_time", "void_reason", b"void_reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,117 @@
+"""Who a recipient reference is: resolved from the service that owns the data, over gRPC with this
+service's `service` key (DESIGN.md: notifications resolve a recipient's contact from its owner). The contact
+lives only in memory while a delivery runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import grpc
+from aftercare.repairs.v1 import repairs_pb2, repairs_pb2_grpc
+from aftercare.warranty.v1 import warranty_pb2, warranty_pb2_grpc
+
+from services.notifications.domain.messages import Contact
+
+
+@dataclass(frozen=True)
+class Party:
+    """A customer as a message needs them: how to reach them, whose preferences apply, and what the
+    message is about (for the log's filters)."""
+
+    contact: Contact
+    customer_id: str
+    rma: str = ""
+    serial: str = ""
+    retailer_id: str = ""
+    centre_id: str = ""
+
+
+class RecipientNotFound(Exception):
+    """The owner does not know the reference: nothing can be sent."""
+
+
+class DirectoryUnavailable(Exception):
+    """The owner could not answer now: try again later."""
+
+
+class Directory(Protocol):
+    async def claim_customer(self, rma: str) -> Party: ...
+
+    async def warranty_owner(self, serial: str) -> Party: ...
+
+    async def sold_to(self, customer_id: str, retailer_id: str) -> bool: ...
+
+
+_RETRYABLE = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.ABORTED,
+    grpc.StatusCode.INTERNAL,
+    grpc.StatusCode.UNKNOWN,
+}
+
+
+class GrpcDirectory:
+    def __init__(self, repairs_target: str, warranty_target: str, service_key: str, *, timeout: float = 5.0):
+        self._metadata = (("authorization", f"Bearer {service_key}"),)
+        self._timeout = timeout
+        self._repairs_channel = grpc.aio.insecure_channel(repairs_target)
+        self._warranty_channel = grpc.aio.insecure_channel(warranty_target)
+        self._repairs = repairs_pb2_grpc.RepairsServiceStub(self._repairs_channel)
+        self._warranty = warranty_pb2_grpc.WarrantyServiceStub(self._warranty_channel)
+
+    async def claim_customer(self, rma: str) -> Party:
+        try:
+            answer = await self._repairs.GetClaim(
+                repairs_pb2.GetClaimRequest(rma=rma), metadata=self._metadata, timeout=self._timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise self._failure(exc, "repairs") from None
+        c = answer.claim
+        return Party(
+            contact=Contact(email=c.contact.email, phone=c.contact.phone, locale=c.contact.locale),
+            customer_id=c.customer_id,
+            rma=c.rma,
+            serial=c.serial,
+            retailer_id=c.retailer_id,
+            centre_id=c.centre_id,
+        )
+
+    async def warranty_owner(self, serial: str) -> Party:
+        try:
+            answer = await self._warranty.GetWarranty(
+                warranty_pb2.GetWarrantyRequest(serial=serial), metadata=self._metadata, timeout=self._timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise self._failure(exc, "warranty") from None
+        w = answer.warranty
+        o = w.owner_contact
+        return Party(
+            contact=Contact(email=o.email, phone=o.phone, locale=o.locale),
+            customer_id=w.customer_id,
+            serial=w.serial,
+            retailer_id=w.retailer_id,
+        )
+
+    async def sold_to(self, customer_id: str, retailer_id: str) -> bool:
+        """Whether the retailer registered a sale whose current owner is this customer."""
+        request = warranty_pb2.ListWarrantiesRequest(customer_id=customer_id, retailer_id=retailer_id, page_size=1)
+        try:
+            answer = await self._warranty.ListWarranties(request, metadata=self._metadata, timeout=self._timeout)
+        except grpc.aio.AioRpcError as exc:
+            raise self._failure(exc, "warranty") from None
+        return len(answer.warranties) > 0
+
+    @staticmethod
+    def _failure(exc: grpc.aio.AioRpcError, service: str) -> Exception:
+        if exc.code() in _RETRYABLE:
+            return DirectoryUnavailable(f"{service} answered {exc.code().name}")
+        if exc.code() is grpc.StatusCode.NOT_FOUND:
+            return RecipientNotFound(f"{service} does not know the recipient")
+        return DirectoryUnavailable(f"{service} refused the lookup: {exc.code().name}")
+
+    async def close(self) -> None:
+        await self._repairs_channel.close()
+        await self._warranty_channel.close()

@@ -1,0 +1,126 @@
+"""Templates into messages. Templates are files: `templates/<name>.txt.j2` and `<name>.html.j2` (Jinja2,
+HTML autoescaped), with their words in `locales/<locale>.toml`. A locale the catalog lacks falls back to
+English; tests/notifications/test_templates.py fails on any template or locale with a missing key."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from services.notifications.domain.messages import DEFAULT_LOCALE, TEMPLATES, Audience, supported_locale
+
+HERE = Path(__file__).parent
+TEMPLATE_DIR = HERE / "templates"
+LOCALE_DIR = HERE / "locales"
+ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "UGX"})
+DATE_ONLY = frozenset({"coverage_end_at"})
+
+
+class MissingText(KeyError):
+    """A catalog lacks a key a template uses, or a text uses a placeholder the message does not have."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    locale: str
+    subject: str
+    text: str
+    html: str
+    sms: str
+
+
+@cache
+def catalog(locale: str) -> dict[str, str]:
+    """A locale's texts as flat "section.key" → text."""
+    data = tomllib.loads((LOCALE_DIR / f"{locale}.toml").read_text(encoding="utf-8"))
+    return {f"{section}.{key}": text for section, texts in data.items() for key, text in texts.items()}
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def money(amount_minor: int, currency: str) -> str:
+    if currency in ZERO_DECIMAL_CURRENCIES:
+        return f"{amount_minor:,} {currency}"
+    return f"{amount_minor / 100:,.2f} {currency}"
+
+
+class _Strict(dict[str, Any]):
+    def __missing__(self, key: str) -> Any:
+        raise MissingText(f"no value for {{{key}}}")
+
+
+class Renderer:
+    """Renders a template in a locale. `strict` refuses to fall back to English (for tests)."""
+
+    def __init__(self, portal_url: str, *, strict: bool = False):
+        self.portal_url = portal_url.rstrip("/")
+        self.strict = strict
+
+    def context(self, template: str, locale: str, variables: Mapping[str, str]) -> dict[str, Any]:
+        texts = self._texts(locale)
+        ctx: dict[str, Any] = dict(variables)
+        for name, value in variables.items():
+            if name.endswith("_at") and value:
+                when = datetime.fromisoformat(value)
+                ctx[name] = when.strftime(texts("format.date" if name in DATE_ONLY else "format.datetime"))
+        if "amount_minor" in variables and "currency" in variables:
+            ctx["amount"] = money(int(variables["amount_minor"]), variables["currency"])
+        if resolution := variables.get("resolution"):
+            ctx["outcome"] = texts(f"outcome.{resolution}")
+            ctx["because"] = texts(f"shipped_because.{resolution}")
+        rma, serial = variables.get("rma", ""), variables.get("serial", "")
+        ctx["reference"] = rma or serial
+        ctx["claim_url"] = f"{self.portal_url}/claims/{rma}"
+        ctx["label_url"] = f"{ctx['claim_url']}/label"
+        ctx["survey_url"] = f"{ctx['claim_url']}/survey"
+        ctx["offer_url"] = f"{self.portal_url}/warranties/{serial}/plans"
+        return ctx
+
+    def render(self, template: str, locale: str, variables: Mapping[str, str]) -> Rendered:
+        spec = TEMPLATES[template]
+        locale = supported_locale(locale)
+        texts = self._texts(locale)
+        ctx = self.context(template, locale, variables)
+
+        def t(key: str) -> str:
+            text: str = texts(key).format_map(_Strict(ctx))
+            return text
+
+        ctx |= {"t": t, "locale": locale, "audience": spec.audience.value}
+        subject = t(f"{template}.subject")
+        ctx["subject"] = subject
+        env = _environment()
+        text = env.get_template(f"{template}.txt.j2").render(ctx)
+        html = env.get_template(f"{template}.html.j2").render(ctx)
+        sms = t(f"{template}.sms") if spec.audience is Audience.CUSTOMER else ""
+        return Rendered(locale=locale, subject=subject, text=text, html=html, sms=sms)
+
+    def _texts(self, locale: str) -> Any:
+        own = catalog(locale)
+        fallback = catalog(DEFAULT_LOCALE)
+
+        def lookup(key: str) -> str:
+            if key in own:
+                return own[key]
+            if self.strict or key not in fallback:
+                raise MissingText(f"{locale}: no text for {key}")
+            return fallback[key]
+
+        return lookup
