@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 
 from services.kit.auth import ensure_dev_keys
 
+pytest_plugins = ["tests.stack"]
+
 PG_URL = os.environ.get("AFTERCARE_TEST_DATABASE_URL", "")
 BIN = Path(sys.executable).parent
 TEMPORAL_TEST_SERVER = str(BIN / "temporal-test-server")

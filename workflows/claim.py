@@ -16,6 +16,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from services.notifications.contracts import NotificationRequest
     from services.repairs import TASK_QUEUE as REPAIRS_QUEUE
     from services.repairs.contracts import (
         ASSIGN_CENTRE,
@@ -62,6 +63,8 @@ with workflow.unsafe.imports_passed_through():
         ReplacementMoved,
     )
     from workflows import search_attributes as sa
+    from workflows.notices import notices
+    from workflows.notify import send
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
@@ -69,6 +72,8 @@ CENTRE_STATUSES = frozenset(
     {Event.RECEIVED, Event.DIAGNOSING, Event.AWAITING_PARTS, Event.REPAIRING, Event.QUALITY_CHECK, Event.READY_TO_SHIP}
 )
 ILLEGAL = "ILLEGAL_TRANSITION"
+# Claims started before notifications existed replay without them (tests/workflows/test_replay.py).
+NOTIFY_PATCH = "notify-customers-retailers-ops"
 
 
 def illegal(error: IllegalTransition) -> ApplicationError:
@@ -97,6 +102,8 @@ class ClaimWorkflow:
         self.status = claim.carried or ClaimStatus(rma=claim.rma, serial=claim.serial)
         self.changed = self.seen = 0  # bumped by every accepted change; the main loop waits on it
         self.lock = asyncio.Lock()
+        self.last_state = self.status.state  # as of the last recorded change: what a message compares with
+        self.outbox: set[asyncio.Task[object]] = set()  # notifications on their way
 
     # -- the run -----------------------------------------------------------------------------------------
 
@@ -106,7 +113,7 @@ class ClaimWorkflow:
             await self._intake()
         while self.status.state not in TERMINAL:
             if workflow.info().is_continue_as_new_suggested() and not self.lock.locked():
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self.outbox)
                 workflow.continue_as_new(claim.model_copy(update={"carried": self.status}))
             self.seen, deadline = self.changed, self._next_deadline()
             timeout = max(deadline - workflow.now(), timedelta(0)) if deadline is not None else None
@@ -115,7 +122,7 @@ class ClaimWorkflow:
             except TimeoutError:
                 async with self.lock:
                     await self._on_timer()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self.outbox)
         return self.status
 
     async def _intake(self) -> None:
@@ -241,7 +248,17 @@ class ClaimWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY,
         )
+        previous, self.last_state = self.last_state, s.state
+        if workflow.patched(NOTIFY_PATCH):
+            for message in notices(kind, previous, s):
+                self._notify(message)
         self.changed += 1
+
+    def _notify(self, message: NotificationRequest) -> None:
+        """Send without waiting: the caller's update returns now; the run waits for the outbox to empty."""
+        task: asyncio.Task[object] = asyncio.create_task(send(message))
+        self.outbox.add(task)
+        task.add_done_callback(self.outbox.discard)
 
     async def _assign_centre(self) -> None:
         choice: CentreChoice = await workflow.execute_activity(

@@ -39,6 +39,7 @@ def configure(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Temporal and gRPC are chatty at INFO about normal reconnects; keep their warnings.
-    for noisy in ("temporalio", "grpc", "aiosqlite", "sqlalchemy", "alembic"):
+    # Temporal and gRPC are chatty at INFO about normal reconnects; httpx logs every URL it calls and
+    # aiosmtpd (the dev mail sink) every recipient's address: keep their warnings only.
+    for noisy in ("temporalio", "grpc", "aiosqlite", "sqlalchemy", "alembic", "httpx", "httpcore", "mail.log"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

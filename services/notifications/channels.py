@@ -55,9 +55,9 @@ class EmailChannel:
         msg["Subject"] = rendered.subject
         msg["Message-ID"] = f"<{message_id}@aftercare>"
         msg["Date"] = formatdate(usegmt=True)
-        msg["Content-Language"] = rendered.locale
         msg.set_content(rendered.text)
         msg.add_alternative(rendered.html, subtype="html")
+        msg["Content-Language"] = rendered.locale  # after the parts: set_content drops Content-* headers
         try:
             await aiosmtplib.send(
                 msg,

@@ -23,6 +23,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from services.kit.grpc_server import wait_for_shutdown_signal
 
 log = logging.getLogger("aftercare.sinks")
+logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every recipient's address at INFO
 
 
 @dataclass

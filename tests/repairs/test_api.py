@@ -11,7 +11,8 @@ from aftercare.repairs.v1 import repairs_pb2 as pb
 
 from services.repairs.contracts import ClaimStatus
 from services.repairs.workflow_client import workflow_id
-from tests.repairs.conftest import (
+from tests.rpc import failure
+from tests.stack import (
     CENTRE,
     OTHER_CENTRE,
     OTHER_RETAILER,
@@ -21,7 +22,6 @@ from tests.repairs.conftest import (
     new_id,
     new_serial,
 )
-from tests.rpc import failure
 from workflows.claim import ClaimWorkflow
 
 TO_CENTRE, TO_CUSTOMER = pb.DIRECTION_TO_CENTRE, pb.DIRECTION_TO_CUSTOMER

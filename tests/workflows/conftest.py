@@ -22,6 +22,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from services.notifications import TASK_QUEUE as NOTIFICATIONS_QUEUE
+from services.notifications.contracts import SEND_NOTIFICATION, DeliveryReport, NotificationRequest
 from services.repairs import TASK_QUEUE as REPAIRS_QUEUE
 from services.repairs.contracts import (
     ASSIGN_CENTRE,
@@ -101,9 +103,22 @@ class Stand:
     labels: list[LabelRequest] = field(default_factory=list)
     escalations: list[SlaEscalation] = field(default_factory=list)
     moves: list[ReplacementMove] = field(default_factory=list)
+    messages: list[NotificationRequest] = field(default_factory=list)
 
     def kinds(self) -> list[str]:
         return [e.kind for e in self.events]
+
+    def sent(self, recipient: str = "claim:") -> list[str]:
+        """The templates asked for, in order, for recipients starting with `recipient`."""
+        return [m.template for m in self.messages if m.recipient.startswith(recipient)]
+
+    def notifier(self) -> Callable[..., Any]:
+        @activity.defn(name=SEND_NOTIFICATION)
+        async def send(request: NotificationRequest) -> DeliveryReport:
+            self.messages.append(request)
+            return DeliveryReport(sent=1)
+
+        return send
 
     def activities(self) -> tuple[list[Callable[..., Any]], list[Callable[..., Any]]]:
         @activity.defn(name=CHECK_ENTITLEMENT)
@@ -198,6 +213,7 @@ async def claims(request: pytest.FixtureRequest) -> AsyncIterator[Claims]:
             Worker(env.client, task_queue=TASK_QUEUE, workflows=[ClaimWorkflow]),
             Worker(env.client, task_queue=WARRANTY_QUEUE, activities=warranty),
             Worker(env.client, task_queue=REPAIRS_QUEUE, activities=repairs),
+            Worker(env.client, task_queue=NOTIFICATIONS_QUEUE, activities=[stand.notifier()]),
         ):
             claims = Claims(env, env.client, stand)
             yield claims

@@ -85,6 +85,32 @@ async def test_happy_repair_from_filing_to_close(claims: Claims) -> None:
     assert (result.state, result.resolution, result.feedback_score) == (S.CLOSED, Resolution.REPAIRED, 9)
     assert claims.stand.kinds()[-1] == "FEEDBACK"
     assert [e.seq for e in claims.stand.events] == list(range(1, len(claims.stand.events) + 1))
+    messages = claims.stand.messages
+    assert claims.stand.sent() == [
+        "claim_accepted",
+        "device_received",
+        "shipped",
+        "delivered",
+        "survey",
+        "claim_closed",
+    ]
+    shipped = next(m for m in messages if m.template == "shipped")
+    assert shipped.variables["tracking_number"] == status.shipments[-1].tracking_number
+    assert shipped.variables["resolution"] == "REPAIRED"
+    webhooks = [m for m in messages if m.recipient == "retailer:demo-retailer"]
+    assert [m.variables["state"] for m in webhooks] == [
+        "AWAITING_SHIPMENT",
+        "IN_TRANSIT_TO_CENTRE",
+        "RECEIVED",
+        "DIAGNOSING",
+        "REPAIRING",
+        "QUALITY_CHECK",
+        "READY_TO_SHIP",
+        "DELIVERED",
+        "CLOSED",
+    ]
+    assert len({m.key for m in messages}) == len(messages), "one business key per message"
+    assert claims.stand.sent("ops") == []
 
 
 async def test_illegal_move_is_refused_before_history_naming_the_state(claims: Claims) -> None:
@@ -131,6 +157,9 @@ async def test_quote_at_intake_times_out_as_declined(claims: Claims) -> None:
     result = await handle.result()
     assert result.state is S.REJECTED
     assert "QUOTE_REMINDER" in claims.stand.kinds() and claims.stand.kinds()[-1] == "QUOTE_DECLINED"
+    assert claims.stand.sent() == ["quote_offered", "quote_reminder", "claim_rejected"]
+    offered = claims.stand.messages[0].variables
+    assert (offered["amount_minor"], offered["currency"]) == ("4900", "EUR") and offered["expires_at"]
 
 
 async def test_not_covered_with_nothing_offered_is_rejected(claims: Claims) -> None:
@@ -186,6 +215,7 @@ async def test_refund_then_survey_window_closes(claims: Claims) -> None:
     result = await handle.result()
     assert (result.state, result.resolution) == (S.CLOSED, Resolution.REFUNDED)
     assert claims.stand.kinds()[-2:] == ["SURVEY_SENT", "SURVEY_CLOSED"]
+    assert claims.stand.sent() == ["claim_accepted", "device_received", "refund_approved", "survey", "claim_closed"]
 
 
 async def test_cancel_before_shipping_and_refused_after_receipt(claims: Claims) -> None:
@@ -211,6 +241,7 @@ async def test_unshipped_rma_is_reminded_then_expires(claims: Claims) -> None:
     await claims.env.sleep(days(11))
     result = await handle.result()
     assert result.state is S.EXPIRED and claims.stand.kinds().count("SHIP_REMINDER") == 1
+    assert claims.stand.sent() == ["claim_accepted", "ship_reminder", "claim_expired"]
 
 
 async def test_sla_breach_escalates_once(claims: Claims) -> None:
@@ -221,6 +252,10 @@ async def test_sla_breach_escalates_once(claims: Claims) -> None:
     assert claims.stand.escalations[0].centre_id == "centre-a"
     await claims.env.sleep(days(5))
     assert len(claims.stand.escalations) == 1
+    await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=True, reason="ops: end the test"))
+    await handle.result()  # the run ends once its messages are out
+    alerts = [m for m in claims.stand.messages if m.recipient == "ops"]
+    assert [(m.template, m.variables["centre_id"]) for m in alerts] == [("sla_breached", "centre-a")]
 
 
 async def test_duplicate_and_out_of_order_parcel_events_are_harmless(claims: Claims) -> None:
@@ -230,3 +265,6 @@ async def test_duplicate_and_out_of_order_parcel_events_are_harmless(claims: Cla
     again = await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.DELIVERED)
     assert delivered.state is late.state is again.state is S.RECEIVED
     assert claims.stand.kinds().count("RECEIVED") == 1
+    await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=True, reason="ops: end the test"))
+    await handle.result()
+    assert claims.stand.sent().count("device_received") == 1

@@ -14,11 +14,14 @@ from temporalio.worker import Replayer
 
 from workflows.claim import ClaimWorkflow
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+HERE = Path(__file__).parent / "histories"
+HISTORIES = sorted(HERE.rglob("*.json"))
+BEFORE_NOTIFICATIONS = HERE / "before-notifications"  # recorded before the notify patch: must still replay
 
 
-def test_every_path_has_a_stored_history() -> None:
-    names = {path.stem for path in HISTORIES}
+@pytest.mark.parametrize("where", [HERE, BEFORE_NOTIFICATIONS], ids=["current", "before-notifications"])
+def test_every_path_has_a_stored_history(where: Path) -> None:
+    names = {path.stem for path in where.glob("*.json")}
     assert {
         "happy_repair_from_filing_to_close",
         "quote_at_intake_times_out_as_declined",
@@ -29,7 +32,7 @@ def test_every_path_has_a_stored_history() -> None:
     } <= names
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+@pytest.mark.parametrize("path", HISTORIES, ids=[str(p.relative_to(HERE)) for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
     replayer = Replayer(workflows=[ClaimWorkflow], data_converter=pydantic_data_converter)
     history = WorkflowHistory.from_json(f"claim-{path.stem}", await asyncio.to_thread(path.read_text))

@@ -1,8 +1,14 @@
-"""The whole claim stack for integration tests: the warranty and repairs services on free ports, over real
-databases, with their activity workers and the claims worker against a real Temporal dev server."""
+"""The whole system for integration tests: the warranty, repairs and notifications services on free ports,
+over real databases, with their activity workers and the claims worker against a real Temporal dev server,
+and the mail, SMS and webhook sinks on real sockets. Registered as a plugin in tests/conftest.py.
+
+The dev server is shared by the session; at the end of each test the workflows it left running are
+terminated, so no timer or message of one test reaches the next one's workers."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -12,6 +18,7 @@ from typing import Any
 
 import grpc
 import pytest
+from aftercare.notifications.v1 import notifications_pb2_grpc
 from aftercare.repairs.v1 import repairs_pb2 as rpb
 from aftercare.repairs.v1 import repairs_pb2_grpc
 from aftercare.warranty.v1 import warranty_pb2 as wpb
@@ -22,14 +29,18 @@ from temporalio.worker import Worker
 
 from services.kit.settings import Settings
 from services.kit.temporal import connect
+from services.notifications import TASK_QUEUE as NOTIFICATIONS_QUEUE
+from services.notifications.server import NotificationsApp
+from services.notifications.sinks import HttpSink, MailSink, start_http_sink, start_mail_sink
 from services.repairs import TASK_QUEUE as REPAIRS_QUEUE
 from services.repairs.server import RepairsApp
 from services.warranty import TASK_QUEUE as WARRANTY_QUEUE
 from services.warranty.activities import WarrantyActivities
 from services.warranty.server import WarrantyApp
+from tests.conftest import free_port
 from tests.warranty.conftest import civil
 from workflows import TASK_QUEUE as CLAIMS_QUEUE
-from workflows.claim import ClaimWorkflow
+from workflows.worker import WORKFLOWS
 
 SKU = "KETTLE-3000"
 CATEGORY = "small-appliance"
@@ -49,8 +60,24 @@ def new_serial() -> str:
 class Stack:
     warranty: warranty_pb2_grpc.WarrantyServiceStub
     repairs: repairs_pb2_grpc.RepairsServiceStub
+    notifications: notifications_pb2_grpc.NotificationsServiceStub
     temporal: Client
     keys: dict[str, str]
+    mail: MailSink
+    http: HttpSink
+    http_url: str  # the HTTP sink's base URL: /sms and /webhooks/<name>
+    smtp_port: int
+    notifications_settings: Settings
+    mail_server: asyncio.Server | None = None
+
+    async def mail_down(self) -> None:
+        assert self.mail_server is not None
+        self.mail_server.close()
+        await self.mail_server.wait_closed()
+        self.mail_server = None
+
+    async def mail_up(self) -> None:
+        self.mail_server = await start_mail_sink(self.mail, "127.0.0.1", self.smtp_port)
 
     def as_(self, principal: str) -> list[tuple[str, str]]:
         return [("authorization", f"Bearer {self.keys[principal]}")]
@@ -152,8 +179,18 @@ def claim_request(
     )
 
 
+async def terminate_running(client: Client) -> None:
+    """End every workflow still running on the shared dev server (claims left waiting on long timers)."""
+    async for execution in client.list_workflows('ExecutionStatus="Running"'):
+        try:
+            await client.get_workflow_handle(execution.id, run_id=execution.run_id).terminate("test over")
+        except Exception:  # noqa: BLE001 - it may have finished meanwhile
+            pass
+
+
 @pytest.fixture
 async def stack(
+    request: pytest.FixtureRequest,
     tmp_path: Path,
     new_database: Callable[[str], Awaitable[str]],
     dev_keys: dict[str, str],
@@ -167,18 +204,60 @@ async def stack(
     )
     repairs = RepairsApp(Settings.for_service("repairs", database_url=await new_database("repairs"), **common))
     warranty_port, repairs_port = await warranty.start(), await repairs.start()
+    mail, http = MailSink(tmp_path / "sinks"), HttpSink(tmp_path / "sinks")
+    smtp_port, http_port = free_port(), free_port()
+    mail_server = await start_mail_sink(mail, "127.0.0.1", smtp_port)
+    http_runner = await start_http_sink(http, "127.0.0.1", http_port)
+    notifications = NotificationsApp(
+        Settings.for_service(
+            "notifications",
+            database_url=await new_database("notifications"),
+            repairs_target=f"127.0.0.1:{repairs_port}",
+            warranty_target=f"127.0.0.1:{warranty_port}",
+            smtp_port=smtp_port,
+            sms_url=f"http://127.0.0.1:{http_port}/sms",
+            webhook_dev_targets=True,
+            provider_timeout_seconds=5,
+            **common,
+        )
+    )
+    notifications_port = await notifications.start()
     client = await connect(repairs.settings)
+    # A test marked `notifications_worker_elsewhere` runs the notifications worker itself (as a process).
+    elsewhere = request.node.get_closest_marker("notifications_worker_elsewhere") is not None
+    workers = [
+        Worker(client, task_queue=WARRANTY_QUEUE, activities=WarrantyActivities(warranty.repo).all()),
+        Worker(client, task_queue=REPAIRS_QUEUE, activities=repairs.activities.all()),
+        Worker(client, task_queue=CLAIMS_QUEUE, workflows=WORKFLOWS),
+    ]
+    if not elsewhere:
+        workers.append(Worker(client, task_queue=NOTIFICATIONS_QUEUE, activities=notifications.activities.all()))
     try:
         async with (
-            Worker(client, task_queue=WARRANTY_QUEUE, activities=WarrantyActivities(warranty.repo).all()),
-            Worker(client, task_queue=REPAIRS_QUEUE, activities=repairs.activities.all()),
-            Worker(client, task_queue=CLAIMS_QUEUE, workflows=[ClaimWorkflow]),
+            contextlib.AsyncExitStack() as running,
             grpc.aio.insecure_channel(f"127.0.0.1:{warranty_port}") as w,
             grpc.aio.insecure_channel(f"127.0.0.1:{repairs_port}") as r,
+            grpc.aio.insecure_channel(f"127.0.0.1:{notifications_port}") as n,
         ):
+            for worker in workers:
+                await running.enter_async_context(worker)
             yield Stack(
-                warranty_pb2_grpc.WarrantyServiceStub(w), repairs_pb2_grpc.RepairsServiceStub(r), client, dev_keys
+                warranty_pb2_grpc.WarrantyServiceStub(w),
+                repairs_pb2_grpc.RepairsServiceStub(r),
+                notifications_pb2_grpc.NotificationsServiceStub(n),
+                client,
+                dev_keys,
+                mail,
+                http,
+                f"http://127.0.0.1:{http_port}",
+                smtp_port,
+                notifications.settings,
+                mail_server,
             )
+            await terminate_running(client)
     finally:
+        await notifications.stop()
+        mail_server.close()
+        await http_runner.cleanup()
         await repairs.stop()
         await warranty.stop()
