@@ -1,0 +1,93 @@
+"""Every template renders in every locale with nothing missing; the catalogs agree key for key and
+placeholder for placeholder; HTML escapes; an unknown locale falls back to English."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from services.notifications.domain.messages import LOCALES, RESOLUTIONS, TEMPLATES, Audience
+from services.notifications.rendering import TEMPLATE_DIR, MissingText, Renderer, catalog
+
+RENDERED = [name for name, spec in TEMPLATES.items() if spec.audience is not Audience.RETAILER]
+SAMPLE = {
+    "rma": "RMA-7KQM-X3TD",
+    "serial": "SN-1234",
+    "sku": "KETTLE-3000",
+    "ship_by_at": "2026-12-01T14:00:00+00:00",
+    "expires_at": "2026-12-08T09:30:00+00:00",
+    "due_at": "2026-12-03T00:00:00+00:00",
+    "coverage_end_at": "2027-01-15T00:00:00+00:00",
+    "amount_minor": "14900",
+    "currency": "EUR",
+    "tracking_number": "LC12345678903",
+    "resolution": "REPAIRED",
+    "centre_id": "demo-centre",
+}
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("template", RENDERED)
+def test_every_template_renders_in_every_locale(template: str, locale: str) -> None:
+    out = Renderer("https://portal.example", strict=True).render(template, locale, SAMPLE)
+    assert out.locale == locale
+    assert out.subject and out.text.strip() and "<html" in out.html
+    for part in (out.subject, out.text, out.html, out.sms):
+        assert "{" not in part and "}" not in part, "an unfilled placeholder"
+    if "rma" in TEMPLATES[template].variables:
+        assert SAMPLE["rma"] in out.text and SAMPLE["rma"] in out.html
+    assert bool(out.sms) is (TEMPLATES[template].audience is Audience.CUSTOMER)
+
+
+@pytest.mark.parametrize("locale", [loc for loc in LOCALES if loc != "en"])
+def test_each_locale_has_exactly_the_english_keys_and_placeholders(locale: str) -> None:
+    english, other = catalog("en"), catalog(locale)
+    assert sorted(other) == sorted(english)
+    for key, text in english.items():
+        assert placeholders(other[key]) == placeholders(text), key
+
+
+def test_each_template_has_a_text_and_an_html_file_and_its_texts() -> None:
+    english = catalog("en")
+    for name in RENDERED:
+        assert (TEMPLATE_DIR / f"{name}.txt.j2").exists() and (TEMPLATE_DIR / f"{name}.html.j2").exists()
+        assert f"{name}.subject" in english and f"{name}.intro" in english
+        if TEMPLATES[name].audience is Audience.CUSTOMER:
+            assert f"{name}.sms" in english
+    for resolution in RESOLUTIONS:
+        assert f"outcome.{resolution}" in english and f"shipped_because.{resolution}" in english
+
+
+def test_a_strict_renderer_refuses_a_missing_key() -> None:
+    renderer = Renderer("https://portal.example", strict=True)
+    with pytest.raises(MissingText):
+        renderer.render("device_received", "fr", {})  # {rma} has no value
+
+
+def test_an_unknown_or_regional_locale_falls_back() -> None:
+    renderer = Renderer("https://portal.example")
+    assert renderer.render("delivered", "de-DE", SAMPLE).locale == "en"
+    assert renderer.render("delivered", "ms-MY", SAMPLE).subject.startswith("Dihantar")
+    assert renderer.render("delivered", "fr_CA", SAMPLE).subject.startswith("Livré")
+
+
+def test_html_escapes_what_it_is_given_and_links_the_portal() -> None:
+    out = Renderer("https://portal.example").render("claim_accepted", "en", {"rma": "<b>RMA</b>"})
+    assert "<b>RMA</b>" not in out.html and "&lt;b&gt;RMA&lt;/b&gt;" in out.html
+    assert 'href="https://portal.example/claims/&lt;b&gt;RMA&lt;/b&gt;/label"' in out.html
+
+
+def test_money_and_dates_are_formatted_per_locale() -> None:
+    renderer = Renderer("https://portal.example")
+    fr = renderer.render("quote_offered", "fr", SAMPLE).text
+    ko = renderer.render("quote_offered", "ko", SAMPLE).text
+    assert "149.00 EUR" in fr and "08/12/2026 09:30 UTC" in fr
+    assert "2026년 12월 08일 09:30 UTC" in ko
+    yen = renderer.render("quote_offered", "en", SAMPLE | {"currency": "JPY", "amount_minor": "14900"}).text
+    assert re.search(r"14,900 JPY", yen)

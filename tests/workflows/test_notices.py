@@ -1,0 +1,86 @@
+"""Which messages each recorded claim change sends (pure; the workflow sends exactly these)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.repairs.contracts import ClaimStatus, Quote, Shipment
+from services.repairs.domain.claims import ClaimState, Direction, Resolution
+from workflows.notices import ON_ENTRY, notices
+
+S = ClaimState
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+def status(state: ClaimState, **fields: object) -> ClaimStatus:
+    base: dict[str, object] = {
+        "rma": "RMA-1",
+        "serial": "SN-1",
+        "state": state,
+        "seq": 4,
+        "retailer_id": "acme",
+        "centre_id": "c1",
+        "state_since": T0,
+        "resolution": Resolution.REPAIRED,
+        "quote": Quote(currency_code="EUR", amount_minor=900, expires_at=T0),
+    }
+    return ClaimStatus.model_validate(base | fields)
+
+
+def customer(kind: str, previous: ClaimState, s: ClaimStatus) -> list[str]:
+    return [n.template for n in notices(kind, previous, s) if n.recipient.startswith("claim:")]
+
+
+@pytest.mark.parametrize("state", list(ON_ENTRY))
+def test_entering_a_state_sends_its_message_once(state: ClaimState) -> None:
+    assert customer("X", S.DIAGNOSING if state is not S.DIAGNOSING else S.RECEIVED, status(state)) == [ON_ENTRY[state]]
+    assert customer("X", state, status(state)) == []  # no move, no message
+
+
+def test_acceptance_is_sent_at_intake_and_after_an_accepted_quote_not_after_a_reassignment() -> None:
+    assert customer("APPROVED", S.SUBMITTED, status(S.AWAITING_SHIPMENT)) == ["claim_accepted"]
+    assert customer("QUOTE_ACCEPTED", S.AWAITING_QUOTE_DECISION, status(S.AWAITING_SHIPMENT)) == ["claim_accepted"]
+    assert customer("REASSIGN", S.AWAITING_SHIPMENT, status(S.AWAITING_SHIPMENT)) == []
+
+
+def test_notes_send_reminders_the_survey_and_the_outbound_tracking() -> None:
+    assert customer("SHIP_REMINDER", S.AWAITING_SHIPMENT, status(S.AWAITING_SHIPMENT)) == ["ship_reminder"]
+    assert customer("QUOTE_REMINDER", S.AWAITING_QUOTE_DECISION, status(S.AWAITING_QUOTE_DECISION)) == [
+        "quote_reminder"
+    ]
+    assert customer("SURVEY_SENT", S.DELIVERED, status(S.DELIVERED)) == ["survey"]
+    out = status(S.READY_TO_SHIP, shipments=[Shipment(direction=Direction.TO_CUSTOMER, tracking_number="LC9")])
+    inbound = status(S.AWAITING_SHIPMENT, shipments=[Shipment(direction=Direction.TO_CENTRE, tracking_number="LC1")])
+    assert customer("LABEL_CREATED", S.READY_TO_SHIP, out) == ["shipped"]
+    assert customer("LABEL_CREATED", S.AWAITING_SHIPMENT, inbound) == []
+    (shipped,) = [n for n in notices("LABEL_CREATED", S.READY_TO_SHIP, out) if n.template == "shipped"]
+    assert shipped.variables == {"rma": "RMA-1", "resolution": "REPAIRED", "tracking_number": "LC9"}
+
+
+def test_a_message_needing_what_the_claim_lacks_is_not_sent() -> None:
+    assert customer("X", S.DIAGNOSING, status(S.AWAITING_QUOTE_DECISION, quote=None)) == []
+    assert customer("FEEDBACK", S.DELIVERED, status(S.CLOSED, resolution=None)) == []
+
+
+def test_the_retailer_hears_of_every_state_change_and_ops_of_a_breach() -> None:
+    moved = notices("RECEIVED", S.IN_TRANSIT_TO_CENTRE, status(S.RECEIVED))
+    (hook,) = [n for n in moved if n.recipient == "retailer:acme"]
+    assert hook.template == "claim.state_changed"
+    assert (hook.variables["previous_state"], hook.variables["state"], hook.variables["event"]) == (
+        "IN_TRANSIT_TO_CENTRE",
+        "RECEIVED",
+        "RECEIVED",
+    )
+    assert not [n for n in notices("PARCEL_EVENT", S.RECEIVED, status(S.RECEIVED)) if n.recipient.startswith("ret")]
+    breach = notices("SLA_BREACHED", S.REPAIRING, status(S.REPAIRING, sla_due_at=T0))
+    assert [(n.recipient, n.template, n.variables["centre_id"]) for n in breach] == [("ops", "sla_breached", "c1")]
+    assert (
+        notices("RECEIVED", S.IN_TRANSIT_TO_CENTRE, status(S.RECEIVED, retailer_id=""))[-1].recipient == "claim:RMA-1"
+    )
+
+
+def test_keys_are_the_change_sequence_and_the_template() -> None:
+    keys = [n.key for n in notices("RECEIVED", S.IN_TRANSIT_TO_CENTRE, status(S.RECEIVED))]
+    assert keys == ["claim-RMA-1/4/device_received", "claim-RMA-1/4/claim.state_changed"]
