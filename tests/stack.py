@@ -225,6 +225,7 @@ async def stack(
     client = await connect(repairs.settings)
     # A test marked `notifications_worker_elsewhere` runs the notifications worker itself (as a process).
     elsewhere = request.node.get_closest_marker("notifications_worker_elsewhere") is not None
+    stack: Stack | None = None
     workers = [
         Worker(client, task_queue=WARRANTY_QUEUE, activities=WarrantyActivities(warranty.repo).all()),
         Worker(client, task_queue=REPAIRS_QUEUE, activities=repairs.activities.all()),
@@ -241,7 +242,7 @@ async def stack(
         ):
             for worker in workers:
                 await running.enter_async_context(worker)
-            yield Stack(
+            stack = Stack(
                 warranty_pb2_grpc.WarrantyServiceStub(w),
                 repairs_pb2_grpc.RepairsServiceStub(r),
                 notifications_pb2_grpc.NotificationsServiceStub(n),
@@ -254,10 +255,14 @@ async def stack(
                 notifications.settings,
                 mail_server,
             )
+            yield stack
             await terminate_running(client)
     finally:
         await notifications.stop()
+        if stack is not None and stack.mail_server is not None:
+            mail_server = stack.mail_server  # the test may have restarted it
         mail_server.close()
+        await mail_server.wait_closed()
         await http_runner.cleanup()
         await repairs.stop()
         await warranty.stop()

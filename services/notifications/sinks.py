@@ -65,11 +65,12 @@ class _Journal:
 @dataclass
 class MailSink:
     """An aiosmtpd handler that keeps every message. `busy_for` answers the next N messages 451 (try
-    later); `hold` makes the server wait at RCPT until it is set."""
+    later); `refuse` answers 550 to these recipients; `hold` makes the server wait at RCPT until it is set."""
 
     directory: Path | None = None
     messages: list[SunkMail] = field(default_factory=list)
     busy_for: int = 0
+    refuse: set[str] = field(default_factory=set)
     hold: asyncio.Event | None = None
     held: asyncio.Event = field(default_factory=asyncio.Event)  # set when a session waits at `hold`
 
@@ -82,6 +83,8 @@ class MailSink:
         if self.hold is not None and not self.hold.is_set():
             self.held.set()
             await self.hold.wait()
+        if address in self.refuse:
+            return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
