@@ -13,7 +13,13 @@ from email.utils import formatdate
 import aiosmtplib
 import httpx
 
-from services.notifications.domain.webhooks import UrlRefused, check_url, refused_address, signed_headers
+from services.notifications.domain.webhooks import (
+    UrlRefused,
+    check_url,
+    dev_allows,
+    refused_address,
+    signed_headers,
+)
 from services.notifications.rendering import Rendered
 
 
@@ -108,15 +114,13 @@ async def check_target(url: str, *, allow_dev_targets: bool) -> None:
     """Refuse a webhook URL whose scheme or any resolved address is not allowed (see check_url). Run when
     an endpoint is registered and before every delivery, since DNS answers change."""
     host, port = check_url(url, allow_dev_targets=allow_dev_targets)
-    if allow_dev_targets:
-        return
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, proto=6)
     except OSError:
         raise UrlRefused("has a host name that does not resolve") from None
     for info in infos:
         reason = refused_address(ipaddress.ip_address(info[4][0]))
-        if reason:
+        if reason and not dev_allows(reason, allow_dev_targets):
             raise UrlRefused(f"resolves to a {reason} address")
 
 

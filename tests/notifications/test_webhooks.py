@@ -91,6 +91,9 @@ async def test_a_host_name_resolving_to_loopback_is_refused_unless_the_dev_setti
     with pytest.raises(UrlRefused, match="loopback"):
         await check_target("https://localhost:8443/hook", allow_dev_targets=False)
     await check_target("http://localhost:8025/webhooks/demo", allow_dev_targets=True)
+    for still_refused in ("https://10.0.0.8/hook", "https://169.254.169.254/", "https://[fe80::1]/hook"):
+        with pytest.raises(UrlRefused):
+            await check_target(still_refused, allow_dev_targets=True)
 
 
 def test_public_addresses_are_allowed() -> None:

@@ -44,8 +44,9 @@ class UrlRefused(ValueError):
 
 
 def check_url(url: str, *, allow_dev_targets: bool) -> tuple[str, int]:
-    """The host and port of an acceptable webhook URL: https (http too with the dev setting), no user
-    info, and if the host is an IP address, a public one (see `refused_address`)."""
+    """The host and port of an acceptable webhook URL: https, no user info, and if the host is an IP
+    address, a public one (see `refused_address`). The dev setting also allows http and loopback (a
+    receiver on the developer's machine); private, link-local and the rest stay refused."""
     if len(url) > 2000:
         raise UrlRefused("is longer than 2000 characters")
     parts = urlsplit(url)
@@ -63,9 +64,13 @@ def check_url(url: str, *, allow_dev_targets: bool) -> tuple[str, int]:
         literal = ipaddress.ip_address(parts.hostname)
     except ValueError:
         literal = None
-    if literal is not None and not allow_dev_targets and (reason := refused_address(literal)):
+    if literal is not None and (reason := refused_address(literal)) and not dev_allows(reason, allow_dev_targets):
         raise UrlRefused(f"points at a {reason} address")
     return parts.hostname, port
+
+
+def dev_allows(reason: str, allow_dev_targets: bool) -> bool:
+    return allow_dev_targets and reason == "loopback"
 
 
 def refused_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
