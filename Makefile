@@ -45,6 +45,7 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/register_sales.py
 	$(PY) bench/claims.py
+	$(PY) bench/notifications.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache $(VENV)
