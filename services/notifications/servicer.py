@@ -92,7 +92,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
             retailer_id=principal.id if principal.role is Role.RETAILER else None,
             centre_id=principal.id if principal.role is Role.CENTRE else None,
         )
-        key = {k: v for k, v in vars(filters).items()}
+        key = dict(vars(filters))
         size = pagination.page_size(request.page_size)
         before = pagination.decode(request.page_token, key)
         rows, attempts = await self.repo.deliveries(filters, before, size + 1)

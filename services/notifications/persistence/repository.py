@@ -137,7 +137,7 @@ class NotificationsRepository:
             if value is not None:
                 query = query.where(column == value)
         if f.key_prefix is not None:
-            query = query.where(col(DeliveryRow.event_key).startswith(f.key_prefix, autoescape=True))
+            query = query.where(col(DeliveryRow.key).startswith(f.key_prefix, autoescape=True))
         if before_pk is not None:
             query = query.where(col(DeliveryRow.pk) < before_pk)
         async with self.db.read() as session:
