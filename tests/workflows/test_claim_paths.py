@@ -158,7 +158,7 @@ async def test_quote_at_intake_times_out_as_declined(claims: Claims) -> None:
     assert result.state is S.REJECTED
     assert "QUOTE_REMINDER" in claims.stand.kinds() and claims.stand.kinds()[-1] == "QUOTE_DECLINED"
     assert claims.stand.sent() == ["quote_offered", "quote_reminder", "claim_rejected"]
-    offered = claims.stand.messages[0].variables
+    offered = next(m.variables for m in claims.stand.messages if m.template == "quote_offered")
     assert (offered["amount_minor"], offered["currency"]) == ("4900", "EUR") and offered["expires_at"]
 
 
