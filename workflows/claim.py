@@ -104,6 +104,7 @@ class ClaimWorkflow:
         self.lock = asyncio.Lock()
         self.last_state = self.status.state  # as of the last recorded change: what a message compares with
         self.outbox: set[asyncio.Task[object]] = set()  # notifications on their way
+        self.latest: dict[str, asyncio.Task[object]] = {}  # per recipient: the message the next one follows
 
     # -- the run -----------------------------------------------------------------------------------------
 
@@ -255,8 +256,18 @@ class ClaimWorkflow:
         self.changed += 1
 
     def _notify(self, message: NotificationRequest) -> None:
-        """Send without waiting: the caller's update returns now; the run waits for the outbox to empty."""
-        task: asyncio.Task[object] = asyncio.create_task(send(message))
+        """Send without waiting: the caller's update returns now; the run waits for the outbox to empty.
+        Each recipient gets its messages in order ("shipped" never after "delivered"); recipients do not
+        wait for each other (a retailer's webhooks do not queue behind a customer's mail server)."""
+        before = self.latest.get(message.recipient)
+
+        async def in_turn() -> object:
+            if before is not None:
+                await before  # send() gives up quietly, so this never raises
+            return await send(message)
+
+        task: asyncio.Task[object] = asyncio.create_task(in_turn())
+        self.latest[message.recipient] = task
         self.outbox.add(task)
         task.add_done_callback(self.outbox.discard)
 

@@ -4,6 +4,7 @@ names; they record what the workflow asked, so tests assert on the real calls.""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -104,6 +105,7 @@ class Stand:
     escalations: list[SlaEscalation] = field(default_factory=list)
     moves: list[ReplacementMove] = field(default_factory=list)
     messages: list[NotificationRequest] = field(default_factory=list)
+    slow: set[str] = field(default_factory=set)  # templates whose sending takes a second
 
     def kinds(self) -> list[str]:
         return [e.kind for e in self.events]
@@ -115,6 +117,8 @@ class Stand:
     def notifier(self) -> Callable[..., Any]:
         @activity.defn(name=SEND_NOTIFICATION)
         async def send(request: NotificationRequest) -> DeliveryReport:
+            if request.template in self.slow:
+                await asyncio.sleep(1)
             self.messages.append(request)
             return DeliveryReport(sent=1)
 

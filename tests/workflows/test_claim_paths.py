@@ -61,6 +61,7 @@ async def to_diagnosing(claims: Claims) -> tuple[Handle, ClaimStatus]:
 
 
 async def test_happy_repair_from_filing_to_close(claims: Claims) -> None:
+    claims.stand.slow = {"device_received"}  # later messages must still reach the customer after it
     handle, filed = await claims.file()
     assert (filed.state, filed.decision, filed.centre_id) == (S.AWAITING_SHIPMENT, "APPROVED", "centre-a")
     assert [s.direction for s in filed.shipments] == [Direction.TO_CENTRE]
