@@ -118,16 +118,20 @@ class Dispatcher:
         retry: list[str] = []
         wanted: set[str] = set()
         for target in plan.targets:
-            row = await self.repo.ensure(self._row(spec, request, plan, target, rendered))
-            wanted.add(row.key)
+            wanted.add(delivery_key(request.key, target))
+            fresh = self._row(spec, request, plan, target, rendered)
+            if target.suppressed:
+                row = await self.repo.ensure(fresh)
+                if row.state == DeliveryState.QUEUED.value:
+                    await self.repo.suppress(row.pk or 0, target.suppressed)
+                    self._log(row, DeliveryState.SUPPRESSED, target.suppressed)
+                continue
+            now = datetime.now(UTC)
+            row, number = await self.repo.begin(fresh, now, now + self.lease)
             if DeliveryState(row.state) in FINAL:
                 continue
-            if target.suppressed:
-                await self.repo.suppress(row.pk or 0, target.suppressed)
-                self._log(row, DeliveryState.SUPPRESSED, target.suppressed)
-                continue
-            if not await self._attempt(row, target, rendered, request):
-                retry.append(row.key)
+            if number is None or not await self._attempt(row, number, target, rendered, request):
+                retry.append(row.key)  # another attempt holds it, or it failed for now: look again on the retry
         for row in existing:  # queued before, no longer wanted (an endpoint deleted, a preference changed)
             if row.key not in wanted and row.state == DeliveryState.QUEUED.value:
                 await self.repo.suppress(row.pk or 0, "NO_LONGER_WANTED")
@@ -179,13 +183,9 @@ class Dispatcher:
         )
 
     async def _attempt(
-        self, row: DeliveryRow, target: Target, rendered: Rendered | None, request: NotificationRequest
+        self, row: DeliveryRow, number: int, target: Target, rendered: Rendered | None, request: NotificationRequest
     ) -> bool:
-        """One try under the lease; False when the delivery must be tried again later."""
-        now = datetime.now(UTC)
-        number = await self.repo.lease(row.pk or 0, now, now + self.lease)
-        if number is None:
-            return False  # another attempt holds it (or it just became final): look again on the retry
+        """Attempt `number`, under the lease; False when the delivery must be tried again later."""
         try:
             provider_id = await self._send(row, target, rendered, request)
         except Permanent as exc:

@@ -54,32 +54,51 @@ class NotificationsRepository:
                     raise
         raise RuntimeError("delivery row kept conflicting")  # pragma: no cover
 
-    async def lease(self, pk: int, now: datetime, until: datetime) -> int | None:
-        """Take the right to send a queued delivery until `until`, and open an attempt; its number, or None
-        when the delivery is final or another attempt holds an unexpired lease."""
-        async with self.db.write() as session:
-            taken = await session.exec(
-                update(DeliveryRow)
-                .where(
-                    col(DeliveryRow.pk) == pk,
-                    col(DeliveryRow.state) == DeliveryState.QUEUED.value,
-                    or_(col(DeliveryRow.lease_until).is_(None), col(DeliveryRow.lease_until) < now),
-                )
-                .values(lease_until=until, attempts=DeliveryRow.attempts + 1)
+    async def begin(self, row: DeliveryRow, now: datetime, until: datetime) -> tuple[DeliveryRow, int | None]:
+        """In one transaction: the row for `row.key` (inserted if new) and, if it is queued and no unexpired
+        lease holds it, a lease until `until` with a new attempt opened. The row, and the attempt's number
+        or None (final, or another attempt holds it)."""
+        for _ in range(2):
+            try:
+                async with self.db.write() as session:
+                    kept = (await session.exec(select(DeliveryRow).where(DeliveryRow.key == row.key))).first()
+                    if kept is None:
+                        kept = DeliveryRow.model_validate(row.model_dump() | {"attempts": 1, "lease_until": until})
+                        session.add(kept)
+                        await session.flush()
+                        assert kept.pk is not None
+                        session.add(AttemptRow(delivery_pk=kept.pk, number=1, outcome="PENDING", started_at=now))
+                        return kept, 1
+                    assert kept.pk is not None
+                    return kept, await self._lease(session, kept.pk, now, until)
+            except IntegrityError as exc:  # a concurrent first insert won: the next round leases its row
+                if not is_unique_violation(exc):
+                    raise
+        raise RuntimeError("delivery row kept conflicting")  # pragma: no cover
+
+    @staticmethod
+    async def _lease(session: AsyncSession, pk: int, now: datetime, until: datetime) -> int | None:
+        taken = await session.exec(
+            update(DeliveryRow)
+            .where(
+                col(DeliveryRow.pk) == pk,
+                col(DeliveryRow.state) == DeliveryState.QUEUED.value,
+                or_(col(DeliveryRow.lease_until).is_(None), col(DeliveryRow.lease_until) < now),
             )
-            if taken.rowcount != 1:
-                return None
-            row = await session.get(DeliveryRow, pk)
-            assert row is not None
-            # An attempt left PENDING by a process that stopped is closed as such.
-            stale = await session.exec(
-                select(AttemptRow).where(AttemptRow.delivery_pk == pk, AttemptRow.outcome == "PENDING")
-            )
-            for attempt in stale:
-                attempt.outcome, attempt.error, attempt.ended_at = "RETRY", "the attempt stopped unfinished", now
-                session.add(attempt)
-            session.add(AttemptRow(delivery_pk=pk, number=row.attempts, outcome="PENDING", started_at=now))
-            return row.attempts
+            .values(lease_until=until, attempts=DeliveryRow.attempts + 1)
+        )
+        if taken.rowcount != 1:
+            return None
+        number = (await session.exec(select(DeliveryRow.attempts).where(DeliveryRow.pk == pk))).one()
+        # An attempt left PENDING by a process that stopped is closed as such.
+        stale = await session.exec(
+            select(AttemptRow).where(AttemptRow.delivery_pk == pk, AttemptRow.outcome == "PENDING")
+        )
+        for attempt in stale:
+            attempt.outcome, attempt.error, attempt.ended_at = "RETRY", "the attempt stopped unfinished", now
+            session.add(attempt)
+        session.add(AttemptRow(delivery_pk=pk, number=number, outcome="PENDING", started_at=now))
+        return number
 
     async def finish(
         self,
