@@ -13,5 +13,10 @@ def ts(moment: datetime) -> Timestamp:
     return stamp
 
 
+def ts_or_none(moment: datetime | None) -> Timestamp | None:
+    """For optional fields: None leaves the field unset."""
+    return ts(moment) if moment is not None else None
+
+
 def from_ts(stamp: Timestamp) -> datetime:
     return stamp.ToDatetime(tzinfo=UTC)

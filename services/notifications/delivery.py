@@ -34,7 +34,6 @@ from services.notifications.domain.messages import (
     DEFAULT_LOCALE,
     FINAL,
     TEMPLATES,
-    Audience,
     Channel,
     Choices,
     DeliveryState,
@@ -120,10 +119,13 @@ class Dispatcher:
         for target in plan.targets:
             wanted.add(delivery_key(request.key, target))
             fresh = self._row(spec, request, plan, target, rendered)
-            if target.suppressed:
-                row = await self.repo.ensure(fresh)
-                if row.state == DeliveryState.QUEUED.value:
+            if target.suppressed:  # recorded as such in the one insert; a row queued earlier is suppressed now
+                fresh.state, fresh.reason = DeliveryState.SUPPRESSED.value, target.suppressed
+                row, inserted = await self.repo.ensure(fresh)
+                queued = row.state == DeliveryState.QUEUED.value
+                if queued:
                     await self.repo.suppress(row.pk or 0, target.suppressed)
+                if inserted or queued:
                     self._log(row, DeliveryState.SUPPRESSED, target.suppressed)
                 continue
             now = datetime.now(UTC)
@@ -169,7 +171,7 @@ class Dispatcher:
             channel=target.channel.value,
             template=spec.name,
             category=spec.category.value,
-            locale=plan.locale if spec.audience is Audience.CUSTOMER else DEFAULT_LOCALE,
+            locale=plan.locale,
             recipient=request.recipient,
             destination=target.destination,
             endpoint_id=target.endpoint_id,

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aftercare.notifications.v1 import notifications_pb2 as pb
 
-from services.kit.timestamps import ts
+from services.kit.timestamps import ts, ts_or_none
 from services.notifications.domain.messages import Channel
 from services.notifications.persistence.tables import AttemptRow, DeliveryRow, EndpointRow, PreferenceRow
 
 CHANNELS = {Channel.EMAIL: pb.CHANNEL_EMAIL, Channel.SMS: pb.CHANNEL_SMS, Channel.WEBHOOK: pb.CHANNEL_WEBHOOK}
 CHANNEL_NAMES = {v: k for k, v in CHANNELS.items()}
-
-
-def _ts(value: datetime | None) -> object:
-    return ts(value) if value is not None else None
 
 
 def notification(row: DeliveryRow, attempts: list[AttemptRow]) -> pb.Notification:
@@ -41,13 +35,13 @@ def notification(row: DeliveryRow, attempts: list[AttemptRow]) -> pb.Notificatio
                 outcome=pb.DeliveryAttempt.Outcome.Value(f"OUTCOME_{a.outcome}"),
                 error=a.error,
                 start_time=ts(a.started_at),
-                end_time=_ts(a.ended_at),  # type: ignore[arg-type]
+                end_time=ts_or_none(a.ended_at),
             )
             for a in attempts
             if a.delivery_pk == row.pk
         ],
         create_time=ts(row.created_at),
-        send_time=_ts(row.sent_at),  # type: ignore[arg-type]
+        send_time=ts_or_none(row.sent_at),
         provider_message_id=row.provider_message_id,
     )
 
@@ -71,6 +65,6 @@ def endpoint(row: EndpointRow) -> pb.WebhookEndpoint:
         url=row.url,
         event_types=[e for e in row.event_types.split(",") if e],
         create_time=ts(row.created_at),
-        rotate_time=_ts(row.rotated_at),  # type: ignore[arg-type]
-        previous_secret_expire_time=_ts(row.previous_expires_at),  # type: ignore[arg-type]
+        rotate_time=ts_or_none(row.rotated_at),
+        previous_secret_expire_time=ts_or_none(row.previous_expires_at),
     )

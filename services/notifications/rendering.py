@@ -5,7 +5,7 @@ English; tests/notifications/test_templates.py fails on any template or locale w
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -112,7 +112,7 @@ class Renderer:
         sms = t(f"{template}.sms") if spec.audience is Audience.CUSTOMER else ""
         return Rendered(locale=locale, subject=subject, text=text, html=html, sms=sms)
 
-    def _texts(self, locale: str) -> Any:
+    def _texts(self, locale: str) -> Callable[[str], str]:
         own = catalog(locale)
         fallback = catalog(DEFAULT_LOCALE)
 

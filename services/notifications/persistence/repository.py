@@ -36,19 +36,20 @@ class NotificationsRepository:
             rows = await session.exec(select(DeliveryRow).where(DeliveryRow.event_key == event_key))
             return list(rows)
 
-    async def ensure(self, row: DeliveryRow) -> DeliveryRow:
-        """The row for `row.key`: the existing one, else `row` as inserted. Concurrent callers get one row."""
+    async def ensure(self, row: DeliveryRow) -> tuple[DeliveryRow, bool]:
+        """The row for `row.key` and whether this call inserted it (else it existed). Concurrent callers get
+        one row."""
         for _ in range(2):
             async with self.db.read() as session:
                 kept = (await session.exec(select(DeliveryRow).where(DeliveryRow.key == row.key))).first()
             if kept is not None:
-                return kept
+                return kept, False
             try:
                 async with self.db.write() as session:
                     fresh = DeliveryRow.model_validate(row.model_dump())
                     session.add(fresh)
                     await session.flush()
-                    return fresh
+                    return fresh, True
             except IntegrityError as exc:
                 if not is_unique_violation(exc):
                     raise
