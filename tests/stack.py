@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ class Stack:
     smtp_port: int
     notifications_settings: Settings
     mail_server: asyncio.Server | None = None
+    targets: dict[str, str] = field(default_factory=dict)  # service name -> host:port, for CLI tests
 
     async def mail_down(self) -> None:
         assert self.mail_server is not None
@@ -158,6 +159,12 @@ class Stack:
 
     async def get(self, rma: str, principal: str = "ops") -> rpb.Claim:
         return (await self.repairs.GetClaim(rpb.GetClaimRequest(rma=rma), metadata=self.as_(principal))).claim
+
+
+async def until(check: Callable[[], Awaitable[bool]]) -> None:
+    """Poll a condition the system reaches on its own (bounded by the test's timeout)."""
+    while not await check():  # noqa: ASYNC110 - the condition lives in another service, not in an Event
+        await asyncio.sleep(0.1)
 
 
 def claim_request(
@@ -254,6 +261,12 @@ async def stack(
                 smtp_port,
                 notifications.settings,
                 mail_server,
+                {
+                    "warranty": f"127.0.0.1:{warranty_port}",
+                    "repairs": f"127.0.0.1:{repairs_port}",
+                    "notifications": f"127.0.0.1:{notifications_port}",
+                    "temporal": temporal_dev_server,
+                },
             )
             yield stack
             await terminate_running(client)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey
 
+from services.repairs.domain.claims import TERMINAL, ClaimState
+
 CLAIM_STATE = SearchAttributeKey.for_keyword("ClaimState")
 SERVICE_CENTRE_ID = SearchAttributeKey.for_keyword("ServiceCentreId")
 RETAILER_ID = SearchAttributeKey.for_keyword("RetailerId")
@@ -26,3 +28,40 @@ def cli_flags() -> list[str]:
         kind = key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")
         flags += ["--search-attribute", f"{key.name}={_CLI_TYPE[kind]}"]
     return flags
+
+
+FINAL_STATES = tuple(s.value for s in ClaimState if s in TERMINAL)
+
+
+def _literal(value: str) -> str:
+    if not value or any(c in value for c in "\"'\\\n"):
+        raise ValueError(f"not a searchable value: {value!r}")
+    return f'"{value}"'
+
+
+def claims_query(
+    *,
+    state: str = "",
+    centre_id: str = "",
+    retailer_id: str = "",
+    sku: str = "",
+    sla_breached: bool | None = None,
+    open_only: bool = False,
+) -> str:
+    """The visibility query (the Temporal UI's filter language) for claim workflows matching every filter
+    given, e.g. `WorkflowType="ClaimWorkflow" AND ClaimState="AWAITING_PARTS"`."""
+    terms = ['WorkflowType="ClaimWorkflow"']
+    for key, value in (
+        (CLAIM_STATE, state),
+        (SERVICE_CENTRE_ID, centre_id),
+        (RETAILER_ID, retailer_id),
+        (PRODUCT_SKU, sku),
+    ):
+        if value:
+            terms.append(f"{key.name}={_literal(value)}")
+    if sla_breached is not None:
+        terms.append(f"{SLA_BREACHED.name}={'true' if sla_breached else 'false'}")
+    if open_only:  # a closed claim's workflow may still be running, finishing its messages
+        terms.append('ExecutionStatus="Running"')
+        terms.append(f"{CLAIM_STATE.name} NOT IN ({', '.join(_literal(s) for s in FINAL_STATES)})")
+    return " AND ".join(terms)

@@ -9,6 +9,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
 from services.kit.errors import Unavailable
@@ -17,11 +18,27 @@ from services.kit.settings import Settings
 log = logging.getLogger("aftercare.temporal")
 
 
-async def connect(settings: Settings) -> Client:
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """TLS for a Temporal cluster (mTLS with a client certificate) or Temporal Cloud (API key); none locally."""
+    if settings.temporal_tls_cert or settings.temporal_tls_key or settings.temporal_tls_ca:
+        if bool(settings.temporal_tls_cert) != bool(settings.temporal_tls_key):
+            raise ValueError("AFTERCARE_TEMPORAL_TLS_CERT and AFTERCARE_TEMPORAL_TLS_KEY go together")
+        return TLSConfig(
+            client_cert=settings.temporal_tls_cert.read_bytes() if settings.temporal_tls_cert else None,
+            client_private_key=settings.temporal_tls_key.read_bytes() if settings.temporal_tls_key else None,
+            server_root_ca_cert=settings.temporal_tls_ca.read_bytes() if settings.temporal_tls_ca else None,
+        )
+    return settings.temporal_tls or bool(settings.temporal_api_key)
+
+
+async def connect(settings: Settings, **options: Any) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        tls=tls_config(settings),
+        api_key=settings.temporal_api_key or None,
+        **options,
     )
 
 

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,7 +19,7 @@ from aftercare.warranty.v1 import warranty_pb2 as wpb
 from google.protobuf import field_mask_pb2
 
 from services.notifications.contracts import NotificationRequest
-from tests.stack import Stack, new_id, new_serial
+from tests.stack import Stack, new_id, new_serial, until
 from workflows import TASK_QUEUE as WORKFLOWS_QUEUE
 from workflows.notify import NotifyWorkflow, notify_workflow_id
 
@@ -62,12 +61,6 @@ async def deliveries(stack: Stack, key: str) -> list[Notification]:
         npb.ListNotificationsRequest(idempotency_key_prefix=key), metadata=stack.as_("ops")
     )
     return list(listed.notifications)
-
-
-async def until(check: Callable[[], Awaitable[bool]]) -> None:
-    """Poll a condition the system reaches on its own (bounded by the test's timeout)."""
-    while not await check():  # noqa: ASYNC110 - the condition lives in another service, not in an Event
-        await asyncio.sleep(0.1)
 
 
 def outcomes(n: Notification) -> list[str]:

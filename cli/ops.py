@@ -1,0 +1,345 @@
+"""`aftercare ops`: what an operations team asks of claims. Finding claims uses Temporal's visibility (the same
+search attributes and filter language as the Temporal UI, whose link is printed); timelines, stuck claims and
+the report read the repairs service (as `ops`); cancel and reassign go through the repairs API."""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import typer
+from aftercare.repairs.v1 import repairs_pb2 as pb
+from google.protobuf import json_format
+from rich.console import Console
+from rich.table import Table
+from temporalio.client import WorkflowExecution
+
+from cli.client import As, RequestId, metadata
+from cli.repairs import _repairs, claim_cancel, claim_reassign
+from services.kit.settings import Settings
+from services.repairs.domain.claims import ClaimState
+from services.repairs.domain.report import ClaimFacts, Report, Row, report, stuck, waiting_on
+from workflows import search_attributes as sa
+
+ops_app = typer.Typer(
+    help="Operations: find claims (the Temporal UI's filters), timelines, stuck claims, SLA breaches, cancel, "
+    "reassign, and a report by state and centre. Add --json for machine-readable output.",
+    no_args_is_help=True,
+)
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+console = Console(width=160, highlight=False)
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(jsonlib.dumps(value, indent=2, default=str))
+
+
+def _state(value: str) -> str:
+    name = value.strip().upper().replace("-", "_")
+    if name and name not in ClaimState.__members__:
+        raise typer.BadParameter(f"one of: {', '.join(ClaimState)}", param_hint="--state")
+    return name
+
+
+def _duration(text: str) -> timedelta:
+    """`90s`, `15m`, `6h` or `2d`."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        return timedelta(seconds=float(text[:-1]) * units[text[-1]])
+    except (KeyError, ValueError, IndexError):
+        raise typer.BadParameter("a number and a unit: 90s, 15m, 6h or 2d") from None
+
+
+def _age(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds >= 86400:
+        return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
+    if seconds >= 3600:
+        return f"{seconds // 3600}h {seconds % 3600 // 60}m"
+    return f"{seconds // 60}m {seconds % 60}s"
+
+
+def ui_link(settings: Settings, query: str) -> str:
+    return f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows?query={quote(query)}"
+
+
+# -- find (Temporal visibility) ------------------------------------------------------------------------------
+
+
+def _row(execution: WorkflowExecution) -> dict[str, Any]:
+    attrs = execution.typed_search_attributes
+    due = attrs.get(sa.SLA_DUE_AT)
+    return {
+        "rma": execution.id.removeprefix("claim-"),
+        "workflow_id": execution.id,
+        "state": attrs.get(sa.CLAIM_STATE) or "",
+        "centre_id": attrs.get(sa.SERVICE_CENTRE_ID) or "",
+        "sku": attrs.get(sa.PRODUCT_SKU) or "",
+        "retailer_id": attrs.get(sa.RETAILER_ID) or "",
+        "sla_due_at": due.isoformat() if due else None,
+        "sla_breached": bool(attrs.get(sa.SLA_BREACHED)),
+        "resolution": attrs.get(sa.RESOLUTION) or "",
+        "started_at": execution.start_time.isoformat(),
+        "running": execution.status is not None and execution.status.name == "RUNNING",
+    }
+
+
+async def _visible(query: str, limit: int) -> list[dict[str, Any]]:
+    from services.kit.temporal import connect
+
+    try:
+        client = await connect(Settings(service="cli"))
+    except RuntimeError:
+        raise typer.BadParameter("Temporal does not answer: is the system running (`make run`)?") from None
+    rows = []
+    async for execution in client.list_workflows(query, limit=limit, page_size=min(limit, 1000)):
+        rows.append(_row(execution))
+    return rows
+
+
+def _find(query: str, limit: int, json: bool, title: str) -> None:
+    settings = Settings(service="cli")
+    rows = asyncio.run(_visible(query, limit))
+    if json:
+        _print_json({"query": query, "ui": ui_link(settings, query), "claims": rows})
+        return
+    table = Table(title=f"{title}: {len(rows)}{'+' if len(rows) == limit else ''}", title_justify="left")
+    for column in ("RMA", "state", "centre", "SKU", "retailer", "SLA due", "started"):
+        table.add_column(column, no_wrap=True)
+    for r in rows:
+        due = (r["sla_due_at"] or "")[:16].replace("T", " ")
+        table.add_row(
+            r["rma"],
+            r["state"] + ("" if r["running"] else " (closed)"),
+            r["centre_id"] or "(unassigned)",
+            r["sku"],
+            r["retailer_id"],
+            due + (" BREACHED" if r["sla_breached"] else ""),
+            r["started_at"][:16].replace("T", " "),
+        )
+    console.print(table)
+    typer.echo(f"query: {query}\nin the Temporal UI: {ui_link(settings, query)}")  # unwrapped: links stay whole
+
+
+@ops_app.command("find")
+def ops_find(
+    state: Annotated[str, typer.Option(help="ClaimState, e.g. AWAITING_PARTS.")] = "",
+    centre: Annotated[str, typer.Option(help="ServiceCentreId.")] = "",
+    retailer: Annotated[str, typer.Option(help="RetailerId.")] = "",
+    sku: Annotated[str, typer.Option(help="ProductSku.")] = "",
+    sla_breached: Annotated[bool, typer.Option("--sla-breached", help="Only SlaBreached=true.")] = False,
+    include_closed: Annotated[bool, typer.Option("--all", help="Closed claims too (default: open ones).")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10000, help="At most this many.")] = 100,
+    json: Json = False,
+) -> None:
+    """Find claims by search attribute, as the Temporal UI does, and print the UI link for the same filter."""
+    try:
+        query = sa.claims_query(
+            state=_state(state),
+            centre_id=centre,
+            retailer_id=retailer,
+            sku=sku,
+            sla_breached=True if sla_breached else None,
+            open_only=not include_closed,
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    _find(query, limit, json, "claims")
+
+
+@ops_app.command("breaches")
+def ops_breaches(
+    include_closed: Annotated[bool, typer.Option("--all", help="Closed claims too (default: open ones).")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 100,
+    json: Json = False,
+) -> None:
+    """Claims whose repair SLA was breached (SlaBreached=true)."""
+    _find(sa.claims_query(sla_breached=True, open_only=not include_closed), limit, json, "SLA breaches")
+
+
+# -- one claim ------------------------------------------------------------------------------------------------
+
+
+@ops_app.command("timeline")
+def ops_timeline(rma: str, json: Json = False, as_: As = "ops") -> None:
+    """A claim's whole timeline: every recorded change, oldest first."""
+    with _repairs() as stub:
+        claim = stub.GetClaim(pb.GetClaimRequest(rma=rma), metadata=metadata(as_)).claim
+    if json:
+        typer.echo(json_format.MessageToJson(claim, preserving_proto_field_name=True, indent=2))
+        return
+    state = pb.ClaimState.Name(claim.state).removeprefix("CLAIM_STATE_")
+    party = waiting_on(ClaimState(state), claim.centre_id)
+    console.print(
+        f"[bold]{claim.rma}[/bold] · serial {claim.serial} · {claim.sku} · {state} · centre "
+        f"{claim.centre_id or '(unassigned)'} · waiting on {party.value}"
+        + (" · [red]SLA BREACHED[/red]" if claim.sla_breached else "")
+    )
+    table = Table(show_header=True)
+    for column in ("#", "when (UTC)", "what", "state after", "detail"):
+        table.add_column(column)
+    for event in claim.timeline:
+        table.add_row(
+            str(event.sequence),
+            event.event_time.ToDatetime(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            event.kind,
+            pb.ClaimState.Name(event.state).removeprefix("CLAIM_STATE_"),
+            event.detail,
+        )
+    console.print(table)
+
+
+@ops_app.command("cancel")
+def ops_cancel(
+    rma: str,
+    reason: Annotated[str, typer.Option(help="Why (required; no personal data).")],
+    request_id: RequestId = "",
+) -> None:
+    """Cancel a claim as ops (at any state before it closes)."""
+    claim_cancel(rma, reason=reason, as_="ops", request_id=request_id)
+
+
+@ops_app.command("reassign")
+def ops_reassign(
+    rma: str,
+    centre: Annotated[str, typer.Argument(help="The new service centre's id.")],
+    reason: Annotated[str, typer.Option(help="Why (no personal data).")] = "",
+    request_id: RequestId = "",
+) -> None:
+    """Move a claim to another service centre (also how a claim waiting for a centre gets one)."""
+    claim_reassign(rma, centre, reason=reason, as_="ops", request_id=request_id)
+
+
+# -- many claims (the repairs read model) ---------------------------------------------------------------------
+
+
+def _all_claims(as_: str) -> Iterator[ClaimFacts]:
+    token = ""
+    with _repairs() as stub:
+        while True:
+            page = stub.ListClaims(pb.ListClaimsRequest(page_size=1000, page_token=token), metadata=metadata(as_))
+            for c in page.claims:
+                yield ClaimFacts(
+                    rma=c.rma,
+                    state=ClaimState(pb.ClaimState.Name(c.state).removeprefix("CLAIM_STATE_")),
+                    centre_id=c.centre_id,
+                    created=c.create_time.ToDatetime(UTC),
+                    updated=c.update_time.ToDatetime(UTC),
+                    sla_breached=c.sla_breached,
+                    feedback_score=c.feedback_score if c.feedback_score >= 0 else None,
+                )
+            token = page.next_page_token
+            if not token:
+                return
+
+
+@ops_app.command("stuck")
+def ops_stuck(
+    older_than: Annotated[str, typer.Option(help="Unchanged for longer than this: 90s, 15m, 6h, 2d.")] = "1d",
+    limit: Annotated[int, typer.Option(min=1, help="List at most this many (the counts cover all).")] = 50,
+    json: Json = False,
+    as_: As = "ops",
+) -> None:
+    """Open claims that have not moved for a while: where they are (state, centre) and whom they wait on."""
+    threshold = _duration(older_than)
+    now = datetime.now(UTC)
+    found = stuck(_all_claims(as_), now, threshold)
+    rows: list[dict[str, Any]] = [
+        {
+            "rma": c.rma,
+            "state": c.state.value,
+            "centre_id": c.centre_id,
+            "waiting_on": waiting_on(c.state, c.centre_id).value,
+            "unchanged_seconds": int((now - c.updated).total_seconds()),
+            "sla_breached": c.sla_breached,
+        }
+        for c in found
+    ]
+    where: dict[tuple[str, str, str], int] = {}
+    for r in rows:
+        key = (r["waiting_on"], r["centre_id"] or "(unassigned)", r["state"])
+        where[key] = where.get(key, 0) + 1
+    if json:
+        summary = [{"waiting_on": w, "centre_id": c, "state": s, "claims": n} for (w, c, s), n in sorted(where.items())]
+        _print_json({"older_than_seconds": int(threshold.total_seconds()), "where": summary, "claims": rows[:limit]})
+        return
+    summary_table = Table(title=f"{len(rows)} open claims unchanged for over {older_than}", title_justify="left")
+    for column in ("waiting on", "centre", "state", "claims"):
+        summary_table.add_column(column)
+    for (w, c, s), n in sorted(where.items(), key=lambda item: -item[1]):
+        summary_table.add_row(w, c, s, str(n))
+    console.print(summary_table)
+    if rows:
+        table = Table(title="longest waiting first", title_justify="left")
+        for column in ("RMA", "state", "centre", "waiting on", "unchanged for", "SLA"):
+            table.add_column(column, no_wrap=True)
+        for r in rows[:limit]:
+            table.add_row(
+                r["rma"],
+                r["state"],
+                r["centre_id"] or "(unassigned)",
+                r["waiting_on"],
+                _age(timedelta(seconds=r["unchanged_seconds"])),
+                "BREACHED" if r["sla_breached"] else "",
+            )
+        console.print(table)
+
+
+def _row_json(row: Row) -> dict[str, Any]:
+    turnaround = row.median_turnaround
+    return {
+        "name": row.name,
+        "total": row.total,
+        "open": row.open,
+        "closed": row.closed,
+        "sla_breached": row.sla_breached,
+        "median_turnaround_seconds": turnaround.total_seconds() if turnaround else None,
+        "nps": row.nps,
+        "survey_responses": row.responses,
+    }
+
+
+def _report_json(r: Report) -> dict[str, Any]:
+    return {
+        "by_state": r.by_state,
+        "waiting_on": r.waiting_on,
+        "by_centre": [_row_json(row) for row in r.by_centre],
+        "overall": _row_json(r.overall),
+    }
+
+
+@ops_app.command("report")
+def ops_report(json: Json = False, as_: As = "ops") -> None:
+    """Claims by state and by centre, with median turnaround (filed → closed) and NPS from the surveys."""
+    r = report(_all_claims(as_))
+    if json:
+        _print_json(_report_json(r))
+        return
+    states = Table(title=f"claims by state ({r.overall.total})", title_justify="left")
+    states.add_column("state")
+    states.add_column("claims", justify="right")
+    for state, n in r.by_state.items():
+        states.add_row(state, str(n))
+    console.print(states)
+    if r.waiting_on:
+        console.print("open claims waiting on: " + ", ".join(f"{p} {n}" for p, n in r.waiting_on.items()))
+    centres = Table(title="by centre", title_justify="left")
+    for column in ("centre", "claims", "open", "closed", "SLA breached", "median turnaround", "NPS", "answers"):
+        centres.add_column(column, justify="left" if column == "centre" else "right")
+    for row in [*r.by_centre, r.overall]:
+        centres.add_row(
+            row.name,
+            str(row.total),
+            str(row.open),
+            str(row.closed),
+            str(row.sla_breached),
+            _age(row.median_turnaround) if row.median_turnaround else "-",
+            f"{row.nps:+.0f}" if row.nps is not None else "-",
+            str(row.responses),
+            end_section=row is r.by_centre[-1] if r.by_centre else False,
+        )
+    console.print(centres)
