@@ -5,10 +5,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.synced
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-postgres protos protos-check lint fmt bench clean
+.PHONY: help run demo test test-postgres protos protos-check lint fmt bench clean
 
 help:
 	@echo "make run           install, then start Temporal (UI :8233) and every service; Ctrl-C stops all"
+	@echo "make demo          play a scripted day against the running system (after make run, in another terminal)"
 	@echo "make test          install, then run the test suite (SQLite; PostgreSQL too with AFTERCARE_TEST_DATABASE_URL)"
 	@echo "make protos        regenerate protos/gen/python from protos/aftercare"
 	@echo "make protos-check  fail if the generated code is stale"
@@ -22,6 +23,9 @@ $(STAMP): pyproject.toml uv.lock tools/venv.sh
 
 run: $(STAMP)
 	$(PY) -m cli.main dev up
+
+demo: $(STAMP)
+	$(PY) -m cli.main demo
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -44,14 +44,19 @@ def target(service: str) -> str:
     return os.environ.get(f"AFTERCARE_{service.upper()}_TARGET", f"localhost:{DEFAULT_PORTS[service]}")
 
 
+def dev_keys() -> dict[str, str]:
+    """Every dev principal's key, from var/api-keys.json (made by `make run`)."""
+    keys_file = var_dir() / "api-keys.json"
+    if not keys_file.exists():
+        raise typer.BadParameter(f"no {keys_file}: start the system with `make run` first")
+    return {str(k): str(v) for k, v in json.loads(keys_file.read_text()).items()}
+
+
 def api_key(principal: str) -> str:
     """The key from AFTERCARE_API_KEY, else the dev key of `principal` from var/api-keys.json."""
     if key := os.environ.get("AFTERCARE_API_KEY"):
         return key
-    keys_file = var_dir() / "api-keys.json"
-    if not keys_file.exists():
-        raise typer.BadParameter(f"no AFTERCARE_API_KEY and no {keys_file}: start the system with `make run` first")
-    keys = json.loads(keys_file.read_text())
+    keys = dev_keys()
     if principal not in keys:
         raise typer.BadParameter(f"no dev key for {principal!r}; known: {', '.join(sorted(keys))}")
     return str(keys[principal])

@@ -223,9 +223,9 @@ def _banner(keys: dict[str, str]) -> None:
         keys_table.add_row(principal, key)
     console.print(keys_table)
     console.print(
-        "Next: [bold].venv/bin/aftercare --help[/bold], e.g. "
-        "[bold].venv/bin/aftercare product create KETTLE-1 --display-name Kettle --category small-appliance"
-        "[/bold]\nMessages sent: [bold].venv/bin/aftercare sinks show[/bold]. Press Ctrl-C to stop everything."
+        "Next, in another terminal: [bold]make demo[/bold] plays a day of sales, claims and repairs, then shows "
+        "where to look.\nThe CLI: [bold].venv/bin/aftercare --help[/bold] (e.g. [bold]aftercare ops report[/bold]); "
+        "messages sent: [bold].venv/bin/aftercare sinks show mail[/bold].\nPress Ctrl-C to stop everything."
     )
 
 

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Annotated
 
+import grpc
 import typer
 
 from cli.notifications import notification_app, sinks_app, webhook_app
@@ -75,6 +76,31 @@ def run_worker(what: Annotated[str, typer.Argument(help=f"One of: {', '.join(WOR
     from workflows.worker import serve as serve_claims
 
     asyncio.run(serve_claims(settings))
+
+
+@app.command()
+def demo(
+    sales: Annotated[int, typer.Option(min=10, max=100_000, help="Sales the retailer registers.")] = 300,
+) -> None:
+    """Play a scripted day against the running system (start it with `make run`): sales, claims, carriers,
+    two centres, a declined quote, a replacement, an SLA breach, surveys. Ends with a summary and UI links."""
+    from rich.console import Console
+
+    from cli.client import dev_keys, target
+    from cli.demo import play, summary
+    from services.kit.settings import Settings
+
+    keys = dev_keys()  # the demo acts as several parties: it needs each one's key
+    settings = Settings(service="cli")
+    console = Console(highlight=False, width=max(Console().width, 120))
+    try:
+        day = asyncio.run(play(target("warranty"), target("repairs"), keys, sales=sales, console=console))
+    except grpc.aio.AioRpcError as error:
+        console.print(f"[red]{error.code().name}: {error.details()}[/red]")
+        if error.code() == grpc.StatusCode.UNAVAILABLE:
+            console.print("is the system running? start it with `make run` in another terminal")
+        raise typer.Exit(1) from None
+    summary(day, settings.temporal_ui_url, settings.temporal_namespace, console)
 
 
 @dev_app.command("up")

@@ -27,7 +27,7 @@ def _warranty() -> Iterator[warranty_pb2_grpc.WarrantyServiceStub]:
         yield warranty_pb2_grpc.WarrantyServiceStub(ch)
 
 
-def _civil(moment: datetime) -> datetime_pb2.DateTime:
+def civil(moment: datetime) -> datetime_pb2.DateTime:
     if moment.tzinfo is None:
         raise typer.BadParameter("give the purchase time with its UTC offset, e.g. 2026-11-20T14:30:00+01:00")
     offset = moment.utcoffset()
@@ -139,7 +139,7 @@ def sale_register(
         request_id=request_id or new_id(),
         serial=serial,
         sku=sku,
-        purchase_time=_civil(moment),
+        purchase_time=civil(moment),
         sale_reference=reference,
         contact=pb.Contact(email=email, phone=phone, locale=locale),
     )

@@ -103,6 +103,7 @@ class ClaimWorkflows:
             task_queue=CLAIMS_QUEUE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,  # a closed claim is never restarted
+            static_summary=f"Claim {claim.rma} · serial {claim.serial}",  # the UI's title; its details follow the state
         )
         client = await self.client()
         return await _mapped(
