@@ -132,7 +132,7 @@ class Parties:
             )
 
     async def register(self, serials: list[str], progress: Progress | None) -> None:
-        """The retailer's end-of-day upload, in chunks; one in ten units was bought 23 months ago (its
+        """The retailer's end-of-day upload, in chunks; one in ten units was bought 715 days ago (its
         warranty ends within 30 days: the expiry reminder's audience)."""
         task = progress.add_task("retailer registers sales", total=len(serials)) if progress else None
         now = datetime.now(UTC)
@@ -143,7 +143,7 @@ class Parties:
                     request_id=f"demo-sale-{serial}",
                     serial=serial,
                     sku=SKU,
-                    purchase_time=civil(now - timedelta(days=700 if i % 10 == 9 else 30 + i % 200)),
+                    purchase_time=civil(now - timedelta(days=715 if i % 10 == 9 else 30 + i % 200)),
                     sale_reference=f"POS-{serial[-6:]}",
                     contact=wpb.Contact(email=f"customer-{serial.lower()}@example.com", locale="en"),
                 )

@@ -343,3 +343,53 @@ def ops_report(json: Json = False, as_: As = "ops") -> None:
             end_section=row is r.by_centre[-1] if r.by_centre else False,
         )
     console.print(centres)
+
+
+# -- the schedule ---------------------------------------------------------------------------------------------
+
+
+async def _reminders(run_now: bool) -> dict[str, Any]:
+    from temporalio.service import RPCError
+
+    from services.kit.temporal import connect
+    from workflows.reminders import SCHEDULE_ID
+
+    try:
+        client = await connect(Settings(service="cli"))
+    except RuntimeError:
+        raise typer.BadParameter("Temporal does not answer: is the system running (`make run`)?") from None
+    handle = client.get_schedule_handle(SCHEDULE_ID)
+    try:
+        if run_now:
+            await handle.trigger()
+        info = (await handle.describe()).info
+    except RPCError as error:
+        raise typer.BadParameter(f"no schedule {SCHEDULE_ID}: the claims worker makes it at start ({error})") from None
+    return {
+        "schedule_id": SCHEDULE_ID,
+        "triggered": run_now,
+        "next_runs": [t.isoformat() for t in info.next_action_times[:3]],
+        "recent_runs": [
+            {"at": a.started_at.isoformat(), "workflow_id": getattr(a.action, "workflow_id", "")}
+            for a in info.recent_actions[-5:]
+        ],
+    }
+
+
+@ops_app.command("reminders")
+def ops_reminders(
+    run_now: Annotated[bool, typer.Option("--run-now", help="Run the job now (the UI's Trigger).")] = False,
+    json: Json = False,
+) -> None:
+    """The daily warranty-expiry reminder (a Temporal Schedule): its next and recent runs; --run-now starts one.
+    A warranty gets one offer per coverage end, however often the job runs."""
+    answer = asyncio.run(_reminders(run_now))
+    if json:
+        _print_json(answer)
+        return
+    settings = Settings(service="cli")
+    typer.echo(f"schedule {answer['schedule_id']}" + (": triggered a run now" if run_now else ""))
+    typer.echo("next runs: " + ", ".join(answer["next_runs"]))
+    for run in answer["recent_runs"]:
+        typer.echo(f"ran at {run['at']}: {run['workflow_id']}")
+    typer.echo(f"in the Temporal UI: {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/schedules")

@@ -6,19 +6,27 @@ import asyncio
 import contextlib
 import logging
 
+from temporalio.client import Client
+
 from services.kit.grpc_server import wait_for_shutdown_signal
 from services.kit.settings import Settings
 from services.kit.temporal import run_worker
 from workflows import TASK_QUEUE
 from workflows.claim import ClaimWorkflow
 from workflows.notify import NotifyWorkflow
+from workflows.reminders import SCHEDULE_ID, WarrantyRemindersWorkflow, ensure_schedule
 
 log = logging.getLogger("aftercare.claims")
-WORKFLOWS = [ClaimWorkflow, NotifyWorkflow]
+WORKFLOWS = [ClaimWorkflow, NotifyWorkflow, WarrantyRemindersWorkflow]
+
+
+async def _schedules(client: Client) -> None:
+    if await ensure_schedule(client):
+        log.info("schedule created", extra={"schedule_id": SCHEDULE_ID})
 
 
 async def serve(settings: Settings) -> None:
-    worker = asyncio.create_task(run_worker(settings, TASK_QUEUE, workflows=WORKFLOWS))
+    worker = asyncio.create_task(run_worker(settings, TASK_QUEUE, workflows=WORKFLOWS, on_connect=_schedules))
     await wait_for_shutdown_signal()
     log.info("claims worker stopping")
     worker.cancel()

@@ -70,8 +70,10 @@ async def run_worker(
     *,
     activities: Sequence[Callable[..., Any]] = (),
     workflows: Sequence[type] = (),
+    on_connect: Callable[[Client], Awaitable[object]] | None = None,
 ) -> None:
-    """Run a worker until cancelled, reconnecting while Temporal is unreachable (the API keeps serving)."""
+    """Run a worker until cancelled, reconnecting while Temporal is unreachable (the API keeps serving).
+    `on_connect` runs once connected, before the worker polls (e.g. to make sure a schedule exists)."""
     delay = 0.5
     while True:
         try:
@@ -84,6 +86,8 @@ async def run_worker(
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
             continue
+        if on_connect is not None:
+            await on_connect(client)
         worker = Worker(client, task_queue=task_queue, activities=list(activities), workflows=list(workflows))
         log.info("worker ready", extra={"task_queue": task_queue})
         await worker.run()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import activity
@@ -14,15 +14,20 @@ from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound
 from services.warranty import entitlements
 from services.warranty.contracts import (
     CHECK_ENTITLEMENT,
+    FIND_EXPIRING,
     MOVE_TO_REPLACEMENT,
     ClaimTimerSeconds,
     EntitlementDecision,
     EntitlementQuery,
+    Expiring,
+    ExpiringPage,
+    ExpiringQuery,
     ReplacementMove,
     ReplacementMoved,
 )
+from services.warranty.domain.reminders import expiring_on, reminder_key
 from services.warranty.domain.sales import canonical_serial
-from services.warranty.persistence.repository import WarrantyRepository
+from services.warranty.persistence.repository import WarrantyRepository, terms_of
 
 
 class WarrantyActivities:
@@ -71,5 +76,22 @@ class WarrantyActivities:
             raise ApplicationError(exc.message, type=exc.reason, non_retryable=True) from None
         return ReplacementMoved(serial=serial, replacement_serial=row.serial)
 
+    @activity.defn(name=FIND_EXPIRING)
+    async def find_expiring(self, query: ExpiringQuery) -> ExpiringPage:
+        """One page of the reminder's scan: serials and coverage ends only (the contact stays here)."""
+        rows = await self.repo.active_page(query.after_id, query.limit)
+        found = []
+        for row in rows:
+            policy = await self.repo.policy(row.sku, row.policy_version)  # cached per (sku, version)
+            end = expiring_on(terms_of(row, policy), query.now, timedelta(seconds=query.within_seconds))
+            if end is not None:
+                found.append(
+                    Expiring(serial=row.serial, sku=row.sku, coverage_end=end, key=reminder_key(row.serial, end))
+                )
+        last = rows[-1].id if rows else None
+        return ExpiringPage(
+            warranties=found, scanned=len(rows), next_after_id=last if last and len(rows) == query.limit else 0
+        )
+
     def all(self) -> list[Callable[..., Any]]:
-        return [self.check_entitlement, self.move_to_replacement]
+        return [self.check_entitlement, self.move_to_replacement, self.find_expiring]

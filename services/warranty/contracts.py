@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 CHECK_ENTITLEMENT = "warranty.check_entitlement"
 MOVE_TO_REPLACEMENT = "warranty.move_to_replacement"
+FIND_EXPIRING = "warranty.find_expiring"
 
 
 class ClaimTimerSeconds(BaseModel):
@@ -57,3 +58,25 @@ class ReplacementMove(BaseModel):
 class ReplacementMoved(BaseModel):
     serial: str
     replacement_serial: str
+
+
+class ExpiringQuery(BaseModel):
+    """One page of the warranties whose coverage ends within `within_seconds` of `now`, in id order."""
+
+    now: datetime
+    within_seconds: int
+    after_id: int = 0  # the cursor: the last id of the previous page
+    limit: int = 500
+
+
+class Expiring(BaseModel):
+    serial: str
+    sku: str
+    coverage_end: datetime
+    key: str  # the reminder's business key (once per warranty and coverage end)
+
+
+class ExpiringPage(BaseModel):
+    warranties: list[Expiring]
+    scanned: int
+    next_after_id: int  # 0: that was the last page

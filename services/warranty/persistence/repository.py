@@ -324,6 +324,17 @@ class WarrantyRepository:
 
         return await self.db.query(fetch)
 
+    async def active_page(self, after_id: int, limit: int) -> list[WarrantyRow]:
+        """Active warranties in registration order after a cursor (the expiry reminder's scan)."""
+        query = (
+            select(WarrantyRow)
+            .where(WarrantyRow.state == ACTIVE, col(WarrantyRow.id) > after_id)
+            .order_by(col(WarrantyRow.id))
+            .limit(limit)
+        )
+        async with self.db.read() as session:
+            return list((await session.exec(query)).all())
+
     async def list(
         self, *, retailer_id: str | None, customer_id: str | None, before_id: int | None, limit: int
     ) -> list[WarrantyRow]:
