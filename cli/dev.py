@@ -28,6 +28,8 @@ from workflows.search_attributes import cli_flags
 
 TEMPORAL_PORT, TEMPORAL_UI_PORT = 7233, 8233
 SMTP_SINK_PORT, HTTP_SINK_PORT = 1025, 8025
+# /metrics of each process (the Temporal SDK's worker metrics on the next port up).
+METRICS_PORTS = {"warranty": 9101, "repairs": 9103, "notifications": 9105, "claims": 9107}
 START_TIMEOUT_S = 90
 STOP_GRACE_S = 15
 console = Console(highlight=False)
@@ -117,7 +119,7 @@ def processes(var: Path) -> list[Process]:
         *cli_flags(),
     ]
     service = [sys.executable, "-m", "cli.main", "serve"]
-    return [
+    plan = [
         Process("temporal", temporal, lambda _: _temporal_ready(), [TEMPORAL_PORT, TEMPORAL_UI_PORT], echo=False),
         Process(
             "sinks",
@@ -151,6 +153,11 @@ def processes(var: Path) -> list[Process]:
             [],
         ),
     ]
+    for process in plan:
+        if port := METRICS_PORTS.get(process.name):
+            process.env["AFTERCARE_METRICS_PORT"] = str(port)
+            process.ports += [port, port + 1]
+    return plan
 
 
 async def _pump(process: Process, log_file: Path) -> None:
@@ -214,7 +221,11 @@ def _banner(keys: dict[str, str]) -> None:
         table.add_row(f"{name} gRPC", f"localhost:{port}")
     table.add_row("mail sink (SMTP)", f"localhost:{SMTP_SINK_PORT} → var/sinks/mail.jsonl")
     table.add_row("SMS and webhook sink", f"http://localhost:{HTTP_SINK_PORT}/sms, /webhooks/<name> → var/sinks/")
-    table.add_row("logs", "var/logs/")
+    table.add_row(
+        "Prometheus metrics",
+        ", ".join(f"{name} :{port}" for name, port in METRICS_PORTS.items()) + " (/metrics; Temporal SDK's on port+1)",
+    )
+    table.add_row("logs", "var/logs/ (JSON lines)")
     console.print(table)
     keys_table = Table(title="Dev API keys (var/api-keys.json)", title_justify="left")
     keys_table.add_column("principal")

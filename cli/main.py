@@ -42,13 +42,14 @@ def serve(
     worker: Annotated[bool, typer.Option(help="Also run its Temporal activity worker.")] = True,
 ) -> None:
     """Run one service: its gRPC API and (unless --no-worker) its activity worker. Configured by AFTERCARE_*."""
-    from services.kit import logs
+    from services.kit import logs, metrics
     from services.kit.settings import Settings
 
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}; one of: {', '.join(SERVICES)}")
     settings = Settings.for_service(service, run_worker=worker)
     logs.configure(settings.log_level)
+    metrics.serve(settings)
     if service == "repairs":
         from services.repairs.server import serve as serve_repairs
 
@@ -66,13 +67,14 @@ def serve(
 @app.command("worker")
 def run_worker(what: Annotated[str, typer.Argument(help=f"One of: {', '.join(WORKERS)}.")]) -> None:
     """Run the workflow worker: `claims` hosts every workflow (task queue "claims"). Configured by AFTERCARE_*."""
-    from services.kit import logs
+    from services.kit import logs, metrics
     from services.kit.settings import Settings
 
     if what not in WORKERS:
         raise typer.BadParameter(f"unknown worker {what!r}; one of: {', '.join(WORKERS)}")
     settings = Settings(service=what)
     logs.configure(settings.log_level)
+    metrics.serve(settings)
     from workflows.worker import serve as serve_claims
 
     asyncio.run(serve_claims(settings))

@@ -70,6 +70,7 @@ class Stack:
     notifications_settings: Settings
     mail_server: asyncio.Server | None = None
     targets: dict[str, str] = field(default_factory=dict)  # service name -> host:port, for CLI tests
+    repairs_app: RepairsApp | None = None
 
     async def mail_down(self) -> None:
         assert self.mail_server is not None
@@ -267,6 +268,7 @@ async def stack(
                     "notifications": f"127.0.0.1:{notifications_port}",
                     "temporal": temporal_dev_server,
                 },
+                repairs,
             )
             yield stack
             await terminate_running(client)

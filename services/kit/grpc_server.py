@@ -19,6 +19,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
+from services.kit import metrics
 from services.kit.auth import KeyStore, set_principal
 from services.kit.errors import DomainError, InvalidArgument, Unavailable
 from services.kit.settings import Settings
@@ -91,6 +92,8 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
 
         async def fail(context: grpc.aio.ServicerContext, exc: BaseException, started: float) -> None:
             error = classify(exc)
+            metrics.RPCS.labels(method, error.code).inc()
+            metrics.RPC_SECONDS.labels(method).observe(time.perf_counter() - started)
             fields = {"method": method, "code": error.code, "reason": error.reason, "ms": _ms(started)}
             if error.code == "INTERNAL":
                 log.error("rpc failed", extra=fields, exc_info=exc)
@@ -99,6 +102,8 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
             await context.abort_with_status(rpc_status.to_status(to_status(error, domain)))
 
         def done(started: float) -> None:
+            metrics.RPCS.labels(method, "OK").inc()
+            metrics.RPC_SECONDS.labels(method).observe(time.perf_counter() - started)
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("rpc", extra={"method": method, "code": "OK", "ms": _ms(started)})
 

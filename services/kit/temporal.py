@@ -32,6 +32,10 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
 
 
 async def connect(settings: Settings, **options: Any) -> Client:
+    from services.kit.metrics import temporal_runtime
+
+    if (runtime := temporal_runtime(settings)) is not None:
+        options.setdefault("runtime", runtime)
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,

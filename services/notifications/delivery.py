@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from services.kit import metrics
 from services.notifications.channels import (
     EmailChannel,
     Permanent,
@@ -227,6 +228,8 @@ class Dispatcher:
 
     @staticmethod
     def _log(row: DeliveryRow, state: DeliveryState, reason: str) -> None:
+        """Log and count one attempt's outcome (QUEUED: it will be retried)."""
+        metrics.DELIVERIES.labels(row.channel, "RETRY" if state is DeliveryState.QUEUED else state.value).inc()
         log.info(
             "delivery",
             extra={

@@ -8,6 +8,7 @@ import logging
 
 from aftercare.repairs.v1 import repairs_pb2, repairs_pb2_grpc
 
+from services.kit import metrics
 from services.kit.auth import KeyStore
 from services.kit.db import Database
 from services.kit.grpc_server import GrpcServer, ServiceBinding, wait_for_shutdown_signal
@@ -16,6 +17,7 @@ from services.kit.temporal import connect, run_worker
 from services.repairs import ERROR_DOMAIN, TASK_QUEUE
 from services.repairs.activities import RepairsActivities
 from services.repairs.carriers import carrier
+from services.repairs.domain.claims import ClaimState
 from services.repairs.persistence import MIGRATIONS
 from services.repairs.persistence.repository import RepairsRepository
 from services.repairs.servicer import RepairsServicer
@@ -50,9 +52,22 @@ class RepairsApp:
         await self.db.dispose()
 
 
+async def count_claims(repo: RepairsRepository, every: float = 15.0) -> None:
+    """Keep the claims-per-state gauge current (every state is shown, 0 when none)."""
+    while True:
+        try:
+            counts = await repo.count_by_state()
+            for state in ClaimState:
+                metrics.CLAIMS.labels(state.value).set(counts.get(state.value, 0))
+        except Exception:
+            log.warning("claim counts unavailable", exc_info=True)
+        await asyncio.sleep(every)
+
+
 async def serve(settings: Settings) -> None:
     app = RepairsApp(settings)
     await app.start()
+    counting = asyncio.create_task(count_claims(app.repo)) if settings.metrics_port else None
     worker = None
     if settings.run_worker:
         worker = asyncio.create_task(run_worker(settings, TASK_QUEUE, activities=app.activities.all()))
@@ -62,5 +77,7 @@ async def serve(settings: Settings) -> None:
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await worker
+    if counting is not None:
+        counting.cancel()
     await app.stop()
     log.info("repairs stopped")

@@ -116,6 +116,12 @@ class RepairsRepository:
         async with self.db.read() as session:
             return list((await session.exec(query)).all())
 
+    async def count_by_state(self) -> dict[str, int]:
+        """Claims per state (the claims gauge)."""
+        query = select(ClaimRow.state, func.count()).group_by(col(ClaimRow.state))
+        async with self.db.read() as session:
+            return {state: count for state, count in (await session.exec(query)).all()}
+
     async def open_claims(self, centre_ids: list[str]) -> dict[str, int]:
         """Open claims held by each centre."""
         query = (
