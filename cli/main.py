@@ -39,15 +39,19 @@ WORKERS = ("claims",)
 @app.command()
 def serve(
     service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}.")],
-    worker: Annotated[bool, typer.Option(help="Also run its Temporal activity worker.")] = True,
+    worker: Annotated[bool, typer.Option(help="Run its Temporal activity worker.")] = True,
+    api: Annotated[bool, typer.Option(help="Serve its gRPC API (--no-api: a worker replica; health only).")] = True,
 ) -> None:
-    """Run one service: its gRPC API and (unless --no-worker) its activity worker. Configured by AFTERCARE_*."""
+    """Run one service: its gRPC API and its activity worker, or one of them (--no-worker / --no-api) when
+    deployed split. Configured by AFTERCARE_*."""
     from services.kit import logs, metrics
     from services.kit.settings import Settings
 
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}; one of: {', '.join(SERVICES)}")
-    settings = Settings.for_service(service, run_worker=worker)
+    if not (api or worker):
+        raise typer.BadParameter("--no-api and --no-worker together leave nothing to run")
+    settings = Settings.for_service(service, run_worker=worker, run_api=api)
     logs.configure(settings.log_level)
     metrics.serve(settings)
     if service == "repairs":
@@ -103,6 +107,25 @@ def demo(
             console.print("is the system running? start it with `make run` in another terminal")
         raise typer.Exit(1) from None
     summary(day, settings.temporal_ui_url, settings.temporal_namespace, console)
+
+
+@app.command()
+def health(
+    target: Annotated[str, typer.Argument(help="host:port of a service's gRPC server.")] = "127.0.0.1:50051",
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 2.0,
+) -> None:
+    """Exit 0 when the gRPC health service at TARGET says SERVING (container health checks)."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    try:
+        with grpc.insecure_channel(target) as channel:
+            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout)
+    except grpc.RpcError as error:
+        typer.echo(f"{target}: {error.code().name}", err=True)
+        raise typer.Exit(1) from None
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    typer.echo(f"{target}: {status}")
+    raise typer.Exit(0 if status == "SERVING" else 1)
 
 
 @dev_app.command("up")

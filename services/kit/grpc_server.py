@@ -164,7 +164,7 @@ class ServiceBinding:
 class GrpcServer:
     def __init__(self, settings: Settings, keys: KeyStore, bindings: Iterable[ServiceBinding], domain: str):
         self.settings = settings
-        self.bindings = list(bindings)
+        self.bindings = list(bindings) if settings.run_api else []  # a worker-only replica: health only
         limit = settings.grpc_max_message_bytes
         self.server = grpc.aio.server(
             interceptors=[RpcInterceptor(keys, domain)],

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Python log level.")
     carrier: str = Field("local", description="Carrier adapter that issues shipping labels (repairs).")
     run_worker: bool = Field(True, description="Also run the service's Temporal activity worker.")
+    run_api: bool = Field(True, description="Serve the gRPC API (off: a worker replica serving only health).")
     # notifications
     smtp_host: str = Field("127.0.0.1", description="SMTP server for e-mail (make run starts a sink on 1025).")
     smtp_port: int = Field(1025, description="SMTP port.")

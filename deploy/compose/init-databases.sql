@@ -1,0 +1,4 @@
+-- One database per service: no service reads another's tables (DESIGN.md, "Data ownership").
+CREATE DATABASE warranty;
+CREATE DATABASE repairs;
+CREATE DATABASE notifications;
