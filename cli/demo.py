@@ -27,7 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cli.warranty import civil
 
-SKU, CATEGORY, REGION = "DEMO-KETTLE", "small-appliance", "DE"
+SKU, CATEGORY, REGION = "DEMO-DAY-KETTLE", "small-appliance", "DE"
 RETAILER, CARRIER, OPS = "retailer:demo-retailer", "carrier:local", "ops"
 CENTRES = ("demo-centre", "other-centre")  # the dev keys have a principal for each
 CHUNK = 50  # sales per BatchRegisterSales call: the progress bar moves once per answered chunk
