@@ -27,6 +27,7 @@ from sqlalchemy import DateTime, create_engine, event, text
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.orm import configure_mappers
 from sqlalchemy.types import TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,6 +43,9 @@ SQLITE_PRAGMAS = (
 
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10):
+        # Rows built with model_construct (the hot read paths) need the ORM mappers configured; in a fresh
+        # process nothing else has done so before the first request (a restarted replica failed with INTERNAL).
+        configure_mappers()
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"hide_parameters": True}  # errors must not quote personal data

@@ -204,7 +204,9 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
             )
         row = await self.repo.claim(filed.rma)
         assert row is not None
-        if row.seq == 0:  # no decision recorded yet: start the workflow, or join it if this is a retry
+        if row.seq == 0 or ClaimState(row.state) not in TERMINAL:
+            # Start the workflow, or, for a retry, join it and wait for the same intake answer (the update id
+            # dedupes): a retry while the intake is still assigning a centre and a label must not answer early.
             await self.workflows.file(
                 ClaimInput(
                     rma=row.rma,
