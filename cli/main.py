@@ -44,7 +44,7 @@ def serve(
 ) -> None:
     """Run one service: its gRPC API and its activity worker, or one of them (--no-worker / --no-api) when
     deployed split. Configured by AFTERCARE_*."""
-    from services.kit import logs, metrics
+    from services.kit import logs, metrics, tracing
     from services.kit.settings import Settings
 
     if service not in SERVICES:
@@ -54,6 +54,7 @@ def serve(
     settings = Settings.for_service(service, run_worker=worker, run_api=api)
     logs.configure(settings.log_level)
     metrics.serve(settings)
+    tracing.configure(settings)
     if service == "repairs":
         from services.repairs.server import serve as serve_repairs
 
@@ -71,7 +72,7 @@ def serve(
 @app.command("worker")
 def run_worker(what: Annotated[str, typer.Argument(help=f"One of: {', '.join(WORKERS)}.")]) -> None:
     """Run the workflow worker: `claims` hosts every workflow (task queue "claims"). Configured by AFTERCARE_*."""
-    from services.kit import logs, metrics
+    from services.kit import logs, metrics, tracing
     from services.kit.settings import Settings
 
     if what not in WORKERS:
@@ -79,6 +80,7 @@ def run_worker(what: Annotated[str, typer.Argument(help=f"One of: {', '.join(WOR
     settings = Settings(service=what)
     logs.configure(settings.log_level)
     metrics.serve(settings)
+    tracing.configure(settings)
     from workflows.worker import serve as serve_claims
 
     asyncio.run(serve_claims(settings))

@@ -7,7 +7,8 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +19,9 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
+from opentelemetry import propagate, trace
 
-from services.kit import metrics
+from services.kit import metrics, tracing
 from services.kit.auth import KeyStore, set_principal
 from services.kit.errors import DomainError, InvalidArgument, Unavailable
 from services.kit.settings import Settings
@@ -109,6 +111,10 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
 
         async def unary_response(request: Any, context: grpc.aio.ServicerContext) -> Any:
             started = time.perf_counter()
+            with server_span(method, context):
+                return await traced_unary(request, context, started)
+
+        async def traced_unary(request: Any, context: grpc.aio.ServicerContext, started: float) -> Any:
             try:
                 set_principal(keys.authenticate(context.invocation_metadata()))
                 response = await inner(request, context)
@@ -123,8 +129,9 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             try:
                 set_principal(keys.authenticate(context.invocation_metadata()))
-                async for item in inner(request, context):
-                    yield item
+                with server_span(method, context):
+                    async for item in inner(request, context):
+                        yield item
             except (asyncio.CancelledError, grpc.aio.AbortError):
                 raise
             except Exception as exc:  # noqa: BLE001
@@ -146,6 +153,16 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
                     response_serializer=handler.response_serializer,
                 )
         raise TypeError(f"no behaviour in handler for {method}")
+
+
+@contextmanager
+def server_span(method: str, context: grpc.aio.ServicerContext) -> Iterator[None]:
+    """A SERVER span for the RPC, continuing the caller's trace when it sends W3C `traceparent` metadata."""
+    carrier = {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
+    with tracing.tracer.start_as_current_span(
+        method, context=propagate.extract(carrier), kind=trace.SpanKind.SERVER, attributes={"rpc.system": "grpc"}
+    ):
+        yield
 
 
 def _ms(started: float) -> float:

@@ -10,6 +10,8 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
+from services.kit.tracing import current_ids
+
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -22,6 +24,8 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         entry.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
+        if ids := current_ids():
+            entry["trace_id"], entry["span_id"] = ids
         if record.exc_info and record.exc_info[0] is not None:
             # The exception's type and stack, not its message: messages can quote the data that failed.
             entry["exc_type"] = record.exc_info[0].__name__

@@ -33,9 +33,11 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
 
 async def connect(settings: Settings, **options: Any) -> Client:
     from services.kit.metrics import temporal_runtime
+    from services.kit.tracing import temporal_interceptor
 
     if (runtime := temporal_runtime(settings)) is not None:
         options.setdefault("runtime", runtime)
+    options.setdefault("interceptors", [temporal_interceptor()])
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,

@@ -1,0 +1,61 @@
+"""One trace follows a claim's filing from the gRPC call into its workflow and the activities that run for
+it, and log lines made inside carry its trace id."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from services.kit.logs import JsonFormatter
+from tests.stack import Stack, claim_request, new_serial, until
+
+TRACE_ID = 0x4BF92F3577B34DA6A3CE929D0E0E4736
+TRACEPARENT = f"00-{TRACE_ID:032x}-00f067aa0ba902b7-01"
+
+
+@pytest.fixture(scope="module")
+def spans() -> InMemorySpanExporter:
+    exporter = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):  # the first test module to trace installs the SDK provider
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
+
+
+async def test_a_filing_is_one_trace_from_the_rpc_to_the_activities(stack: Stack, spans: InMemorySpanExporter) -> None:
+    await stack.product()
+    await stack.centre()
+    serial = new_serial()
+    await stack.sale(serial)
+    metadata = [*stack.as_("retailer:demo-retailer"), ("traceparent", TRACEPARENT)]
+    claim = (await stack.repairs.FileClaim(claim_request(serial), metadata=metadata)).claim
+
+    def names() -> set[str]:
+        return {s.name for s in spans.get_finished_spans() if s.context.trace_id == TRACE_ID}
+
+    async def traced() -> bool:
+        return {"RunActivity:repairs.create_label", "RunActivity:warranty.check_entitlement"} <= names()
+
+    await until(traced)
+    ours = names()
+    assert "/aftercare.repairs.v1.RepairsService/FileClaim" in ours  # the server span continues the caller's
+    assert {"StartUpdateWithStartWorkflow:ClaimWorkflow", "RunWorkflow:ClaimWorkflow", "HandleUpdate:file"} <= ours
+    assert {"RunActivity:repairs.assign_centre", "RunActivity:repairs.record_event"} <= ours
+    assert "RunActivity:notifications.send_notification" in ours  # and on into the notifications service
+    assert claim.rma and not any(claim.rma in n or "@" in n for n in ours)  # names carry no data
+
+
+def test_log_lines_inside_a_span_carry_its_ids(spans: InMemorySpanExporter) -> None:
+    record = logging.LogRecord("aftercare.test", logging.INFO, __file__, 1, "hello", None, None)
+    assert "trace_id" not in JsonFormatter().format(record)
+    with trace.get_tracer("test").start_as_current_span("outer") as span:
+        line = JsonFormatter().format(record)
+    context = span.get_span_context()
+    assert f'"trace_id": "{context.trace_id:032x}"' in line and f'"span_id": "{context.span_id:016x}"' in line
