@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from services.kit.grpc_server import wait_for_shutdown_signal
 from services.kit.settings import Settings
@@ -21,8 +22,12 @@ WORKFLOWS = [ClaimWorkflow, NotifyWorkflow, WarrantyRemindersWorkflow]
 
 
 async def _schedules(client: Client) -> None:
-    if await ensure_schedule(client):
-        log.info("schedule created", extra={"schedule_id": SCHEDULE_ID})
+    """Make sure the reminder schedule exists; a failure is logged, never a reason to stop hosting claims."""
+    try:
+        if await ensure_schedule(client):
+            log.info("schedule created", extra={"schedule_id": SCHEDULE_ID})
+    except RPCError as error:
+        log.warning("schedule not ensured; the next start tries again", extra={"status": error.status.name})
 
 
 async def serve(settings: Settings) -> None:
