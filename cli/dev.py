@@ -71,7 +71,8 @@ def _port_free(port: int) -> bool:
     return True
 
 
-async def _grpc_healthy(port: int) -> bool:
+async def grpc_healthy(port: int) -> bool:
+    """Whether the gRPC health service on this local port says SERVING."""
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
@@ -130,19 +131,19 @@ def processes(var: Path) -> list[Process]:
         Process(
             "warranty",
             [*service, "warranty"],
-            lambda _: _grpc_healthy(DEFAULT_PORTS["warranty"]),
+            lambda _: grpc_healthy(DEFAULT_PORTS["warranty"]),
             [DEFAULT_PORTS["warranty"]],
         ),
         Process(
             "repairs",
             [*service, "repairs"],
-            lambda _: _grpc_healthy(DEFAULT_PORTS["repairs"]),
+            lambda _: grpc_healthy(DEFAULT_PORTS["repairs"]),
             [DEFAULT_PORTS["repairs"]],
         ),
         Process(
             "notifications",
             [*service, "notifications"],
-            lambda _: _grpc_healthy(DEFAULT_PORTS["notifications"]),
+            lambda _: grpc_healthy(DEFAULT_PORTS["notifications"]),
             [DEFAULT_PORTS["notifications"]],
             env={"AFTERCARE_WEBHOOK_DEV_TARGETS": "true"},  # the demo's webhook receiver is on localhost
         ),

@@ -158,6 +158,20 @@ class Stack:
         request.event_time.FromDatetime(at or datetime.now(UTC))
         return (await self.repairs.RecordShipmentEvent(request, metadata=self.as_(CARRIER))).claim
 
+    async def repair_and_close(self, rma: str, *, score: int = 10, answered_by: str = RETAILER) -> rpb.Claim:
+        """From RECEIVED: the centre repairs a covered fault, the carrier delivers it back, the customer
+        answers the survey; the claim is CLOSED."""
+        await self.status(rma, rpb.REPAIR_STATUS_DIAGNOSING)
+        diagnosis = rpb.Diagnosis(covered_fault=rpb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25))
+        await self.repairs.RecordDiagnosis(
+            rpb.RecordDiagnosisRequest(request_id=new_id(), rma=rma, diagnosis=diagnosis), metadata=self.as_(CENTRE)
+        )
+        await self.status(rma, rpb.REPAIR_STATUS_QUALITY_CHECK)
+        claim = await self.status(rma, rpb.REPAIR_STATUS_READY_TO_SHIP)
+        await self.parcel(claim, rpb.DIRECTION_TO_CUSTOMER, rpb.PARCEL_EVENT_DELIVERED)
+        feedback = rpb.SubmitFeedbackRequest(request_id=new_id(), rma=rma, score=score)
+        return (await self.repairs.SubmitFeedback(feedback, metadata=self.as_(answered_by))).claim
+
     async def get(self, rma: str, principal: str = "ops") -> rpb.Claim:
         return (await self.repairs.GetClaim(rpb.GetClaimRequest(rma=rma), metadata=self.as_(principal))).claim
 

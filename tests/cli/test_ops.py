@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from tests.stack import CENTRE, Stack, new_id, new_serial, until
 
-TO_CENTRE, TO_CUSTOMER = pb.DIRECTION_TO_CENTRE, pb.DIRECTION_TO_CUSTOMER
+TO_CENTRE = pb.DIRECTION_TO_CENTRE
 
 
 async def aftercare(stack: Stack, *args: str) -> str:
@@ -56,16 +56,7 @@ async def test_ops_find_the_claims_follow_them_steer_them_and_report(stack: Stac
     await stack.sale(serial_b)
     b = await stack.file(serial_b)
     c = await received(stack)
-    await stack.status(c.rma, pb.REPAIR_STATUS_DIAGNOSING)
-    await stack.repairs.RecordDiagnosis(
-        pb.RecordDiagnosisRequest(request_id=new_id(), rma=c.rma, diagnosis=diagnosis), metadata=stack.as_(CENTRE)
-    )
-    await stack.status(c.rma, pb.REPAIR_STATUS_QUALITY_CHECK)
-    c = await stack.status(c.rma, pb.REPAIR_STATUS_READY_TO_SHIP)
-    c = await stack.parcel(c, TO_CUSTOMER, pb.PARCEL_EVENT_DELIVERED)
-    await stack.repairs.SubmitFeedback(
-        pb.SubmitFeedbackRequest(request_id=new_id(), rma=c.rma, score=10), metadata=stack.as_("ops")
-    )
+    await stack.repair_and_close(c.rma, score=10, answered_by="ops")
     assert (await stack.get(c.rma)).state == pb.CLAIM_STATE_CLOSED
 
     # Find: the UI's filters, open claims by default.

@@ -17,7 +17,7 @@ from tests.stack import CENTRE, RETAILER, Stack, new_id, new_serial
 from workflows.claim import ClaimWorkflow
 
 pytestmark = pytest.mark.timeout(90)
-TO_CENTRE, TO_CUSTOMER = pb.DIRECTION_TO_CENTRE, pb.DIRECTION_TO_CUSTOMER
+TO_CENTRE = pb.DIRECTION_TO_CENTRE
 PERSONAL = ("jo@example.com", "Invalidenstr", "Berlin")
 
 
@@ -35,17 +35,7 @@ async def test_a_claim_from_filing_to_closed_sends_each_message_once_in_the_cust
     await stack.sale(serial)
     claim = await stack.file(serial)
     claim = await stack.parcel(claim, TO_CENTRE, pb.PARCEL_EVENT_DELIVERED)
-    await stack.status(claim.rma, pb.REPAIR_STATUS_DIAGNOSING)
-    diagnosis = pb.Diagnosis(covered_fault=pb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25))
-    await stack.repairs.RecordDiagnosis(
-        pb.RecordDiagnosisRequest(request_id=new_id(), rma=claim.rma, diagnosis=diagnosis), metadata=stack.as_(CENTRE)
-    )
-    await stack.status(claim.rma, pb.REPAIR_STATUS_QUALITY_CHECK)
-    claim = await stack.status(claim.rma, pb.REPAIR_STATUS_READY_TO_SHIP)
-    claim = await stack.parcel(claim, TO_CUSTOMER, pb.PARCEL_EVENT_DELIVERED)
-    await stack.repairs.SubmitFeedback(
-        pb.SubmitFeedbackRequest(request_id=new_id(), rma=claim.rma, score=10), metadata=stack.as_(RETAILER)
-    )
+    claim = await stack.repair_and_close(claim.rma, score=10)
     handle = stack.temporal.get_workflow_handle_for(ClaimWorkflow.run, workflow_id(claim.rma))
     await handle.result()  # the run ends only once its messages are out
 

@@ -27,8 +27,8 @@ from aftercare.repairs.v1 import repairs_pb2_grpc
 from aftercare.warranty.v1 import warranty_pb2 as wpb
 from aftercare.warranty.v1 import warranty_pb2_grpc
 from google.type import postal_address_pb2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from cli.dev import grpc_healthy
 from services.notifications.sinks import HttpSink, MailSink, start_http_sink, start_mail_sink
 from tests.conftest import PG_URL, free_port
 from tests.stack import until
@@ -75,12 +75,7 @@ class Replica:
             assert self.proc is not None and self.proc.poll() is None, self.log.read_text()[-2000:]
             if not self.port:
                 return self.log.read_text().count("worker ready") >= self.starts
-            try:
-                async with grpc.aio.insecure_channel(f"127.0.0.1:{self.port}") as ch:
-                    reply = await health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=1)
-                return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
-            except grpc.aio.AioRpcError:
-                return False
+            return await grpc_healthy(self.port)
 
         await until(up)
 
