@@ -20,8 +20,8 @@ from temporalio.client import WorkflowExecution
 
 from cli.client import As, RequestId, metadata
 from cli.repairs import _repairs, claim_cancel, claim_reassign
+from contracts.claims import ClaimState
 from services.kit.settings import Settings
-from services.repairs.domain.claims import ClaimState
 from services.repairs.domain.report import ClaimFacts, Report, Row, report, stuck, waiting_on
 from workflows import search_attributes as sa
 

@@ -27,19 +27,19 @@ from google.type import postal_address_pb2
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from contracts.queues import CLAIMS as CLAIMS_QUEUE
+from contracts.queues import NOTIFICATIONS as NOTIFICATIONS_QUEUE
+from contracts.queues import REPAIRS as REPAIRS_QUEUE
+from contracts.queues import WARRANTY as WARRANTY_QUEUE
 from services.kit.settings import Settings
 from services.kit.temporal import connect
-from services.notifications import TASK_QUEUE as NOTIFICATIONS_QUEUE
 from services.notifications.server import NotificationsApp
 from services.notifications.sinks import HttpSink, MailSink, start_http_sink, start_mail_sink
-from services.repairs import TASK_QUEUE as REPAIRS_QUEUE
 from services.repairs.server import RepairsApp
-from services.warranty import TASK_QUEUE as WARRANTY_QUEUE
 from services.warranty.activities import WarrantyActivities
 from services.warranty.server import WarrantyApp
 from tests.conftest import free_port
 from tests.warranty.conftest import civil
-from workflows import TASK_QUEUE as CLAIMS_QUEUE
 from workflows.worker import WORKFLOWS
 
 SKU = "KETTLE-3000"

@@ -1,3 +1,2 @@
-"""Workflows (the claims worker, task queue "claims")."""
-
-TASK_QUEUE = "claims"
+"""Workflows: the claims worker hosts them all on task queue `contracts.queues.CLAIMS`. Only the claims worker
+imports this package; services start, update and query workflows by name (`contracts/`)."""

@@ -8,53 +8,50 @@ from the product's policy via the entitlement decision. No personal data enters 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from services.notifications.contracts import NotificationRequest
-    from services.repairs import TASK_QUEUE as REPAIRS_QUEUE
-    from services.repairs.contracts import (
-        ASSIGN_CENTRE,
-        CREATE_LABEL,
-        ESCALATE_SLA,
-        RECORD_EVENT,
+    from contracts import queues
+    from contracts.claims import (
+        WORKFLOW,
         CancelRequest,
-        CentreChoice,
-        CentreQuery,
         ClaimInput,
+        ClaimState,
         ClaimStatus,
         DiagnosisUpdate,
-        EventRecord,
+        Direction,
+        Event,
         Feedback,
-        Label,
-        LabelRequest,
         ParcelRecord,
         ParcelUpdate,
         Quote,
         QuoteDecision,
         Reassignment,
+        Refusal,
         RepairStatusUpdate,
+        Resolution,
         Shipment,
+    )
+    from contracts.notifications import NotificationRequest
+    from contracts.repairs import (
+        ASSIGN_CENTRE,
+        CREATE_LABEL,
+        ESCALATE_SLA,
+        RECORD_EVENT,
+        CentreChoice,
+        CentreQuery,
+        EventRecord,
+        Label,
+        LabelRequest,
         SlaEscalation,
     )
-    from services.repairs.domain.claims import (
-        TERMINAL,
-        ClaimState,
-        Direction,
-        Event,
-        IllegalTransition,
-        Resolution,
-        SlaClock,
-        next_state,
-        parcel_move,
-    )
-    from services.warranty import TASK_QUEUE as WARRANTY_QUEUE
-    from services.warranty.contracts import (
+    from contracts.warranty import (
         CHECK_ENTITLEMENT,
         MOVE_TO_REPLACEMENT,
         EntitlementDecision,
@@ -62,39 +59,57 @@ with workflow.unsafe.imports_passed_through():
         ReplacementMove,
         ReplacementMoved,
     )
+    from services.repairs.domain.claims import (
+        CENTRE_STATUSES,
+        TERMINAL,
+        IllegalTransition,
+        InvalidDiagnosis,
+        SlaClock,
+        Timer,
+        deadlines,
+        diagnosis_event,
+        next_state,
+        parcel_move,
+    )
     from workflows import search_attributes as sa
     from workflows.notices import notices
     from workflows.notify import send
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-CENTRE_STATUSES = frozenset(
-    {Event.RECEIVED, Event.DIAGNOSING, Event.AWAITING_PARTS, Event.REPAIRING, Event.QUALITY_CHECK, Event.READY_TO_SHIP}
-)
-ILLEGAL = "ILLEGAL_TRANSITION"
 # Claims started before notifications existed replay without them (tests/workflows/test_replay.py).
 NOTIFY_PATCH = "notify-customers-retailers-ops"
+T = TypeVar("T")
 
 
 def illegal(error: IllegalTransition) -> ApplicationError:
     """How a refused move reaches the caller: the repairs service maps it to FAILED_PRECONDITION."""
-    return ApplicationError(str(error), {"state": error.state.value, "event": error.event.value}, type=ILLEGAL)
+    details = {"state": error.state.value, "event": error.event.value}
+    return ApplicationError(str(error), details, type=Refusal.ILLEGAL_TRANSITION)
 
 
-def diagnosis_event(update: DiagnosisUpdate) -> Event:
-    d = update.diagnosis
-    event = {
-        ("COVERED_FAULT", ""): Event.DIAGNOSED_COVERED,
-        ("NOT_COVERED", ""): Event.DIAGNOSED_NOT_COVERED,
-        ("UNREPAIRABLE", "REPLACEMENT"): Event.DIAGNOSED_REPLACE,
-        ("UNREPAIRABLE", "REFUND"): Event.DIAGNOSED_REFUND,
-    }.get((d.outcome, d.remedy))
-    if event is None:
-        raise ApplicationError("outcome and remedy do not go together", type="INVALID_DIAGNOSIS")
-    return event
+def _diagnosis_event(update: DiagnosisUpdate) -> Event:
+    has_quote = update.quote is not None and update.quote.amount_minor > 0
+    try:
+        return diagnosis_event(update.diagnosis, has_quote=has_quote)
+    except InvalidDiagnosis as error:
+        raise ApplicationError(str(error), type=Refusal.INVALID_DIAGNOSIS) from None
 
 
-@workflow.defn
+async def _call(activity: str, arg: object, queue: str, result_type: type[T] | None = None) -> T:
+    """Run one of a service's activities with the options every claim activity uses."""
+    result: T = await workflow.execute_activity(
+        activity,
+        arg,
+        task_queue=queue,
+        result_type=result_type,
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+        retry_policy=RETRY,
+    )
+    return result
+
+
+@workflow.defn(name=WORKFLOW)
 class ClaimWorkflow:
     @workflow.init
     def __init__(self, claim: ClaimInput) -> None:
@@ -128,19 +143,13 @@ class ClaimWorkflow:
 
     async def _intake(self) -> None:
         async with self.lock:
-            decision: EntitlementDecision = await workflow.execute_activity(
-                CHECK_ENTITLEMENT,
-                EntitlementQuery(
-                    serial=self.claim.serial,
-                    incident_at=self.claim.incident_at,
-                    fault_category=self.claim.fault_category,
-                    retailer_id=self.claim.retailer_id,
-                ),
-                task_queue=WARRANTY_QUEUE,
-                result_type=EntitlementDecision,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=RETRY,
+            query = EntitlementQuery(
+                serial=self.claim.serial,
+                incident_at=self.claim.incident_at,
+                fault_category=self.claim.fault_category,
+                retailer_id=self.claim.retailer_id,
             )
+            decision = await _call(CHECK_ENTITLEMENT, query, queues.WARRANTY, EntitlementDecision)
             s = self.status
             s.sku, s.retailer_id, s.customer_id = decision.sku, decision.retailer_id, decision.customer_id
             s.product_category = decision.product_category
@@ -161,63 +170,41 @@ class ClaimWorkflow:
 
     # -- timers ------------------------------------------------------------------------------------------
 
-    def _deadlines(self) -> list[tuple[datetime, str]]:
-        s, t = self.status, self.status.timers
-        since = s.state_since or workflow.now()
-        due: list[tuple[datetime, str]] = []
-        if s.state is ClaimState.AWAITING_SHIPMENT:
-            if "ship" not in s.reminders_sent:
-                due.append((since + timedelta(seconds=t.ship_reminder), "ship_reminder"))
-            due.append((since + timedelta(seconds=t.shipment_deadline), "shipment_deadline"))
-        elif s.state is ClaimState.AWAITING_QUOTE_DECISION:
-            if "quote" not in s.reminders_sent:
-                due.append((since + timedelta(seconds=t.quote_reminder), "quote_reminder"))
-            due.append((since + timedelta(seconds=t.quote_deadline), "quote_deadline"))
-        elif s.state in (ClaimState.DELIVERED, ClaimState.REFUNDED):
-            if "survey" not in s.reminders_sent:
-                due.append((since + timedelta(seconds=t.survey_delay), "survey"))
-            else:
-                due.append((since + timedelta(seconds=t.survey_delay + t.survey_window), "survey_closed"))
-        if s.sla_due_at is not None and not s.sla_breached:
-            due.append((s.sla_due_at + timedelta(microseconds=1), "sla"))
-        return sorted(due)
-
     def _next_deadline(self) -> datetime | None:
-        due = self._deadlines()
+        due = deadlines(self.status, workflow.now())
         return due[0][0] if due else None
 
     async def _on_timer(self) -> None:
+        """Handle the first deadline that has passed; the loop comes back for the next."""
         now = workflow.now()
-        for at, what in self._deadlines():
-            if at > now:
-                break
-            s = self.status
-            if what == "ship_reminder":
-                s.reminders_sent.append("ship")
-                await self._record("SHIP_REMINDER")
-            elif what == "shipment_deadline":
-                await self._apply(Event.SHIPMENT_EXPIRED)
-            elif what == "quote_reminder":
-                s.reminders_sent.append("quote")
-                await self._record("QUOTE_REMINDER")
-            elif what == "quote_deadline":
-                await self._decide_quote(accept=False, detail="quote expired: declined by default")
-            elif what == "survey":
-                s.reminders_sent.append("survey")
-                await self._record("SURVEY_SENT")
-            elif what == "survey_closed":
-                await self._apply(Event.SURVEY_CLOSED)
-            elif what == "sla":
-                s.sla_breached = True
-                await workflow.execute_activity(
-                    ESCALATE_SLA,
-                    SlaEscalation(rma=s.rma, centre_id=s.centre_id, due_at=s.sla_due_at or now, state=s.state),
-                    task_queue=REPAIRS_QUEUE,
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    retry_policy=RETRY,
-                )
-                await self._record("SLA_BREACHED", detail="escalated to ops")
-            return  # one deadline per wake-up; the loop comes back for the next
+        due = deadlines(self.status, now)
+        if due and due[0][0] <= now:
+            await self._timer_handlers[due[0][1]]()
+
+    @property
+    def _timer_handlers(self) -> dict[Timer, Callable[[], Awaitable[None]]]:
+        return {
+            Timer.SHIP_REMINDER: lambda: self._remind("ship", "SHIP_REMINDER"),
+            Timer.SHIPMENT_DEADLINE: lambda: self._apply(Event.SHIPMENT_EXPIRED),
+            Timer.QUOTE_REMINDER: lambda: self._remind("quote", "QUOTE_REMINDER"),
+            Timer.QUOTE_DEADLINE: lambda: self._decide_quote(accept=False, detail="quote expired: declined by default"),
+            Timer.SURVEY: lambda: self._remind("survey", "SURVEY_SENT"),
+            Timer.SURVEY_CLOSED: lambda: self._apply(Event.SURVEY_CLOSED),
+            Timer.SLA: self._breach_sla,
+        }
+
+    async def _remind(self, tag: str, note: str) -> None:
+        self.status.reminders_sent.append(tag)
+        await self._record(note)
+
+    async def _breach_sla(self) -> None:
+        s = self.status
+        s.sla_breached = True
+        escalation = SlaEscalation(
+            rma=s.rma, centre_id=s.centre_id, due_at=s.sla_due_at or workflow.now(), state=s.state
+        )
+        await _call(ESCALATE_SLA, escalation, queues.REPAIRS)
+        await self._record("SLA_BREACHED", detail="escalated to ops")
 
     # -- changes -----------------------------------------------------------------------------------------
 
@@ -242,13 +229,8 @@ class ClaimWorkflow:
         s = self.status
         s.seq += 1
         self._set_search_attributes()
-        await workflow.execute_activity(
-            RECORD_EVENT,
-            EventRecord(rma=s.rma, seq=s.seq, kind=kind, occurred_at=workflow.now(), status=s, detail=detail),
-            task_queue=REPAIRS_QUEUE,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
-        )
+        record = EventRecord(rma=s.rma, seq=s.seq, kind=kind, occurred_at=workflow.now(), status=s, detail=detail)
+        await _call(RECORD_EVENT, record, queues.REPAIRS)
         previous, self.last_state = self.last_state, s.state
         if workflow.patched(NOTIFY_PATCH):
             for message in notices(kind, previous, s):
@@ -272,18 +254,10 @@ class ClaimWorkflow:
         task.add_done_callback(self.outbox.discard)
 
     async def _assign_centre(self) -> None:
-        choice: CentreChoice = await workflow.execute_activity(
-            ASSIGN_CENTRE,
-            CentreQuery(
-                rma=self.status.rma,
-                region=self.claim.region,
-                product_category=self.status.product_category,
-            ),
-            task_queue=REPAIRS_QUEUE,
-            result_type=CentreChoice,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
+        query = CentreQuery(
+            rma=self.status.rma, region=self.claim.region, product_category=self.status.product_category
         )
+        choice = await _call(ASSIGN_CENTRE, query, queues.REPAIRS, CentreChoice)
         self.status.centre_id = choice.centre_id
         if choice.centre_id:
             await self._ship(Direction.TO_CENTRE)
@@ -291,14 +265,8 @@ class ClaimWorkflow:
             await self._record("NO_CENTRE", detail="no centre fits: waiting for ops to assign one")
 
     async def _ship(self, direction: Direction) -> None:
-        label: Label = await workflow.execute_activity(
-            CREATE_LABEL,
-            LabelRequest(rma=self.status.rma, direction=direction, centre_id=self.status.centre_id),
-            task_queue=REPAIRS_QUEUE,
-            result_type=Label,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
-        )
+        request = LabelRequest(rma=self.status.rma, direction=direction, centre_id=self.status.centre_id)
+        label = await _call(CREATE_LABEL, request, queues.REPAIRS, Label)
         self.status.shipments.append(Shipment(direction=direction, tracking_number=label.tracking_number))
         await self._record("LABEL_CREATED", detail=f"{direction.value} {label.tracking_number}")
 
@@ -326,7 +294,7 @@ class ClaimWorkflow:
 
     def _check_centre(self, centre_id: str) -> None:
         if centre_id != self.status.centre_id:
-            raise ApplicationError("the claim is not assigned to this centre", type="NOT_ASSIGNED")
+            raise ApplicationError("the claim is not assigned to this centre", type=Refusal.NOT_ASSIGNED)
 
     @workflow.update
     async def file(self) -> ClaimStatus:
@@ -347,7 +315,7 @@ class ClaimWorkflow:
     @update_repair_status.validator
     def _validate_repair_status(self, update: RepairStatusUpdate) -> None:
         if update.status not in CENTRE_STATUSES:
-            raise ApplicationError(f"{update.status} is not a repair status", type="INVALID_STATUS")
+            raise ApplicationError(f"{update.status} is not a repair status", type=Refusal.INVALID_STATUS)
         self._check_centre(update.centre_id)
         self._check(update.status)
 
@@ -355,7 +323,7 @@ class ClaimWorkflow:
     async def record_diagnosis(self, update: DiagnosisUpdate) -> ClaimStatus:
         async with self.lock:
             self._validate_diagnosis(update)
-            event = diagnosis_event(update)
+            event = _diagnosis_event(update)
             s = self.status
             s.diagnosis = update.diagnosis
             if event is Event.DIAGNOSED_NOT_COVERED:
@@ -364,16 +332,10 @@ class ClaimWorkflow:
                 return s
             await self._apply(event)
             if event is Event.DIAGNOSED_REPLACE:
-                moved: ReplacementMoved = await workflow.execute_activity(
-                    MOVE_TO_REPLACEMENT,
-                    ReplacementMove(
-                        serial=s.serial, replacement_serial=update.diagnosis.replacement_serial, reason=s.rma
-                    ),
-                    task_queue=WARRANTY_QUEUE,
-                    result_type=ReplacementMoved,
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    retry_policy=RETRY,
+                move = ReplacementMove(
+                    serial=s.serial, replacement_serial=update.diagnosis.replacement_serial, reason=s.rma
                 )
+                moved = await _call(MOVE_TO_REPLACEMENT, move, queues.WARRANTY, ReplacementMoved)
                 s.resolution = Resolution.EXCHANGED if s.exchange else Resolution.REPLACED
                 await self._record("WARRANTY_MOVED", detail=f"to {moved.replacement_serial}")
                 await self._ship(Direction.TO_CUSTOMER)
@@ -384,13 +346,7 @@ class ClaimWorkflow:
     @record_diagnosis.validator
     def _validate_diagnosis(self, update: DiagnosisUpdate) -> None:
         self._check_centre(update.centre_id)
-        d = update.diagnosis
-        event = diagnosis_event(update)
-        if event is Event.DIAGNOSED_NOT_COVERED and (update.quote is None or update.quote.amount_minor <= 0):
-            raise ApplicationError("damage not covered needs a quote", type="INVALID_DIAGNOSIS")
-        if event is Event.DIAGNOSED_REPLACE and not d.replacement_serial:
-            raise ApplicationError("a replacement needs the replacement serial", type="INVALID_DIAGNOSIS")
-        self._check(event)
+        self._check(_diagnosis_event(update))
 
     @workflow.update
     async def decide_quote(self, decision: QuoteDecision) -> ClaimStatus:
@@ -428,7 +384,7 @@ class ClaimWorkflow:
             x.tracking_number == update.tracking_number and x.direction is update.direction
             for x in self.status.shipments
         ):
-            raise ApplicationError("no parcel with this tracking number and direction", type="UNKNOWN_PARCEL")
+            raise ApplicationError("no parcel with this tracking number and direction", type=Refusal.UNKNOWN_PARCEL)
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> ClaimStatus:
@@ -455,7 +411,7 @@ class ClaimWorkflow:
     @reassign.validator
     def _validate_reassign(self, request: Reassignment) -> None:
         if not request.centre_id:
-            raise ApplicationError("a centre is required", type="INVALID_CENTRE")
+            raise ApplicationError("a centre is required", type=Refusal.INVALID_CENTRE)
         self._check(Event.REASSIGN)
 
     @workflow.update
@@ -469,9 +425,9 @@ class ClaimWorkflow:
     @submit_feedback.validator
     def _validate_feedback(self, feedback: Feedback) -> None:
         if not 0 <= feedback.score <= 10:
-            raise ApplicationError("the score must be from 0 to 10", type="INVALID_SCORE")
+            raise ApplicationError("the score must be from 0 to 10", type=Refusal.INVALID_SCORE)
         if self.status.feedback_score is not None:
-            raise ApplicationError("feedback was already given", type="FEEDBACK_ALREADY_GIVEN")
+            raise ApplicationError("feedback was already given", type=Refusal.FEEDBACK_ALREADY_GIVEN)
         self._check(Event.FEEDBACK)
 
     @workflow.query

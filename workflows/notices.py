@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.notifications.contracts import NotificationRequest
-from services.repairs.contracts import ClaimStatus
-from services.repairs.domain.claims import ClaimState, Direction
+from contracts.claims import ClaimState, ClaimStatus, Direction, claim_workflow_id
+from contracts.notifications import NotificationRequest
 
 S = ClaimState
 
@@ -87,7 +86,7 @@ def _customer(template: str, s: ClaimStatus) -> NotificationRequest | None:
 
 def _message(s: ClaimStatus, template: str, recipient: str, variables: dict[str, str]) -> NotificationRequest:
     return NotificationRequest(
-        key=f"claim-{s.rma}/{s.seq}/{template}",
+        key=f"{claim_workflow_id(s.rma)}/{s.seq}/{template}",
         template=template,
         recipient=recipient,
         variables=variables,

@@ -1,5 +1,5 @@
 """Sending a notification from a workflow: the one set of activity options every workflow uses, and
-NotifyWorkflow, which runs one SendNotification request (id `notify-<hash of the key>`).
+NotifyWorkflow, which runs one SendNotification request (id `contracts.notifications.notify_workflow_id`).
 
 Delivery retries come from this retry policy: backoff from 2 s to 10 minutes for up to two days. A
 permanent failure (an invalid address) is recorded as failed by the activity and is not retried. The
@@ -7,7 +7,6 @@ heartbeat timeout notices a worker that died mid-send in seconds instead of the 
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -15,8 +14,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from services.notifications import TASK_QUEUE as NOTIFICATIONS_QUEUE
-    from services.notifications.contracts import SEND_NOTIFICATION, DeliveryReport, NotificationRequest
+    from contracts import queues
+    from contracts.notifications import NOTIFY_WORKFLOW, SEND_NOTIFICATION, DeliveryReport, NotificationRequest
 
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
@@ -36,7 +35,7 @@ async def send(request: NotificationRequest) -> DeliveryReport | None:
         result: DeliveryReport = await workflow.execute_activity(
             SEND_NOTIFICATION,
             request,
-            task_queue=NOTIFICATIONS_QUEUE,
+            task_queue=queues.NOTIFICATIONS,
             result_type=DeliveryReport,
             start_to_close_timeout=NOTIFY_START_TO_CLOSE,
             heartbeat_timeout=NOTIFY_HEARTBEAT,
@@ -49,11 +48,7 @@ async def send(request: NotificationRequest) -> DeliveryReport | None:
         return None
 
 
-def notify_workflow_id(key: str) -> str:
-    return "notify-" + hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
-@workflow.defn
+@workflow.defn(name=NOTIFY_WORKFLOW)
 class NotifyWorkflow:
     """One message asked for through the API (SendNotification) or a schedule."""
 

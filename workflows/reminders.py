@@ -25,11 +25,10 @@ from temporalio.client import (
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from services.notifications.contracts import NotificationRequest
-    from services.warranty import TASK_QUEUE as WARRANTY_QUEUE
-    from services.warranty.contracts import FIND_EXPIRING, ExpiringPage, ExpiringQuery
+    from contracts import queues
+    from contracts.notifications import NotificationRequest
+    from contracts.warranty import FIND_EXPIRING, ExpiringPage, ExpiringQuery
     from services.warranty.domain.reminders import WINDOW
-    from workflows import TASK_QUEUE
     from workflows.notify import send
 
 SCHEDULE_ID = "warranty-expiry-reminders"
@@ -64,7 +63,7 @@ class WarrantyRemindersWorkflow:
                 ExpiringQuery(
                     now=now, within_seconds=int(WINDOW.total_seconds()), after_id=after_id, limit=start.page_size
                 ),
-                task_queue=WARRANTY_QUEUE,
+                task_queue=queues.WARRANTY,
                 result_type=ExpiringPage,
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
@@ -97,7 +96,7 @@ def schedule() -> Schedule:
             WarrantyRemindersWorkflow.run,
             RemindersInput(),
             id=f"{SCHEDULE_ID}-run",  # the schedule appends the start time
-            task_queue=TASK_QUEUE,
+            task_queue=queues.CLAIMS,
         ),
         spec=ScheduleSpec(cron_expressions=[DAILY_AT]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey
 
-from services.repairs.domain.claims import TERMINAL, ClaimState
+from contracts.claims import WORKFLOW, ClaimState
+from services.repairs.domain.claims import TERMINAL
 
 CLAIM_STATE = SearchAttributeKey.for_keyword("ClaimState")
 SERVICE_CENTRE_ID = SearchAttributeKey.for_keyword("ServiceCentreId")
@@ -50,7 +51,7 @@ def claims_query(
 ) -> str:
     """The visibility query (the Temporal UI's filter language) for claim workflows matching every filter
     given, e.g. `WorkflowType="ClaimWorkflow" AND ClaimState="AWAITING_PARTS"`."""
-    terms = ['WorkflowType="ClaimWorkflow"']
+    terms = [f'WorkflowType="{WORKFLOW}"']
     for key, value in (
         (CLAIM_STATE, state),
         (SERVICE_CENTRE_ID, centre_id),

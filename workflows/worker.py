@@ -9,10 +9,10 @@ import logging
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from contracts import queues
 from services.kit.grpc_server import wait_for_shutdown_signal
 from services.kit.settings import Settings
 from services.kit.temporal import run_worker
-from workflows import TASK_QUEUE
 from workflows.claim import ClaimWorkflow
 from workflows.notify import NotifyWorkflow
 from workflows.reminders import SCHEDULE_ID, WarrantyRemindersWorkflow, ensure_schedule
@@ -31,7 +31,7 @@ async def _schedules(client: Client) -> None:
 
 
 async def serve(settings: Settings) -> None:
-    worker = asyncio.create_task(run_worker(settings, TASK_QUEUE, workflows=WORKFLOWS, on_connect=_schedules))
+    worker = asyncio.create_task(run_worker(settings, queues.CLAIMS, workflows=WORKFLOWS, on_connect=_schedules))
     await wait_for_shutdown_signal()
     log.info("claims worker stopping")
     worker.cancel()

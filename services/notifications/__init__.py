@@ -1,5 +1,4 @@
 """The notifications service: e-mail, SMS and signed webhooks about claims and warranties, each exactly once
 (gRPC :50053, task queue "notifications")."""
 
-TASK_QUEUE = "notifications"
 ERROR_DOMAIN = "notifications.aftercare"

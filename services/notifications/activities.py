@@ -11,7 +11,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from services.notifications.contracts import SEND_NOTIFICATION, DeliveryReport, NotificationRequest
+from contracts.notifications import SEND_NOTIFICATION, DeliveryReport, NotificationRequest
 from services.notifications.delivery import Dispatcher, Retry
 from services.notifications.directory import DirectoryUnavailable, RecipientNotFound
 from services.notifications.domain.messages import TEMPLATES

@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from contracts.notifications import DeliveryReport, NotificationRequest
 from services.kit import metrics
 from services.notifications.channels import (
     EmailChannel,
@@ -29,7 +30,6 @@ from services.notifications.channels import (
     Temporary,
     WebhookChannel,
 )
-from services.notifications.contracts import DeliveryReport, NotificationRequest
 from services.notifications.directory import Directory, Party
 from services.notifications.domain.messages import (
     DEFAULT_LOCALE,

@@ -10,12 +10,13 @@ from datetime import timedelta
 
 from aftercare.notifications.v1 import notifications_pb2, notifications_pb2_grpc
 
+from contracts import queues
 from services.kit.auth import KeyStore
 from services.kit.db import Database
 from services.kit.grpc_server import GrpcServer, ServiceBinding, wait_for_shutdown_signal
 from services.kit.settings import Settings
 from services.kit.temporal import LazyClient, connect, run_worker
-from services.notifications import ERROR_DOMAIN, TASK_QUEUE
+from services.notifications import ERROR_DOMAIN
 from services.notifications.activities import NotificationsActivities
 from services.notifications.channels import EmailChannel, SmsChannel, WebhookChannel
 from services.notifications.delivery import Dispatcher
@@ -86,7 +87,7 @@ async def serve(settings: Settings) -> None:
     await app.start()
     worker = None
     if settings.run_worker:
-        worker = asyncio.create_task(run_worker(settings, TASK_QUEUE, activities=app.activities.all()))
+        worker = asyncio.create_task(run_worker(settings, queues.NOTIFICATIONS, activities=app.activities.all()))
     await wait_for_shutdown_signal()
     log.info("notifications stopping")
     if worker is not None:

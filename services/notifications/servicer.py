@@ -13,6 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
+from contracts import queues
+from contracts.notifications import NOTIFY_WORKFLOW, NotificationRequest, notify_workflow_id
 from services.kit import pagination
 from services.kit.auth import Principal, Role, current_principal
 from services.kit.errors import NotFound, PermissionDenied, ResourceExhausted, Unavailable, Violations
@@ -20,15 +22,12 @@ from services.kit.idempotency import check_request_id, fingerprint, recall, reme
 from services.kit.temporal import LazyClient
 from services.notifications import mapping
 from services.notifications.channels import check_target
-from services.notifications.contracts import NotificationRequest
 from services.notifications.directory import Directory, DirectoryUnavailable
 from services.notifications.domain.messages import WEBHOOK_EVENT_TYPES, Channel, check_request
 from services.notifications.domain.webhooks import UrlRefused, new_secret
 from services.notifications.persistence.repository import DeliveryFilters, NotificationsRepository
 from services.notifications.persistence.tables import DeliveryRow, EndpointRow, PreferenceRow
 from services.warranty.domain.sales import canonical_locale
-from workflows import TASK_QUEUE as WORKFLOWS_QUEUE
-from workflows.notify import NotifyWorkflow, notify_workflow_id
 
 _READERS = (Role.RETAILER, Role.CENTRE, Role.OPS, Role.SERVICE)
 _CUSTOMER_CHANNELS = {pb.CHANNEL_EMAIL: Channel.EMAIL, pb.CHANNEL_SMS: Channel.SMS}
@@ -129,10 +128,10 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         client = await self.temporal.get()
         try:
             await client.start_workflow(
-                NotifyWorkflow.run,
+                NOTIFY_WORKFLOW,
                 message,
                 id=notify_workflow_id(key),
-                task_queue=WORKFLOWS_QUEUE,
+                task_queue=queues.CLAIMS,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             )

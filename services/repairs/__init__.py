@@ -1,4 +1,3 @@
 """The repairs service: claims, RMAs, service centres and shipping labels (gRPC :50052, task queue "repairs")."""
 
-TASK_QUEUE = "repairs"
 ERROR_DOMAIN = "repairs.aftercare"

@@ -12,8 +12,8 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from services.repairs.carriers import Carrier, LabelSpec
-from services.repairs.contracts import (
+from contracts.claims import Direction
+from contracts.repairs import (
     ASSIGN_CENTRE,
     CREATE_LABEL,
     ESCALATE_SLA,
@@ -25,8 +25,8 @@ from services.repairs.contracts import (
     LabelRequest,
     SlaEscalation,
 )
+from services.repairs.carriers import Carrier, LabelSpec
 from services.repairs.domain import centres
-from services.repairs.domain.claims import Direction
 from services.repairs.persistence.repository import RepairsRepository
 from services.repairs.persistence.tables import LabelRow
 

@@ -7,10 +7,9 @@ from datetime import datetime
 from aftercare.common.v1 import money_pb2
 from aftercare.repairs.v1 import repairs_pb2 as pb
 
+from contracts.claims import ClaimStatus, Diagnosis, Direction, Event, ParcelEvent, Quote
 from services.kit.timestamps import ts
-from services.repairs.contracts import ClaimStatus, Diagnosis, Quote
 from services.repairs.domain.centres import Centre
-from services.repairs.domain.claims import Direction, Event, ParcelEvent
 from services.repairs.persistence.tables import ClaimEventRow, ClaimRow
 
 # Proto enum values and the domain's names differ only by a prefix.

@@ -8,16 +8,17 @@ import logging
 
 from aftercare.repairs.v1 import repairs_pb2, repairs_pb2_grpc
 
+from contracts import queues
+from contracts.claims import ClaimState
 from services.kit import metrics
 from services.kit.auth import KeyStore
 from services.kit.db import Database
 from services.kit.grpc_server import GrpcServer, ServiceBinding, wait_for_shutdown_signal
 from services.kit.settings import Settings
 from services.kit.temporal import connect, run_worker
-from services.repairs import ERROR_DOMAIN, TASK_QUEUE
+from services.repairs import ERROR_DOMAIN
 from services.repairs.activities import RepairsActivities
 from services.repairs.carriers import carrier
-from services.repairs.domain.claims import ClaimState
 from services.repairs.persistence import MIGRATIONS
 from services.repairs.persistence.repository import RepairsRepository
 from services.repairs.servicer import RepairsServicer
@@ -70,7 +71,7 @@ async def serve(settings: Settings) -> None:
     counting = asyncio.create_task(count_claims(app.repo)) if settings.metrics_port else None
     worker = None
     if settings.run_worker:
-        worker = asyncio.create_task(run_worker(settings, TASK_QUEUE, activities=app.activities.all()))
+        worker = asyncio.create_task(run_worker(settings, queues.REPAIRS, activities=app.activities.all()))
     await wait_for_shutdown_signal()
     log.info("repairs stopping")
     if worker is not None:

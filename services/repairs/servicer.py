@@ -12,32 +12,34 @@ import grpc
 from aftercare.repairs.v1 import repairs_pb2 as pb
 from aftercare.repairs.v1 import repairs_pb2_grpc
 from google.protobuf import json_format
+from pydantic import BaseModel
 
-from services.kit import pagination
-from services.kit.auth import Principal, Role, current_principal
-from services.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
-from services.kit.idempotency import check_request_id, fingerprint, recall, remember, reused, run_once
-from services.kit.timestamps import from_ts
-from services.repairs import mapping
-from services.repairs.contracts import (
+from contracts.claims import (
     CancelRequest,
     ClaimInput,
+    ClaimState,
     DiagnosisUpdate,
     Feedback,
     ParcelUpdate,
     QuoteDecision,
     Reassignment,
     RepairStatusUpdate,
+    Update,
 )
+from services.kit import pagination
+from services.kit.auth import Principal, Role, current_principal
+from services.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
+from services.kit.idempotency import check_request_id, fingerprint, recall, remember, reused, run_once
+from services.kit.timestamps import from_ts
+from services.repairs import mapping
 from services.repairs.domain.centres import check_centre, check_centre_id, check_region
-from services.repairs.domain.claims import TERMINAL, ClaimState
+from services.repairs.domain.claims import TERMINAL
 from services.repairs.domain.rma import canonical_rma, new_rma
 from services.repairs.persistence.repository import ClaimFilters, Filed, NewClaim, RepairsRepository, centre_of
 from services.repairs.persistence.tables import ClaimRow
 from services.repairs.workflow_client import ClaimWorkflows, WorkflowGone
 from services.warranty.domain.products import check_money
 from services.warranty.domain.sales import MAX_CLOCK_SKEW, check_contact, check_serial, check_text
-from workflows.claim import ClaimWorkflow
 
 Clock = Callable[[], datetime]
 R = TypeVar(
@@ -224,7 +226,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
     # -- actions: each a workflow update -------------------------------------------------------------------
 
     async def _act(
-        self, principal: Principal, row: ClaimRow, request: Any, response_type: type[R], update: Any, arg: Any
+        self, principal: Principal, row: ClaimRow, request: Any, response_type: type[R], update: Update, arg: BaseModel
     ) -> R:
         """Send the update once per request_id and answer with the claim as recorded. A retry gets the
         first answer (from the request log, or from Temporal's update-id dedupe if the log missed it)."""
@@ -269,9 +271,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         row = await self._visible(principal, request.rma, v)
         assert status is not None
         arg = RepairStatusUpdate(centre_id=principal.id, status=status)
-        return await self._act(
-            principal, row, request, pb.UpdateRepairStatusResponse, ClaimWorkflow.update_repair_status, arg
-        )
+        return await self._act(principal, row, request, pb.UpdateRepairStatusResponse, Update.REPAIR_STATUS, arg)
 
     async def RecordDiagnosis(
         self, request: pb.RecordDiagnosisRequest, context: grpc.aio.ServicerContext
@@ -303,7 +303,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         row = await self._visible(principal, request.rma, v)
         diagnosis, quote = mapping.diagnosis_in(d)
         arg = DiagnosisUpdate(centre_id=principal.id, diagnosis=diagnosis, quote=quote)
-        return await self._act(principal, row, request, pb.RecordDiagnosisResponse, ClaimWorkflow.record_diagnosis, arg)
+        return await self._act(principal, row, request, pb.RecordDiagnosisResponse, Update.DIAGNOSIS, arg)
 
     async def DecideQuote(
         self, request: pb.DecideQuoteRequest, context: grpc.aio.ServicerContext
@@ -311,7 +311,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         principal, v = self._start(request, *_CUSTOMER_CHANNELS)
         row = await self._visible(principal, request.rma, v)
         arg = QuoteDecision(accept=request.accept)
-        return await self._act(principal, row, request, pb.DecideQuoteResponse, ClaimWorkflow.decide_quote, arg)
+        return await self._act(principal, row, request, pb.DecideQuoteResponse, Update.QUOTE_DECISION, arg)
 
     async def RecordShipmentEvent(
         self, request: pb.RecordShipmentEventRequest, context: grpc.aio.ServicerContext
@@ -335,9 +335,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
             event=mapping.parcel_event(request.event),
             occurred_at=from_ts(request.event_time),
         )
-        return await self._act(
-            principal, row, request, pb.RecordShipmentEventResponse, ClaimWorkflow.record_parcel, arg
-        )
+        return await self._act(principal, row, request, pb.RecordShipmentEventResponse, Update.PARCEL, arg)
 
     async def CancelClaim(
         self, request: pb.CancelClaimRequest, context: grpc.aio.ServicerContext
@@ -347,7 +345,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         reason = check_text(v, "reason", request.reason, min_len=3 if by_ops else 0, max_len=200)
         row = await self._visible(principal, request.rma, v)
         arg = CancelRequest(by_ops=by_ops, reason=reason)
-        return await self._act(principal, row, request, pb.CancelClaimResponse, ClaimWorkflow.cancel, arg)
+        return await self._act(principal, row, request, pb.CancelClaimResponse, Update.CANCEL, arg)
 
     async def ReassignClaim(
         self, request: pb.ReassignClaimRequest, context: grpc.aio.ServicerContext
@@ -361,7 +359,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         if centre_id == row.centre_id:
             raise FailedPrecondition(f"the claim is already with {centre_id}", reason="SAME_CENTRE")
         arg = Reassignment(centre_id=centre_id, reason=reason)
-        return await self._act(principal, row, request, pb.ReassignClaimResponse, ClaimWorkflow.reassign, arg)
+        return await self._act(principal, row, request, pb.ReassignClaimResponse, Update.REASSIGN, arg)
 
     async def SubmitFeedback(
         self, request: pb.SubmitFeedbackRequest, context: grpc.aio.ServicerContext
@@ -372,9 +370,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         comment = check_text(v, "comment", request.comment, max_len=2000)
         row = await self._visible(principal, request.rma, v)
         arg = Feedback(score=request.score)
-        response = await self._act(
-            principal, row, request, pb.SubmitFeedbackResponse, ClaimWorkflow.submit_feedback, arg
-        )
+        response = await self._act(principal, row, request, pb.SubmitFeedbackResponse, Update.FEEDBACK, arg)
         if comment:
             await self.repo.save_feedback_comment(row.rma, comment)
         return response

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -16,6 +17,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from contracts import queues
+from contracts.claims import WORKFLOW, ClaimInput, ClaimStatus, Refusal, Update, claim_workflow_id
 from services.kit.errors import (
     DomainError,
     FailedPrecondition,
@@ -26,18 +29,15 @@ from services.kit.errors import (
     Unavailable,
 )
 from services.kit.temporal import LazyClient
-from services.repairs.contracts import ClaimInput, ClaimStatus
-from workflows import TASK_QUEUE as CLAIMS_QUEUE
-from workflows.claim import ILLEGAL, ClaimWorkflow
 
 T = TypeVar("T")
 
-# The workflow's refusal types, as (status class, field for bad input).
+# The workflow's refusals of bad input, and the field each names.
 _INVALID_FIELDS = {
-    "INVALID_STATUS": "status",
-    "INVALID_DIAGNOSIS": "diagnosis",
-    "INVALID_CENTRE": "centre_id",
-    "INVALID_SCORE": "score",
+    Refusal.INVALID_STATUS: "status",
+    Refusal.INVALID_DIAGNOSIS: "diagnosis",
+    Refusal.INVALID_CENTRE: "centre_id",
+    Refusal.INVALID_SCORE: "score",
 }
 
 
@@ -45,16 +45,12 @@ class WorkflowGone(NotFound):
     """The claim's workflow has completed (or never started); the caller decides what that means."""
 
 
-def workflow_id(rma: str) -> str:
-    return f"claim-{rma}"
-
-
 def refusal(exc: BaseException) -> DomainError:
     """A workflow's or Temporal's refusal as the domain error to answer with."""
     if isinstance(exc, WorkflowUpdateFailedError) and isinstance(exc.cause, ApplicationError):
         cause = exc.cause
         kind, message = cause.type or "", cause.message
-        if kind == ILLEGAL:
+        if kind == Refusal.ILLEGAL_TRANSITION:
             where = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
             state = str(where.get("state", ""))
             return FailedPrecondition(
@@ -62,14 +58,14 @@ def refusal(exc: BaseException) -> DomainError:
                 reason="ILLEGAL_TRANSITION",
                 metadata={"state": state, "event": str(where.get("event", ""))},
             )
-        if kind == "NOT_ASSIGNED":
+        if kind == Refusal.NOT_ASSIGNED:
             return PermissionDenied(message, reason="NOT_ASSIGNED")
-        if kind == "UNKNOWN_PARCEL":
+        if kind == Refusal.UNKNOWN_PARCEL:
             return NotFound(message, reason="UNKNOWN_PARCEL")
-        if kind == "FEEDBACK_ALREADY_GIVEN":
+        if kind == Refusal.FEEDBACK_ALREADY_GIVEN:
             return FailedPrecondition(message, reason=kind)
         if kind in _INVALID_FIELDS:
-            return InvalidArgument([FieldViolation(_INVALID_FIELDS[kind], message)], reason=kind)
+            return InvalidArgument([FieldViolation(_INVALID_FIELDS[Refusal(kind)], message)], reason=kind)
         return FailedPrecondition(message, reason=kind or "REFUSED")
     if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):
         return Unavailable("the claim did not answer in time; retry with the same request_id", reason="TIMEOUT")
@@ -96,24 +92,28 @@ class ClaimWorkflows:
 
     async def file(self, claim: ClaimInput, update_id: str) -> ClaimStatus:
         """Start the claim's workflow (or join it, if a retry) and wait for its entitlement decision."""
-        start = WithStartWorkflowOperation(
-            ClaimWorkflow.run,
+        start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+            WORKFLOW,
             claim,
-            id=workflow_id(claim.rma),
-            task_queue=CLAIMS_QUEUE,
+            id=claim_workflow_id(claim.rma),
+            task_queue=queues.CLAIMS,
+            result_type=ClaimStatus,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,  # a closed claim is never restarted
             static_summary=f"Claim {claim.rma} · serial {claim.serial}",  # the UI's title; its details follow the state
         )
         client = await self.client()
-        return await _mapped(
-            client.execute_update_with_start_workflow(ClaimWorkflow.file, start_workflow_operation=start, id=update_id)
+        result: ClaimStatus = await _mapped(
+            client.execute_update_with_start_workflow(
+                Update.FILE, start_workflow_operation=start, id=update_id, result_type=ClaimStatus
+            )
         )
+        return result
 
-    async def update(self, rma: str, update: Any, arg: Any, update_id: str) -> ClaimStatus:
-        """Send an update (a ClaimWorkflow update method) with the caller's idempotency key as its id."""
-        handle = (await self.client()).get_workflow_handle_for(ClaimWorkflow.run, workflow_id(rma))
-        result: ClaimStatus = await _mapped(handle.execute_update(update, arg, id=update_id))
+    async def update(self, rma: str, update: Update, arg: BaseModel, update_id: str) -> ClaimStatus:
+        """Send one of the claim workflow's updates with the caller's idempotency key as its id."""
+        handle = (await self.client()).get_workflow_handle(claim_workflow_id(rma))
+        result: ClaimStatus = await _mapped(handle.execute_update(update, arg, id=update_id, result_type=ClaimStatus))
         return result
 
 

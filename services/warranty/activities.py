@@ -10,9 +10,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound
-from services.warranty import entitlements
-from services.warranty.contracts import (
+from contracts.warranty import (
     CHECK_ENTITLEMENT,
     FIND_EXPIRING,
     MOVE_TO_REPLACEMENT,
@@ -25,6 +23,8 @@ from services.warranty.contracts import (
     ReplacementMove,
     ReplacementMoved,
 )
+from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound
+from services.warranty import entitlements
 from services.warranty.domain.reminders import expiring_on, reminder_key
 from services.warranty.domain.sales import canonical_serial
 from services.warranty.persistence.repository import WarrantyRepository, terms_of

@@ -9,13 +9,14 @@ import secrets
 
 from aftercare.warranty.v1 import warranty_pb2, warranty_pb2_grpc
 
+from contracts import queues
 from services.kit.auth import KeyStore
 from services.kit.batching import GroupCommitter
 from services.kit.db import Database
 from services.kit.grpc_server import GrpcServer, ServiceBinding, wait_for_shutdown_signal
 from services.kit.settings import Settings
 from services.kit.temporal import run_worker
-from services.warranty import ERROR_DOMAIN, TASK_QUEUE
+from services.warranty import ERROR_DOMAIN
 from services.warranty.activities import WarrantyActivities
 from services.warranty.persistence import MIGRATIONS
 from services.warranty.persistence.repository import WarrantyRepository
@@ -69,7 +70,7 @@ async def serve(settings: Settings) -> None:
     worker = None
     if settings.run_worker:
         activities = WarrantyActivities(app.repo)
-        worker = asyncio.create_task(run_worker(settings, TASK_QUEUE, activities=activities.all()))
+        worker = asyncio.create_task(run_worker(settings, queues.WARRANTY, activities=activities.all()))
     await wait_for_shutdown_signal()
     log.info("warranty stopping")
     if worker is not None:

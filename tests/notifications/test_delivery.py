@@ -18,10 +18,10 @@ from aftercare.notifications.v1 import notifications_pb2 as npb
 from aftercare.warranty.v1 import warranty_pb2 as wpb
 from google.protobuf import field_mask_pb2
 
-from services.notifications.contracts import NotificationRequest
+from contracts.notifications import NotificationRequest, notify_workflow_id
+from contracts.queues import CLAIMS as WORKFLOWS_QUEUE
 from tests.stack import Stack, new_id, new_serial, until
-from workflows import TASK_QUEUE as WORKFLOWS_QUEUE
-from workflows.notify import NotifyWorkflow, notify_workflow_id
+from workflows.notify import NotifyWorkflow
 
 pytestmark = pytest.mark.timeout(90)
 Notification = npb.Notification

@@ -10,8 +10,8 @@ from aftercare.notifications.v1 import notifications_pb2 as npb
 from aftercare.warranty.v1 import warranty_pb2 as wpb
 from temporalio.client import ScheduleCalendarSpec
 
+from contracts.queues import CLAIMS as TASK_QUEUE
 from tests.stack import Stack, new_id, new_serial, until
-from workflows import TASK_QUEUE
 from workflows.reminders import (
     DAILY_AT,
     SCHEDULE_ID,

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from contracts.claims import ClaimState, ClaimStatus, Direction
+from contracts.repairs import CentreQuery, EventRecord, LabelRequest, SlaEscalation
 from services.kit.db import Database
 from services.repairs.activities import RepairsActivities
 from services.repairs.carriers import LocalCarrier
-from services.repairs.contracts import CentreQuery, ClaimStatus, EventRecord, LabelRequest, SlaEscalation
 from services.repairs.domain.centres import Centre
-from services.repairs.domain.claims import ClaimState, Direction
 from services.repairs.persistence import MIGRATIONS
 from services.repairs.persistence.repository import Filed, NewClaim, RepairsRepository
 

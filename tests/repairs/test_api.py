@@ -9,8 +9,7 @@ import zlib
 import grpc
 from aftercare.repairs.v1 import repairs_pb2 as pb
 
-from services.repairs.contracts import ClaimStatus
-from services.repairs.workflow_client import workflow_id
+from contracts.claims import ClaimStatus, claim_workflow_id
 from tests.rpc import failure
 from tests.stack import (
     CENTRE,
@@ -91,7 +90,7 @@ async def test_the_happy_path_from_filing_to_closed(stack: Stack) -> None:
     assert [e.sequence for e in read.timeline] == list(range(1, len(read.timeline) + 1))
     assert read.timeline[-1].state == pb.CLAIM_STATE_CLOSED
 
-    handle = stack.temporal.get_workflow_handle_for(ClaimWorkflow.run, workflow_id(claim.rma))
+    handle = stack.temporal.get_workflow_handle_for(ClaimWorkflow.run, claim_workflow_id(claim.rma))
     final: ClaimStatus = await handle.result()
     assert final.state.value == "CLOSED" and final.seq == len(read.timeline)
     closed = await stack.repairs.ListClaims(

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.repairs.domain.claims import TERMINAL, ClaimState
+from contracts.claims import ClaimState
+from services.repairs.domain.claims import TERMINAL
 from services.repairs.domain.report import (
     UNASSIGNED,
     ClaimFacts,

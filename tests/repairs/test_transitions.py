@@ -8,18 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.repairs.domain.claims import (
-    TERMINAL,
-    ClaimState,
-    Direction,
-    Event,
-    IllegalTransition,
-    ParcelEvent,
-    SlaClock,
-    allowed,
-    next_state,
-    parcel_move,
-)
+from contracts.claims import ClaimState, Direction, Event, ParcelEvent
+from services.repairs.domain.claims import TERMINAL, IllegalTransition, SlaClock, allowed, next_state, parcel_move
 
 S, E = ClaimState, Event
 

@@ -17,15 +17,15 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.warranty import TASK_QUEUE
-from services.warranty.activities import WarrantyActivities
-from services.warranty.contracts import (
+from contracts.queues import WARRANTY as TASK_QUEUE
+from contracts.warranty import (
     CHECK_ENTITLEMENT,
     EntitlementDecision,
     EntitlementQuery,
     ReplacementMove,
     ReplacementMoved,
 )
+from services.warranty.activities import WarrantyActivities
 from tests.conftest import TEMPORAL_TEST_SERVER
 from tests.rpc import failure
 from tests.warranty.conftest import Api

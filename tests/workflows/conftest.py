@@ -23,25 +23,25 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.notifications import TASK_QUEUE as NOTIFICATIONS_QUEUE
-from services.notifications.contracts import SEND_NOTIFICATION, DeliveryReport, NotificationRequest
-from services.repairs import TASK_QUEUE as REPAIRS_QUEUE
-from services.repairs.contracts import (
+from contracts.claims import ClaimInput, ClaimStatus
+from contracts.notifications import SEND_NOTIFICATION, DeliveryReport, NotificationRequest
+from contracts.queues import CLAIMS as TASK_QUEUE
+from contracts.queues import NOTIFICATIONS as NOTIFICATIONS_QUEUE
+from contracts.queues import REPAIRS as REPAIRS_QUEUE
+from contracts.queues import WARRANTY as WARRANTY_QUEUE
+from contracts.repairs import (
     ASSIGN_CENTRE,
     CREATE_LABEL,
     ESCALATE_SLA,
     RECORD_EVENT,
     CentreChoice,
     CentreQuery,
-    ClaimInput,
-    ClaimStatus,
     EventRecord,
     Label,
     LabelRequest,
     SlaEscalation,
 )
-from services.warranty import TASK_QUEUE as WARRANTY_QUEUE
-from services.warranty.contracts import (
+from contracts.warranty import (
     CHECK_ENTITLEMENT,
     MOVE_TO_REPLACEMENT,
     ClaimTimerSeconds,
@@ -51,7 +51,6 @@ from services.warranty.contracts import (
     ReplacementMoved,
 )
 from tests.conftest import TEMPORAL_TEST_SERVER
-from workflows import TASK_QUEUE
 from workflows import search_attributes as sa
 from workflows.claim import ClaimWorkflow
 

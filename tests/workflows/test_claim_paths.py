@@ -8,18 +8,22 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from services.repairs.contracts import (
+from contracts.claims import (
     CancelRequest,
+    ClaimState,
     ClaimStatus,
     Diagnosis,
     DiagnosisUpdate,
+    Direction,
+    Event,
     Feedback,
+    ParcelEvent,
     ParcelUpdate,
     Quote,
     QuoteDecision,
     RepairStatusUpdate,
+    Resolution,
 )
-from services.repairs.domain.claims import ClaimState, Direction, Event, ParcelEvent, Resolution
 from tests.workflows.conftest import Claims, days, not_covered
 from workflows.claim import ClaimWorkflow
 

@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.repairs.contracts import ClaimStatus, Quote, Shipment
-from services.repairs.domain.claims import ClaimState, Direction, Resolution
+from contracts.claims import ClaimState, ClaimStatus, Direction, Quote, Resolution, Shipment
 from workflows.notices import ON_ENTRY, notices
 
 S = ClaimState

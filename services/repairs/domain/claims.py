@@ -9,69 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-
-class ClaimState(StrEnum):
-    SUBMITTED = "SUBMITTED"
-    AWAITING_SHIPMENT = "AWAITING_SHIPMENT"
-    AWAITING_QUOTE_DECISION = "AWAITING_QUOTE_DECISION"
-    IN_TRANSIT_TO_CENTRE = "IN_TRANSIT_TO_CENTRE"
-    RECEIVED = "RECEIVED"
-    DIAGNOSING = "DIAGNOSING"
-    REPAIRING = "REPAIRING"
-    AWAITING_PARTS = "AWAITING_PARTS"
-    QUALITY_CHECK = "QUALITY_CHECK"
-    READY_TO_SHIP = "READY_TO_SHIP"
-    IN_TRANSIT_TO_CUSTOMER = "IN_TRANSIT_TO_CUSTOMER"
-    DELIVERED = "DELIVERED"
-    REFUNDED = "REFUNDED"  # unrepairable and refunded: nothing ships back; the survey follows
-    CLOSED = "CLOSED"
-    REJECTED = "REJECTED"
-    CANCELLED = "CANCELLED"
-    EXPIRED = "EXPIRED"
-
+from contracts.claims import ClaimState, ClaimStatus, Diagnosis, Direction, Event, ParcelEvent
 
 TERMINAL = frozenset({ClaimState.CLOSED, ClaimState.REJECTED, ClaimState.CANCELLED, ClaimState.EXPIRED})
-
-
-class Event(StrEnum):
-    # intake: the entitlement decision
-    APPROVED = "APPROVED"
-    QUOTE_OFFERED = "QUOTE_OFFERED"
-    REJECTED = "REJECTED"
-    # the unit's trip to the centre (carrier events, or the centre confirming receipt)
-    SHIPPED_TO_CENTRE = "SHIPPED_TO_CENTRE"
-    RECEIVED = "RECEIVED"
-    SHIPMENT_EXPIRED = "SHIPMENT_EXPIRED"
-    # at the centre
-    DIAGNOSING = "DIAGNOSING"
-    DIAGNOSED_COVERED = "DIAGNOSED_COVERED"
-    DIAGNOSED_NOT_COVERED = "DIAGNOSED_NOT_COVERED"
-    DIAGNOSED_REPLACE = "DIAGNOSED_REPLACE"
-    DIAGNOSED_REFUND = "DIAGNOSED_REFUND"
-    AWAITING_PARTS = "AWAITING_PARTS"
-    REPAIRING = "REPAIRING"
-    QUALITY_CHECK = "QUALITY_CHECK"
-    READY_TO_SHIP = "READY_TO_SHIP"
-    # the customer's decision on a quote (a timeout counts as declined)
-    QUOTE_ACCEPTED = "QUOTE_ACCEPTED"
-    QUOTE_DECLINED = "QUOTE_DECLINED"
-    # the trip home
-    SHIPPED_TO_CUSTOMER = "SHIPPED_TO_CUSTOMER"
-    DELIVERED = "DELIVERED"
-    # the end
-    FEEDBACK = "FEEDBACK"
-    SURVEY_CLOSED = "SURVEY_CLOSED"
-    CUSTOMER_CANCEL = "CUSTOMER_CANCEL"
-    OPS_CANCEL = "OPS_CANCEL"
-    REASSIGN = "REASSIGN"
-
-
-class Resolution(StrEnum):
-    REPAIRED = "REPAIRED"
-    REPLACED = "REPLACED"
-    REFUNDED = "REFUNDED"
-    RETURNED_UNREPAIRED = "RETURNED_UNREPAIRED"
-    EXCHANGED = "EXCHANGED"
 
 
 S, E = ClaimState, Event
@@ -146,20 +86,36 @@ def allowed(state: ClaimState, event: Event, *, received: bool) -> bool:
     return True
 
 
+# -- what a centre reports -------------------------------------------------------------------------------
+
+# The events a centre sends as repair progress (UpdateRepairStatus), in the order a repair usually takes.
+CENTRE_STATUSES = (E.RECEIVED, E.DIAGNOSING, E.AWAITING_PARTS, E.REPAIRING, E.QUALITY_CHECK, E.READY_TO_SHIP)
+
+_DIAGNOSES = {
+    ("COVERED_FAULT", ""): E.DIAGNOSED_COVERED,
+    ("NOT_COVERED", ""): E.DIAGNOSED_NOT_COVERED,
+    ("UNREPAIRABLE", "REPLACEMENT"): E.DIAGNOSED_REPLACE,
+    ("UNREPAIRABLE", "REFUND"): E.DIAGNOSED_REFUND,
+}
+
+
+class InvalidDiagnosis(ValueError):
+    pass
+
+
+def diagnosis_event(diagnosis: Diagnosis, *, has_quote: bool) -> Event:
+    """The claim event a centre's diagnosis is; InvalidDiagnosis when its parts do not go together."""
+    event = _DIAGNOSES.get((diagnosis.outcome, diagnosis.remedy))
+    if event is None:
+        raise InvalidDiagnosis("outcome and remedy do not go together")
+    if event is E.DIAGNOSED_NOT_COVERED and not has_quote:
+        raise InvalidDiagnosis("damage not covered needs a quote")
+    if event is E.DIAGNOSED_REPLACE and not diagnosis.replacement_serial:
+        raise InvalidDiagnosis("a replacement needs the replacement serial")
+    return event
+
+
 # -- carrier events --------------------------------------------------------------------------------------
-
-
-class Direction(StrEnum):
-    TO_CENTRE = "TO_CENTRE"
-    TO_CUSTOMER = "TO_CUSTOMER"
-
-
-class ParcelEvent(StrEnum):
-    LABEL_CREATED = "LABEL_CREATED"
-    PICKED_UP = "PICKED_UP"
-    IN_TRANSIT = "IN_TRANSIT"
-    DELIVERED = "DELIVERED"
-    EXCEPTION = "EXCEPTION"
 
 
 _PARCEL_MOVES = {
@@ -210,3 +166,59 @@ class SlaClock:
     def breached(self, now: datetime) -> bool:
         used = self.used + (now - self.running_since if self.running_since else timedelta(0))
         return used > self.budget
+
+
+# -- the timers ------------------------------------------------------------------------------------------
+
+
+class Timer(StrEnum):
+    """What a claim waits for with a deadline; the workflow has one handler for each."""
+
+    SHIP_REMINDER = "ship_reminder"
+    SHIPMENT_DEADLINE = "shipment_deadline"
+    QUOTE_REMINDER = "quote_reminder"
+    QUOTE_DEADLINE = "quote_deadline"
+    SURVEY = "survey"
+    SURVEY_CLOSED = "survey_closed"
+    SLA = "sla"
+
+
+@dataclass(frozen=True)
+class TimerRule:
+    """In `states`, `timer` fires `seconds(policy timers)` after the state was entered, unless the reminder
+    `once` was already sent (or, with `after`, only once it was)."""
+
+    states: frozenset[ClaimState]
+    timer: Timer
+    seconds: str  # the ClaimTimerSeconds field(s), joined by "+"
+    once: str = ""  # a reminders_sent tag: the timer fires only while the tag is absent
+    after: str = ""  # a reminders_sent tag: the timer fires only once the tag is present
+
+
+_WAITING_FOR_SURVEY = frozenset({S.DELIVERED, S.REFUNDED})
+TIMER_TABLE = (
+    TimerRule(frozenset({S.AWAITING_SHIPMENT}), Timer.SHIP_REMINDER, "ship_reminder", once="ship"),
+    TimerRule(frozenset({S.AWAITING_SHIPMENT}), Timer.SHIPMENT_DEADLINE, "shipment_deadline"),
+    TimerRule(frozenset({S.AWAITING_QUOTE_DECISION}), Timer.QUOTE_REMINDER, "quote_reminder", once="quote"),
+    TimerRule(frozenset({S.AWAITING_QUOTE_DECISION}), Timer.QUOTE_DEADLINE, "quote_deadline"),
+    TimerRule(_WAITING_FOR_SURVEY, Timer.SURVEY, "survey_delay", once="survey"),
+    TimerRule(_WAITING_FOR_SURVEY, Timer.SURVEY_CLOSED, "survey_delay+survey_window", after="survey"),
+)
+
+
+def deadlines(status: ClaimStatus, now: datetime) -> list[tuple[datetime, Timer]]:
+    """Every deadline the claim waits for, soonest first (`now` stands in for a missing state_since).
+    The repair SLA falls due just after its due time, so a move at the due time itself is no breach."""
+    since = status.state_since or now
+    sent = status.reminders_sent
+    due: list[tuple[datetime, Timer]] = []
+    for rule in TIMER_TABLE:
+        if status.state not in rule.states or (rule.once and rule.once in sent):
+            continue
+        if rule.after and rule.after not in sent:
+            continue
+        seconds = sum(getattr(status.timers, name) for name in rule.seconds.split("+"))
+        due.append((since + timedelta(seconds=seconds), rule.timer))
+    if status.sla_due_at is not None and not status.sla_breached:
+        due.append((status.sla_due_at + timedelta(microseconds=1), Timer.SLA))
+    return sorted(due)

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from statistics import median
 
-from services.repairs.domain.claims import TERMINAL, ClaimState
+from contracts.claims import ClaimState
+from services.repairs.domain.claims import TERMINAL
 
 UNASSIGNED = "(unassigned)"
 

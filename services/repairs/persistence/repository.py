@@ -14,9 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contracts.claims import ClaimStatus
+from contracts.repairs import EventRecord, SlaEscalation
 from services.kit.db import Database, is_unique_violation
 from services.kit.errors import AlreadyExists
-from services.repairs.contracts import ClaimStatus, EventRecord, SlaEscalation
 from services.repairs.domain.centres import Centre, Load
 from services.repairs.domain.claims import TERMINAL
 from services.repairs.persistence.tables import CentreRow, ClaimEventRow, ClaimRow, EscalationRow, LabelRow

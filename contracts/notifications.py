@@ -1,11 +1,20 @@
-"""What the notifications service offers workflows: the activity's name, its input and its answer. Pure
-pydantic, safe to import from workflow code. No personal data: recipients are references."""
+"""What the notifications service offers workflows: the activity's name, its input and its answer, and the
+NotifyWorkflow the service starts for SendNotification. Pure pydantic. No personal data: recipients are
+references."""
 
 from __future__ import annotations
+
+import hashlib
 
 from pydantic import BaseModel, Field
 
 SEND_NOTIFICATION = "notifications.send_notification"
+NOTIFY_WORKFLOW = "NotifyWorkflow"  # one message asked for through the API: SendNotification
+
+
+def notify_workflow_id(key: str) -> str:
+    """The NotifyWorkflow id for a business key: the same key, the same workflow."""
+    return "notify-" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 class NotificationRequest(BaseModel):

@@ -1,0 +1,253 @@
+"""The claim workflow's agreement with the repairs service and ops tools: the claim vocabulary (one enum of
+states, shared by proto, domain and search attribute), the workflow's name and id, its update and query
+names, its input and status models, the update payloads and the refusal types its validators answer with.
+Pure pydantic and names. No personal data: a claim's contact, address and description stay in the repairs
+database, keyed by RMA number."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from contracts.warranty import ClaimTimerSeconds
+
+# -- the vocabulary --------------------------------------------------------------------------------------
+
+
+class ClaimState(StrEnum):
+    SUBMITTED = "SUBMITTED"
+    AWAITING_SHIPMENT = "AWAITING_SHIPMENT"
+    AWAITING_QUOTE_DECISION = "AWAITING_QUOTE_DECISION"
+    IN_TRANSIT_TO_CENTRE = "IN_TRANSIT_TO_CENTRE"
+    RECEIVED = "RECEIVED"
+    DIAGNOSING = "DIAGNOSING"
+    REPAIRING = "REPAIRING"
+    AWAITING_PARTS = "AWAITING_PARTS"
+    QUALITY_CHECK = "QUALITY_CHECK"
+    READY_TO_SHIP = "READY_TO_SHIP"
+    IN_TRANSIT_TO_CUSTOMER = "IN_TRANSIT_TO_CUSTOMER"
+    DELIVERED = "DELIVERED"
+    REFUNDED = "REFUNDED"  # unrepairable and refunded: nothing ships back; the survey follows
+    CLOSED = "CLOSED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
+class Event(StrEnum):
+    # intake: the entitlement decision
+    APPROVED = "APPROVED"
+    QUOTE_OFFERED = "QUOTE_OFFERED"
+    REJECTED = "REJECTED"
+    # the unit's trip to the centre (carrier events, or the centre confirming receipt)
+    SHIPPED_TO_CENTRE = "SHIPPED_TO_CENTRE"
+    RECEIVED = "RECEIVED"
+    SHIPMENT_EXPIRED = "SHIPMENT_EXPIRED"
+    # at the centre
+    DIAGNOSING = "DIAGNOSING"
+    DIAGNOSED_COVERED = "DIAGNOSED_COVERED"
+    DIAGNOSED_NOT_COVERED = "DIAGNOSED_NOT_COVERED"
+    DIAGNOSED_REPLACE = "DIAGNOSED_REPLACE"
+    DIAGNOSED_REFUND = "DIAGNOSED_REFUND"
+    AWAITING_PARTS = "AWAITING_PARTS"
+    REPAIRING = "REPAIRING"
+    QUALITY_CHECK = "QUALITY_CHECK"
+    READY_TO_SHIP = "READY_TO_SHIP"
+    # the customer's decision on a quote (a timeout counts as declined)
+    QUOTE_ACCEPTED = "QUOTE_ACCEPTED"
+    QUOTE_DECLINED = "QUOTE_DECLINED"
+    # the trip home
+    SHIPPED_TO_CUSTOMER = "SHIPPED_TO_CUSTOMER"
+    DELIVERED = "DELIVERED"
+    # the end
+    FEEDBACK = "FEEDBACK"
+    SURVEY_CLOSED = "SURVEY_CLOSED"
+    CUSTOMER_CANCEL = "CUSTOMER_CANCEL"
+    OPS_CANCEL = "OPS_CANCEL"
+    REASSIGN = "REASSIGN"
+
+
+class Resolution(StrEnum):
+    REPAIRED = "REPAIRED"
+    REPLACED = "REPLACED"
+    REFUNDED = "REFUNDED"
+    RETURNED_UNREPAIRED = "RETURNED_UNREPAIRED"
+    EXCHANGED = "EXCHANGED"
+
+
+class Direction(StrEnum):
+    TO_CENTRE = "TO_CENTRE"
+    TO_CUSTOMER = "TO_CUSTOMER"
+
+
+class ParcelEvent(StrEnum):
+    LABEL_CREATED = "LABEL_CREATED"
+    PICKED_UP = "PICKED_UP"
+    IN_TRANSIT = "IN_TRANSIT"
+    DELIVERED = "DELIVERED"
+    EXCEPTION = "EXCEPTION"
+
+
+# -- the workflow: name, id, updates, query, refusals ----------------------------------------------------
+
+WORKFLOW = "ClaimWorkflow"
+_ID_PREFIX = "claim-"
+
+
+def claim_workflow_id(rma: str) -> str:
+    """The claim's workflow id, readable in the Temporal UI: `claim-<RMA>`."""
+    return _ID_PREFIX + rma
+
+
+def rma_of(workflow_id: str) -> str:
+    """The RMA number in a claim's workflow id."""
+    if not workflow_id.startswith(_ID_PREFIX):
+        raise ValueError(f"not a claim workflow id: {workflow_id!r}")
+    return workflow_id.removeprefix(_ID_PREFIX)
+
+
+class Update(StrEnum):
+    """The claim workflow's update names (the method names running histories recorded)."""
+
+    FILE = "file"  # Update-with-Start at intake: answers with the entitlement decision
+    REPAIR_STATUS = "update_repair_status"
+    DIAGNOSIS = "record_diagnosis"
+    QUOTE_DECISION = "decide_quote"
+    PARCEL = "record_parcel"
+    CANCEL = "cancel"
+    REASSIGN = "reassign"
+    FEEDBACK = "submit_feedback"
+
+
+STATUS_QUERY = "claim_status"
+
+
+class Refusal(StrEnum):
+    """The ApplicationError types the workflow's validators refuse an update with."""
+
+    ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"  # details: {"state": ..., "event": ...}
+    NOT_ASSIGNED = "NOT_ASSIGNED"
+    UNKNOWN_PARCEL = "UNKNOWN_PARCEL"
+    FEEDBACK_ALREADY_GIVEN = "FEEDBACK_ALREADY_GIVEN"
+    INVALID_STATUS = "INVALID_STATUS"
+    INVALID_DIAGNOSIS = "INVALID_DIAGNOSIS"
+    INVALID_CENTRE = "INVALID_CENTRE"
+    INVALID_SCORE = "INVALID_SCORE"
+
+
+# -- workflow input and its answer -----------------------------------------------------------------------
+
+
+class ClaimInput(BaseModel):
+    rma: str
+    serial: str
+    fault_category: str  # a FAULT_CATEGORIES name
+    incident_at: datetime
+    retailer_id: str  # the retailer that filed it: only its own sales are found ("" when ops filed it)
+    region: str
+    filed_by: str  # the principal, e.g. "retailer:demo-retailer"
+    carried: ClaimStatus | None = None  # set when the workflow continues as new
+
+
+class Quote(BaseModel):
+    currency_code: str
+    amount_minor: int
+    expires_at: datetime | None = None
+
+
+class Shipment(BaseModel):
+    direction: Direction
+    tracking_number: str
+    events: list[ParcelRecord] = Field(default_factory=list)
+
+
+class ParcelRecord(BaseModel):
+    event: ParcelEvent
+    occurred_at: datetime
+
+
+class Diagnosis(BaseModel):
+    outcome: str  # COVERED_FAULT | NOT_COVERED | UNREPAIRABLE
+    parts: list[str] = Field(default_factory=list)
+    labour_minutes: int = 0
+    remedy: str = ""  # for UNREPAIRABLE: REPLACEMENT | REFUND
+    replacement_serial: str = ""
+    notes: str = ""
+
+
+class ClaimStatus(BaseModel):
+    """The claim as the workflow sees it: the `status` query, and every update's answer."""
+
+    rma: str
+    serial: str
+    sku: str = ""
+    product_category: str = ""
+    state: ClaimState = ClaimState.SUBMITTED
+    received: bool = False
+    decision: str = ""  # APPROVED | QUOTE_OFFERED | REJECTED | EXCHANGE
+    decision_reason: str = ""
+    coverage_kind: str = ""
+    exchange: bool = False
+    centre_id: str = ""
+    diagnosis: Diagnosis | None = None
+    quote: Quote | None = None
+    shipments: list[Shipment] = Field(default_factory=list)
+    resolution: Resolution | None = None
+    sla_budget_seconds: int = 0
+    sla_used_seconds: float = 0
+    sla_running_since: datetime | None = None
+    sla_due_at: datetime | None = None
+    sla_breached: bool = False
+    feedback_score: int | None = None
+    seq: int = 0  # events recorded so far
+    state_since: datetime | None = None
+    reminders_sent: list[str] = Field(default_factory=list)
+    timers: ClaimTimerSeconds = Field(default_factory=lambda: ClaimTimerSeconds())
+    retailer_id: str = ""
+    customer_id: str = ""
+
+
+# -- updates ---------------------------------------------------------------------------------------------
+
+
+class RepairStatusUpdate(BaseModel):
+    centre_id: str  # the acting centre; must be the assigned one
+    status: Event  # RECEIVED | DIAGNOSING | AWAITING_PARTS | REPAIRING | QUALITY_CHECK | READY_TO_SHIP
+
+
+class DiagnosisUpdate(BaseModel):
+    centre_id: str
+    diagnosis: Diagnosis
+    quote: Quote | None = None  # for NOT_COVERED
+
+
+class QuoteDecision(BaseModel):
+    accept: bool
+
+
+class ParcelUpdate(BaseModel):
+    direction: Direction
+    tracking_number: str
+    event: ParcelEvent
+    occurred_at: datetime
+
+
+class CancelRequest(BaseModel):
+    by_ops: bool
+    reason: str = ""
+
+
+class Reassignment(BaseModel):
+    centre_id: str
+    reason: str = ""
+
+
+class Feedback(BaseModel):
+    score: int  # NPS, 0..10
+    # The comment is stored by the repairs service, not carried through the workflow.
+
+
+Shipment.model_rebuild()
+ClaimInput.model_rebuild()
