@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from cli import dev  # noqa: E402
 from contracts.claims import ClaimStatus  # noqa: E402
-from services.kit.auth import ensure_dev_keys  # noqa: E402
+from devtools.keys import ensure_dev_keys  # noqa: E402
 from services.kit.db import Database  # noqa: E402
 from services.repairs.domain.rma import new_rma  # noqa: E402
 from services.repairs.persistence.tables import ClaimRow  # noqa: E402

@@ -46,7 +46,7 @@ from bench.claims import Parties, latency, new_id, rounded  # noqa: E402
 from cli import dev  # noqa: E402
 from contracts.notifications import SEND_NOTIFICATION, DeliveryReport, NotificationRequest  # noqa: E402
 from contracts.queues import NOTIFICATIONS as NOTIFICATIONS_QUEUE  # noqa: E402
-from services.kit.auth import ensure_dev_keys  # noqa: E402
+from devtools.keys import ensure_dev_keys  # noqa: E402
 
 BENCH_QUEUE = "bench-notifications"
 

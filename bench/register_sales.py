@@ -44,7 +44,7 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from services.kit.auth import ensure_dev_keys  # noqa: E402
+from devtools.keys import ensure_dev_keys  # noqa: E402
 from services.kit.db import Database  # noqa: E402
 from services.warranty.persistence import MIGRATIONS  # noqa: E402
 from services.warranty.persistence.tables import WarrantyRow  # noqa: E402

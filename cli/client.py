@@ -19,7 +19,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from services.kit.settings import DEFAULT_PORTS
+from services.registry import PORTS
 
 As = Annotated[str, typer.Option("--as", help="Principal whose dev key to use (or set AFTERCARE_API_KEY).")]
 RequestId = Annotated[str, typer.Option(help="Idempotency key; reuse it to retry safely. Default: a new UUID.")]
@@ -41,7 +41,7 @@ def var_dir() -> Path:
 
 
 def target(service: str) -> str:
-    return os.environ.get(f"AFTERCARE_{service.upper()}_TARGET", f"localhost:{DEFAULT_PORTS[service]}")
+    return os.environ.get(f"AFTERCARE_{service.upper()}_TARGET", f"localhost:{PORTS[service]}")
 
 
 def dev_keys() -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 Starts the Temporal dev server (state in var/, tuned SQLite, UI on :8233, the project's search attributes)
 and each service, waits until each is ready, prints where everything is, and on Ctrl-C stops them all in
-reverse order, so that no process and no port is left behind. Later services add one line to PROCESSES."""
+reverse order, so that no process and no port is left behind. The services come from services/registry.py."""
 
 from __future__ import annotations
 
@@ -22,14 +22,15 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from rich.console import Console
 from rich.table import Table
 
-from services.kit.auth import ensure_dev_keys
-from services.kit.settings import DEFAULT_PORTS
+from devtools.keys import ensure_dev_keys
+from services import registry
 from workflows.search_attributes import cli_flags
 
 TEMPORAL_PORT, TEMPORAL_UI_PORT = 7233, 8233
 SMTP_SINK_PORT, HTTP_SINK_PORT = 1025, 8025
-# /metrics of each process (the Temporal SDK's worker metrics on the next port up).
-METRICS_PORTS = {"warranty": 9101, "repairs": 9103, "notifications": 9105, "claims": 9107}
+# /metrics of each process, two apart (the Temporal SDK's worker metrics on the next port up):
+# 9101, 9103, ... for the services in registry order, then the claims worker.
+METRICS_PORTS = {name: 9101 + 2 * i for i, name in enumerate([*registry.BY_NAME, "claims"])}
 START_TIMEOUT_S = 90
 STOP_GRACE_S = 15
 console = Console(highlight=False)
@@ -91,6 +92,10 @@ async def _temporal_ready() -> bool:
         return False
 
 
+def _healthy_on(port: int) -> Callable[[Process], Awaitable[bool]]:
+    return lambda _: grpc_healthy(port)
+
+
 async def _log_says(process: Process, text: str) -> bool:
     """For a process with no port: ready once this run's part of its log says so."""
     log = process.log_file
@@ -128,24 +133,9 @@ def processes(var: Path) -> list[Process]:
             lambda p: _log_says(p, "sinks ready"),
             [SMTP_SINK_PORT, HTTP_SINK_PORT],
         ),
-        Process(
-            "warranty",
-            [*service, "warranty"],
-            lambda _: grpc_healthy(DEFAULT_PORTS["warranty"]),
-            [DEFAULT_PORTS["warranty"]],
-        ),
-        Process(
-            "repairs",
-            [*service, "repairs"],
-            lambda _: grpc_healthy(DEFAULT_PORTS["repairs"]),
-            [DEFAULT_PORTS["repairs"]],
-        ),
-        Process(
-            "notifications",
-            [*service, "notifications"],
-            lambda _: grpc_healthy(DEFAULT_PORTS["notifications"]),
-            [DEFAULT_PORTS["notifications"]],
-            env={"AFTERCARE_WEBHOOK_DEV_TARGETS": "true"},  # the demo's webhook receiver is on localhost
+        *(
+            Process(e.name, [*service, e.name], _healthy_on(e.port), [e.port], env=dict(e.dev_env))
+            for e in registry.SERVICES
         ),
         Process(
             "claims",
@@ -218,7 +208,7 @@ def _banner(keys: dict[str, str]) -> None:
     table.add_column("where")
     table.add_row("Temporal UI", f"http://localhost:{TEMPORAL_UI_PORT}")
     table.add_row("Temporal frontend", f"localhost:{TEMPORAL_PORT}")
-    for name, port in DEFAULT_PORTS.items():
+    for name, port in registry.PORTS.items():
         table.add_row(f"{name} gRPC", f"localhost:{port}")
     table.add_row("mail sink (SMTP)", f"localhost:{SMTP_SINK_PORT} → var/sinks/mail.jsonl")
     table.add_row("SMS and webhook sink", f"http://localhost:{HTTP_SINK_PORT}/sms, /webhooks/<name> → var/sinks/")

@@ -13,6 +13,7 @@ from cli.notifications import notification_app, sinks_app, webhook_app
 from cli.ops import ops_app
 from cli.repairs import carrier_app, centre_app, claim_app
 from cli.warranty import product_app, sale_app, warranty_app
+from services import registry
 
 app = typer.Typer(
     help="Aftercare: warranties, claims, RMAs and repairs. Services read keys from var/api-keys.json "
@@ -32,7 +33,7 @@ app.add_typer(ops_app, name="ops")
 dev_app = typer.Typer(help="Run the whole system locally.", no_args_is_help=True)
 app.add_typer(dev_app, name="dev")
 
-SERVICES = ("warranty", "repairs", "notifications")
+SERVICES = tuple(registry.BY_NAME)
 WORKERS = ("claims",)
 
 
@@ -45,28 +46,22 @@ def serve(
     """Run one service: its gRPC API and its activity worker, or one of them (--no-worker / --no-api) when
     deployed split. Configured by AFTERCARE_*."""
     from services.kit import logs, metrics, tracing
-    from services.kit.settings import Settings
+    from services.kit.service import serve as serve_app
 
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}; one of: {', '.join(SERVICES)}")
     if not (api or worker):
         raise typer.BadParameter("--no-api and --no-worker together leave nothing to run")
-    settings = Settings.for_service(service, run_worker=worker, run_api=api)
+    entry = registry.entry(service)
+    settings = entry.settings(run_worker=worker, run_api=api)
     logs.configure(settings.log_level)
     metrics.serve(settings)
     tracing.configure(settings)
-    if service == "repairs":
-        from services.repairs.server import serve as serve_repairs
 
-        asyncio.run(serve_repairs(settings))
-    elif service == "notifications":
-        from services.notifications.server import serve as serve_notifications
+    async def main() -> None:
+        await serve_app(entry.build(settings))
 
-        asyncio.run(serve_notifications(settings))
-    else:
-        from services.warranty.server import serve as serve_warranty
-
-        asyncio.run(serve_warranty(settings))
+    asyncio.run(main())
 
 
 @app.command("worker")

@@ -235,8 +235,8 @@ def sinks_serve(
     """Run the local mail, SMS and webhook sinks; what they receive goes to var/sinks/*.jsonl."""
     import asyncio
 
+    from devtools.sinks import serve
     from services.kit import logs
-    from services.notifications.sinks import serve
 
     logs.configure("INFO")
     asyncio.run(serve(var_dir() / "sinks", host, smtp_port, http_port))

@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from services.kit.auth import ensure_dev_keys
+from devtools.keys import ensure_dev_keys
 
 pytest_plugins = ["tests.stack"]
 

@@ -28,16 +28,12 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from contracts.queues import CLAIMS as CLAIMS_QUEUE
-from contracts.queues import NOTIFICATIONS as NOTIFICATIONS_QUEUE
-from contracts.queues import REPAIRS as REPAIRS_QUEUE
-from contracts.queues import WARRANTY as WARRANTY_QUEUE
-from services.kit.settings import Settings
+from devtools.sinks import HttpSink, MailSink, start_http_sink, start_mail_sink
+from services import registry
+from services.kit.service import ServiceApp
 from services.kit.temporal import connect
-from services.notifications.server import NotificationsApp
-from services.notifications.sinks import HttpSink, MailSink, start_http_sink, start_mail_sink
+from services.notifications.settings import NotificationsSettings
 from services.repairs.server import RepairsApp
-from services.warranty.activities import WarrantyActivities
-from services.warranty.server import WarrantyApp
 from tests.conftest import free_port
 from tests.warranty.conftest import civil
 from workflows.worker import WORKFLOWS
@@ -67,7 +63,7 @@ class Stack:
     http: HttpSink
     http_url: str  # the HTTP sink's base URL: /sms and /webhooks/<name>
     smtp_port: int
-    notifications_settings: Settings
+    notifications_settings: NotificationsSettings
     mail_server: asyncio.Server | None = None
     targets: dict[str, str] = field(default_factory=dict)  # service name -> host:port, for CLI tests
     repairs_app: RepairsApp | None = None
@@ -219,48 +215,49 @@ async def stack(
     temporal_dev_server: str,
 ) -> AsyncIterator[Stack]:
     common: dict[str, Any] = {"var_dir": tmp_path, "grpc_port": 0, "temporal_address": temporal_dev_server}
-    warranty = WarrantyApp(
-        Settings.for_service(
-            "warranty", database_url=await new_database("warranty"), customer_id_key="test-key", **common
-        )
-    )
-    repairs = RepairsApp(Settings.for_service("repairs", database_url=await new_database("repairs"), **common))
-    warranty_port, repairs_port = await warranty.start(), await repairs.start()
     mail, http = MailSink(tmp_path / "sinks"), HttpSink(tmp_path / "sinks")
     smtp_port, http_port = free_port(), free_port()
     mail_server = await start_mail_sink(mail, "127.0.0.1", smtp_port)
     http_runner = await start_http_sink(http, "127.0.0.1", http_port)
-    notifications = NotificationsApp(
-        Settings.for_service(
-            "notifications",
-            database_url=await new_database("notifications"),
-            repairs_target=f"127.0.0.1:{repairs_port}",
-            warranty_target=f"127.0.0.1:{warranty_port}",
-            smtp_port=smtp_port,
-            sms_url=f"http://127.0.0.1:{http_port}/sms",
-            webhook_dev_targets=True,
-            provider_timeout_seconds=5,
-            **common,
-        )
-    )
-    notifications_port = await notifications.start()
+    ports: dict[str, int] = {}
+
+    def own(name: str) -> dict[str, Any]:
+        """What a service gets besides `common`, in registry order (so it may name those started before)."""
+        if name == "warranty":
+            return {"customer_id_key": "test-key"}
+        if name == "notifications":
+            return {
+                "repairs_target": f"127.0.0.1:{ports['repairs']}",
+                "warranty_target": f"127.0.0.1:{ports['warranty']}",
+                "smtp_port": smtp_port,
+                "sms_url": f"http://127.0.0.1:{http_port}/sms",
+                "webhook_dev_targets": True,
+                "provider_timeout_seconds": 5,
+            }
+        return {}
+
+    apps: dict[str, ServiceApp] = {}
+    for entry in registry.SERVICES:
+        app = entry.build(database_url=await new_database(entry.name), **own(entry.name), **common)
+        apps[entry.name] = app
+        ports[entry.name] = await app.start()
+    repairs, notifications = apps["repairs"], apps["notifications"]
+    assert isinstance(repairs, RepairsApp) and isinstance(notifications.settings, NotificationsSettings)
     client = await connect(repairs.settings)
     # A test marked `notifications_worker_elsewhere` runs the notifications worker itself (as a process).
     elsewhere = request.node.get_closest_marker("notifications_worker_elsewhere") is not None
     stack: Stack | None = None
-    workers = [
-        Worker(client, task_queue=WARRANTY_QUEUE, activities=WarrantyActivities(warranty.repo).all()),
-        Worker(client, task_queue=REPAIRS_QUEUE, activities=repairs.activities.all()),
-        Worker(client, task_queue=CLAIMS_QUEUE, workflows=WORKFLOWS),
+    workers = [Worker(client, task_queue=CLAIMS_QUEUE, workflows=WORKFLOWS)] + [
+        Worker(client, task_queue=app.task_queue, activities=app.activities())
+        for app in apps.values()
+        if not (elsewhere and app is notifications)
     ]
-    if not elsewhere:
-        workers.append(Worker(client, task_queue=NOTIFICATIONS_QUEUE, activities=notifications.activities.all()))
     try:
         async with (
             contextlib.AsyncExitStack() as running,
-            grpc.aio.insecure_channel(f"127.0.0.1:{warranty_port}") as w,
-            grpc.aio.insecure_channel(f"127.0.0.1:{repairs_port}") as r,
-            grpc.aio.insecure_channel(f"127.0.0.1:{notifications_port}") as n,
+            grpc.aio.insecure_channel(f"127.0.0.1:{ports['warranty']}") as w,
+            grpc.aio.insecure_channel(f"127.0.0.1:{ports['repairs']}") as r,
+            grpc.aio.insecure_channel(f"127.0.0.1:{ports['notifications']}") as n,
         ):
             for worker in workers:
                 await running.enter_async_context(worker)
@@ -276,22 +273,16 @@ async def stack(
                 smtp_port,
                 notifications.settings,
                 mail_server,
-                {
-                    "warranty": f"127.0.0.1:{warranty_port}",
-                    "repairs": f"127.0.0.1:{repairs_port}",
-                    "notifications": f"127.0.0.1:{notifications_port}",
-                    "temporal": temporal_dev_server,
-                },
+                {**{name: f"127.0.0.1:{port}" for name, port in ports.items()}, "temporal": temporal_dev_server},
                 repairs,
             )
             yield stack
             await terminate_running(client)
     finally:
-        await notifications.stop()
+        for app in reversed(apps.values()):
+            await app.stop()
         if stack is not None and stack.mail_server is not None:
             mail_server = stack.mail_server  # the test may have restarted it
         mail_server.close()
         await mail_server.wait_closed()
         await http_runner.cleanup()
-        await repairs.stop()
-        await warranty.stop()

@@ -2,15 +2,14 @@
 
 A key arrives as `authorization: Bearer <key>` and maps to a principal: `retailer:<id>`, `centre:<id>`,
 `carrier:<id>`, `ops` or `service`. Keys come from configuration (`AFTERCARE_API_KEYS`, or the JSON file
-`AFTERCARE_API_KEYS_FILE`); `make run` generates dev keys under var/ on first start."""
+`AFTERCARE_API_KEYS_FILE`); `make run` generates dev keys under var/ on first start (devtools/keys.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
@@ -101,29 +100,3 @@ class KeyStore:
         if principal is None:
             raise Unauthenticated("unknown API key", reason="UNKNOWN_API_KEY")
         return principal
-
-
-DEV_PRINCIPALS = (
-    "ops",
-    "service",
-    "retailer:demo-retailer",
-    "retailer:other-retailer",
-    "centre:demo-centre",
-    "centre:other-centre",
-    "carrier:local",
-)
-
-
-def ensure_dev_keys(file: Path, principals: Iterable[str] = DEV_PRINCIPALS) -> Mapping[str, str]:
-    """Create the dev key file on first start (mode 0600), add principals it lacks, and return its keys."""
-    keys: dict[str, str] = dict(json.loads(file.read_text())) if file.exists() else {}
-    missing = [name for name in principals if name not in keys]
-    if not missing:
-        return keys
-    keys |= {name: f"ak_{Principal.parse(name).role}_{secrets.token_urlsafe(24)}" for name in missing}
-    file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(keys, indent=2) + "\n")
-    tmp.chmod(0o600)
-    tmp.replace(file)
-    return keys

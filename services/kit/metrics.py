@@ -1,12 +1,13 @@
-"""Prometheus metrics for every process (DESIGN: ops watch the system). Off unless AFTERCARE_METRICS_PORT is
-set (`make run` and the deploy files set it): /metrics on that port has the process's own metrics, and the
-Temporal SDK's worker metrics (task slots, polls, latencies) are served on the next port up."""
+"""Prometheus metrics every process has (DESIGN: ops watch the system); a service's own live in its
+`metrics.py`. Off unless AFTERCARE_METRICS_PORT is set (`make run` and the deploy files set it): /metrics on
+that port has the process's metrics, and the Temporal SDK's worker metrics (task slots, polls, latencies)
+are served on the next port up."""
 
 from __future__ import annotations
 
 import logging
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Histogram, start_http_server
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from services.kit.settings import Settings
@@ -20,13 +21,6 @@ RPC_SECONDS = Histogram(
     ["method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-CLAIMS = Gauge("aftercare_claims", "Claims by state (the repairs read model, refreshed every 15 s).", ["state"])
-DELIVERIES = Counter(
-    "aftercare_notification_deliveries",
-    "Notification delivery attempts, by channel and outcome.",
-    ["channel", "outcome"],
-)
-
 _runtime: Runtime | None = None
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from contracts.notifications import DeliveryReport, NotificationRequest
-from services.kit import metrics
+from services.notifications import metrics
 from services.notifications.channels import (
     EmailChannel,
     Permanent,

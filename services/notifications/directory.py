@@ -11,7 +11,7 @@ import grpc
 from aftercare.repairs.v1 import repairs_pb2, repairs_pb2_grpc
 from aftercare.warranty.v1 import warranty_pb2, warranty_pb2_grpc
 
-from services.notifications.domain.messages import Contact
+from services.kit.validation import Contact
 
 
 @dataclass(frozen=True)

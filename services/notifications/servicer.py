@@ -20,6 +20,7 @@ from services.kit.auth import Principal, Role, current_principal
 from services.kit.errors import NotFound, PermissionDenied, ResourceExhausted, Unavailable, Violations
 from services.kit.idempotency import check_request_id, fingerprint, recall, remember, run_once
 from services.kit.temporal import LazyClient
+from services.kit.validation import canonical_locale
 from services.notifications import mapping
 from services.notifications.channels import check_target
 from services.notifications.directory import Directory, DirectoryUnavailable
@@ -27,7 +28,6 @@ from services.notifications.domain.messages import WEBHOOK_EVENT_TYPES, Channel,
 from services.notifications.domain.webhooks import UrlRefused, new_secret
 from services.notifications.persistence.repository import DeliveryFilters, NotificationsRepository
 from services.notifications.persistence.tables import DeliveryRow, EndpointRow, PreferenceRow
-from services.warranty.domain.sales import canonical_locale
 
 _READERS = (Role.RETAILER, Role.CENTRE, Role.OPS, Role.SERVICE)
 _CUSTOMER_CHANNELS = {pb.CHANNEL_EMAIL: Channel.EMAIL, pb.CHANNEL_SMS: Channel.SMS}

@@ -31,6 +31,7 @@ from services.kit.auth import Principal, Role, current_principal
 from services.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
 from services.kit.idempotency import check_request_id, fingerprint, recall, remember, reused, run_once
 from services.kit.timestamps import from_ts
+from services.kit.validation import MAX_CLOCK_SKEW, check_contact, check_money, check_serial, check_text
 from services.repairs import mapping
 from services.repairs.domain.centres import check_centre, check_centre_id, check_region
 from services.repairs.domain.claims import TERMINAL
@@ -38,8 +39,6 @@ from services.repairs.domain.rma import canonical_rma, new_rma
 from services.repairs.persistence.repository import ClaimFilters, Filed, NewClaim, RepairsRepository, centre_of
 from services.repairs.persistence.tables import ClaimRow
 from services.repairs.workflow_client import ClaimWorkflows, WorkflowGone
-from services.warranty.domain.products import check_money
-from services.warranty.domain.sales import MAX_CLOCK_SKEW, check_contact, check_serial, check_text
 
 Clock = Callable[[], datetime]
 R = TypeVar(

@@ -24,9 +24,9 @@ from contracts.warranty import (
     ReplacementMoved,
 )
 from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound
+from services.kit.validation import canonical_serial
 from services.warranty import entitlements
 from services.warranty.domain.reminders import expiring_on, reminder_key
-from services.warranty.domain.sales import canonical_serial
 from services.warranty.persistence.repository import WarrantyRepository, terms_of
 
 

@@ -29,17 +29,11 @@ from services.kit.errors import (
 from services.kit.grpc_server import to_status
 from services.kit.idempotency import check_request_id, fingerprint, reused, run_once
 from services.kit.timestamps import from_ts
+from services.kit.validation import MAX_CLOCK_SKEW, check_contact, check_money, check_serial, check_text
 from services.warranty import ERROR_DOMAIN, entitlements, mapping
 from services.warranty.domain.entitlement import check_can_extend
-from services.warranty.domain.products import check_money, check_product, check_sku
-from services.warranty.domain.sales import (
-    MAX_CLOCK_SKEW,
-    check_contact,
-    check_purchase_time,
-    check_serial,
-    check_text,
-    customer_id,
-)
+from services.warranty.domain.products import check_product, check_sku
+from services.warranty.domain.sales import check_purchase_time, customer_id
 from services.warranty.persistence.repository import (
     VOIDED,
     NewSale,

@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy.exc
 from google.rpc import code_pb2
 
+from devtools.keys import ensure_dev_keys
 from services.kit import pagination
-from services.kit.auth import KeyStore, Principal, Role, ensure_dev_keys
+from services.kit.auth import KeyStore, Principal, Role
 from services.kit.batching import GroupCommitter
 from services.kit.errors import (
     AlreadyExists,

@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 
 from services.kit import metrics
 from services.kit.settings import Settings
-from services.repairs.server import count_claims
+from services.repairs.metrics import count_claims
 from tests.conftest import free_port
 from tests.stack import Stack, new_serial, until
 

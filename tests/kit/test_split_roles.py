@@ -14,18 +14,16 @@ from aftercare.warranty.v1 import warranty_pb2_grpc
 from typer.testing import CliRunner
 
 from cli.main import app
-from services.kit.settings import Settings
-from services.warranty.server import WarrantyApp
+from services import registry
 from tests.conftest import free_port
 
 
 async def test_a_worker_replica_answers_health_and_no_api(
     tmp_path: Path, new_database: Callable[[str], Awaitable[str]]
 ) -> None:
-    settings = Settings.for_service(
-        "warranty", var_dir=tmp_path, grpc_port=0, run_api=False, database_url=await new_database("warranty")
+    worker_only = registry.entry("warranty").build(
+        var_dir=tmp_path, grpc_port=0, run_api=False, database_url=await new_database("warranty")
     )
-    worker_only = WarrantyApp(settings)
     port = await worker_only.start()
     try:
         runner = CliRunner()

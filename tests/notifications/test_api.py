@@ -9,7 +9,7 @@ import grpc
 import pytest
 from aftercare.notifications.v1 import notifications_pb2 as npb
 
-from services.notifications.verifier import WebhookVerifier
+from clients.webhook_verifier import WebhookVerifier
 from tests.rpc import failure
 from tests.stack import RETAILER, Stack, new_id
 

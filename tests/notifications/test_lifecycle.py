@@ -11,8 +11,8 @@ import pytest
 from aftercare.notifications.v1 import notifications_pb2 as npb
 from aftercare.repairs.v1 import repairs_pb2 as pb
 
+from clients.webhook_verifier import WebhookVerifier
 from contracts.claims import claim_workflow_id
-from services.notifications.verifier import WebhookVerifier
 from tests.stack import CENTRE, RETAILER, Stack, new_id, new_serial
 from workflows.claim import ClaimWorkflow
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from services.kit.validation import Contact
 from services.notifications.domain.messages import (
     TEMPLATES,
     Channel,
     Choices,
-    Contact,
     Recipient,
     RecipientKind,
     Target,

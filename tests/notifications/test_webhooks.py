@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from clients.webhook_verifier import WebhookVerificationError, WebhookVerifier
 from services.notifications.channels import check_target
 from services.notifications.domain.webhooks import (
     UrlRefused,
@@ -16,7 +17,6 @@ from services.notifications.domain.webhooks import (
     refused_address,
     signed_headers,
 )
-from services.notifications.verifier import WebhookVerificationError, WebhookVerifier
 
 BODY = b'{"data":{"rma":"RMA-7KQM-X3TD","state":"RECEIVED"},"type":"claim.state_changed"}'
 

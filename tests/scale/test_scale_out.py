@@ -29,7 +29,7 @@ from aftercare.warranty.v1 import warranty_pb2_grpc
 from google.type import postal_address_pb2
 
 from cli.dev import grpc_healthy
-from services.notifications.sinks import HttpSink, MailSink, start_http_sink, start_mail_sink
+from devtools.sinks import HttpSink, MailSink, start_http_sink, start_mail_sink
 from tests.conftest import PG_URL, free_port
 from tests.stack import until
 from tests.warranty.conftest import civil

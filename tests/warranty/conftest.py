@@ -14,8 +14,8 @@ from aftercare.warranty.v1 import warranty_pb2_grpc
 from google.protobuf import duration_pb2
 from google.type import datetime_pb2
 
-from services.kit.settings import Settings
 from services.warranty.server import WarrantyApp
+from services.warranty.settings import WarrantySettings
 
 LAUNCH = datetime(2024, 1, 1, tzinfo=UTC)
 SKU = "KETTLE-2000"
@@ -107,8 +107,8 @@ def sale(
 
 @pytest.fixture
 async def api(tmp_path: Path, database_url: str, dev_keys: dict[str, str]) -> AsyncIterator[Api]:
-    settings = Settings.for_service(
-        "warranty", var_dir=tmp_path, database_url=database_url, grpc_port=0, customer_id_key="test-key"
+    settings = WarrantySettings.for_service(
+        "warranty", 50051, var_dir=tmp_path, database_url=database_url, grpc_port=0, customer_id_key="test-key"
     )
     app = WarrantyApp(settings)
     port = await app.start()

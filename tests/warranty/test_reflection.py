@@ -16,6 +16,7 @@ from tests.warranty.conftest import Api
 
 async def test_reflection_lists_services_and_calls_get_product(api: Api, product: pb.Product) -> None:
     # The blocking client runs in a thread so the server keeps serving on this event loop.
+    assert api.app.grpc is not None
     reply = await asyncio.to_thread(_reflect_and_get_product, api.app.grpc.port, api.ops)
     assert reply["product"]["displayName"] == product.display_name
     assert reply["product"]["policy"]["coverageMonths"] == 24

@@ -7,16 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.kit.errors import Violations
-from services.warranty.domain.sales import (
-    CivilTime,
-    Contact,
-    canonical_email,
-    canonical_locale,
-    canonical_serial,
-    check_contact,
-    check_purchase_time,
-    customer_id,
-)
+from services.kit.validation import Contact, canonical_email, canonical_locale, canonical_serial, check_contact
+from services.warranty.domain.sales import CivilTime, check_purchase_time, customer_id
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 LAUNCH = datetime(2024, 1, 1, tzinfo=UTC)

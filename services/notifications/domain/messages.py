@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from services.kit.validation import Contact
+
 
 class Channel(StrEnum):
     EMAIL = "EMAIL"
@@ -164,15 +166,6 @@ def check_request(template: str, recipient: str, variables: dict[str, str]) -> l
 
 
 # -- who gets it, where ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Contact:
-    """How to reach a customer. Personal data: held only while a delivery runs, never logged or stored."""
-
-    email: str = ""
-    phone: str = ""
-    locale: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 A delivery carries `webhook-id` (the message id, the same on every retry), `webhook-timestamp` (Unix
 seconds of the attempt) and `webhook-signature`: `v1,<base64 HMAC-SHA256 over "id.timestamp.body">`, one
 per live secret, space-separated, so a receiver still holding the previous secret verifies during the
-grace period of a rotation. The receiving side is `services/notifications/verifier.py`."""
+grace period of a rotation. The receiving side is `clients/webhook_verifier.py`."""
 
 from __future__ import annotations
 

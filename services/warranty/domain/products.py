@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.kit.errors import Violations
-from services.warranty.domain.sales import check_text
+from services.kit.validation import check_money, check_text
 
 _SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,47}$")
 _CATEGORY = re.compile(r"^[a-z0-9][a-z0-9-]{1,47}$")
@@ -67,19 +67,6 @@ def check_timers(v: Violations, field: str, given: dict[str, int]) -> ClaimTimer
     if timers.quote_reminder >= timers.quote_deadline:
         v.add(f"{field}.quote_reminder", "must come before quote_deadline")
     return timers
-
-
-def check_money(
-    v: Violations, field: str, currency: str, amount_minor: int, *, required: bool = False
-) -> tuple[str, int]:
-    """Money in minor units with an ISO 4217 code; unless required, an unset amount means none."""
-    if not required and amount_minor == 0 and not currency:
-        return "", 0
-    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-        v.add(f"{field}.currency_code", "must be an ISO 4217 code such as EUR")
-    if amount_minor < 0:
-        v.add(f"{field}.amount_minor", "must not be negative")
-    return currency, amount_minor
 
 
 @dataclass(frozen=True)

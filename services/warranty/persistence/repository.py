@@ -20,9 +20,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kit.db import Database, is_unique_violation
 from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound
+from services.kit.validation import Contact
 from services.warranty.domain.entitlement import Terms
 from services.warranty.domain.products import ClaimTimers, Policy, Product
-from services.warranty.domain.sales import Contact
 from services.warranty.persistence.tables import ExtendedPlanRow, PolicyRow, ProductRow, TransferRow, WarrantyRow
 
 ACTIVE, VOIDED = "ACTIVE", "VOIDED"

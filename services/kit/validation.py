@@ -1,0 +1,125 @@
+"""Checks of what every service takes from its callers: serials, customer contacts, locales, free text,
+money and times. Each check adds what is wrong to a Violations, naming the field; no message quotes the
+value (it may be personal data). Pure: no I/O."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+
+from services.kit.errors import Violations
+
+SERIAL_RULE = "4 to 64 characters of A-Z, 0-9, '-', '.', '_', '/', starting with a letter or digit"
+_SERIAL = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{3,63}$")
+_PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_LOCALE = re.compile(r"^([a-z]{2,3})(?:-([a-z]{4}))?(?:-([a-z]{2}|[0-9]{3}))?$", re.IGNORECASE)
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ASCII_EMAIL = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}$")
+MAX_CLOCK_SKEW = timedelta(minutes=1)  # a till's clock a little ahead is not a sale in the future
+
+
+def canonical_serial(raw: str) -> str:
+    """Trimmed, NFKC, upper case. Raises ValueError with a description if it is not a valid serial."""
+    if any(unicodedata.category(ch) in ("Cf", "Cc") for ch in raw.strip()):
+        raise ValueError("must not contain control, zero-width or bidirectional-control characters")
+    serial = unicodedata.normalize("NFKC", raw.strip()).strip().upper()
+    if any(unicodedata.category(ch) in ("Cf", "Cc") for ch in serial):
+        raise ValueError("must not contain control, zero-width or bidirectional-control characters")
+    if not serial:
+        raise ValueError("is required")
+    if not _SERIAL.match(serial):
+        raise ValueError(f"must be {SERIAL_RULE}")
+    return serial
+
+
+def check_serial(v: Violations, field: str, raw: str) -> str:
+    try:
+        return canonical_serial(raw)
+    except ValueError as exc:
+        v.add(field, str(exc))
+        return ""
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How to reach a customer, checked. Personal data: never logged, never in Temporal."""
+
+    email: str = ""  # "" when absent
+    phone: str = ""  # "" when absent
+    locale: str = ""
+
+
+def canonical_email(raw: str) -> str:
+    """Raises ValueError. ASCII addresses take a strict fast path; others go through email-validator."""
+    email = raw.strip()
+    if len(email) > 254:
+        raise ValueError("is longer than 254 characters")
+    if email.isascii():
+        local, _, domain = email.partition("@")
+        if not _ASCII_EMAIL.match(email) or len(local) > 64:
+            raise ValueError("is not a valid email address")
+        return f"{local}@{domain.lower()}"
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValueError("is not a valid email address") from None
+
+
+def canonical_locale(raw: str) -> str:
+    match = _LOCALE.match(raw.strip())
+    if not match:
+        raise ValueError("must be a BCP 47 tag such as 'en', 'fr-CA' or 'ms-MY'")
+    language, script, region = match.groups()
+    return "-".join(p for p in (language.lower(), script and script.title(), region and region.upper()) if p)
+
+
+def check_contact(v: Violations, field: str, email: str, phone: str, locale: str) -> Contact:
+    clean_email = clean_phone = clean_locale = ""
+    if email:
+        try:
+            clean_email = canonical_email(email)
+        except ValueError as exc:
+            v.add(f"{field}.email", str(exc))
+    if phone:
+        clean_phone = phone.strip()
+        if not _PHONE.match(clean_phone):
+            v.add(f"{field}.phone", "must be an E.164 number such as +441632960961")
+    if not email and not phone:
+        v.add(field, "needs an email or a phone")
+    if locale:
+        try:
+            clean_locale = canonical_locale(locale)
+        except ValueError as exc:
+            v.add(f"{field}.locale", str(exc))
+    else:
+        v.add(f"{field}.locale", "is required")
+    return Contact(clean_email, clean_phone, clean_locale)
+
+
+def check_text(v: Violations, field: str, value: str, *, max_len: int, min_len: int = 0) -> str:
+    text = unicodedata.normalize("NFC", value.strip())
+    if len(text) < min_len:
+        v.add(field, "is required" if min_len == 1 else f"must be at least {min_len} characters")
+    elif len(text) > max_len:
+        v.add(field, f"must be at most {max_len} characters")
+    elif any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
+        v.add(field, "must not contain control or invisible characters")
+    return text
+
+
+def check_money(
+    v: Violations, field: str, currency: str, amount_minor: int, *, required: bool = False
+) -> tuple[str, int]:
+    """Money in minor units with an ISO 4217 code; unless required, an unset amount means none."""
+    if not required and amount_minor == 0 and not currency:
+        return "", 0
+    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        v.add(f"{field}.currency_code", "must be an ISO 4217 code such as EUR")
+    if amount_minor < 0:
+        v.add(f"{field}.amount_minor", "must not be negative")
+    return currency, amount_minor

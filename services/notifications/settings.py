@@ -1,0 +1,35 @@
+"""The notifications service's own settings, beside what every process reads."""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import Field
+
+from services.kit.settings import Settings
+
+
+class NotificationsSettings(Settings):
+    smtp_host: str = Field("127.0.0.1", description="SMTP server for e-mail (make run starts a sink on 1025).")
+    smtp_port: int = Field(1025, description="SMTP port.")
+    smtp_username: str = Field("", description="SMTP user; with it, STARTTLS is used when offered.")
+    smtp_password: str = Field("", description="SMTP password.")
+    smtp_sender: str = Field("Aftercare <no-reply@aftercare.local>", description="From: of every e-mail.")
+    sms_url: str = Field("http://127.0.0.1:8025/sms", description="SMS provider: POST {to, body, client_reference}.")
+    sms_token: str = Field("", description="Bearer token for the SMS provider.")
+    provider_timeout_seconds: float = Field(10.0, description="Per-attempt timeout of SMTP, SMS and webhooks.")
+    webhook_dev_targets: bool = Field(False, description="Allow http:// and private webhook targets (dev only).")
+    ops_email: str = Field("ops@aftercare.local", description="Where SLA-breach alerts go.")
+    portal_url: str = Field("http://localhost:8080", description="Customer portal base URL used in messages.")
+    repairs_target: str = Field("127.0.0.1:50052", description="Repairs gRPC address (contacts of claims).")
+    warranty_target: str = Field("127.0.0.1:50051", description="Warranty gRPC address (warranty owners).")
+    service_api_key: str = Field("", description="This service's `service` key for other services' APIs.")
+
+    def own_service_key(self) -> str:
+        """The `service` principal's key: AFTERCARE_SERVICE_API_KEY, else the key file's "service" entry."""
+        if self.service_api_key:
+            return self.service_api_key
+        file = self.api_keys_file
+        if file is not None and file.exists():
+            return str(json.loads(file.read_text()).get("service", ""))
+        return ""
