@@ -34,11 +34,6 @@ from typing import Any
 
 import grpc
 from aftercare.repairs.v1 import repairs_pb2 as rpb
-from aftercare.repairs.v1 import repairs_pb2_grpc
-from aftercare.warranty.v1 import warranty_pb2 as wpb
-from aftercare.warranty.v1 import warranty_pb2_grpc
-from google.protobuf import duration_pb2
-from google.type import datetime_pb2, postal_address_pb2
 from sqlalchemy import insert
 from temporalio import activity, workflow
 from temporalio.api.enums.v1 import EventType
@@ -50,7 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cli import dev  # noqa: E402
-from contracts.claims import ClaimStatus  # noqa: E402
+from clients.parties import Parties, claim_request  # noqa: E402
+from contracts.claims import ClaimStatus, claim_workflow_id  # noqa: E402
 from devtools.keys import ensure_dev_keys  # noqa: E402
 from services.kit.db import Database  # noqa: E402
 from services.repairs.domain.rma import new_rma  # noqa: E402
@@ -122,119 +118,37 @@ def latency(values: list[float]) -> dict[str, float]:
     return {"p50_ms": percentile(values, 50) * 1000, "p99_ms": percentile(values, 99) * 1000, "n": len(values)}
 
 
-def civil(moment: datetime) -> datetime_pb2.DateTime:
-    return datetime_pb2.DateTime(
-        year=moment.year,
-        month=moment.month,
-        day=moment.day,
-        hours=moment.hour,
-        utc_offset=duration_pb2.Duration(seconds=0),
-    )
+class Bench(Parties):
+    """The parties the benchmarks act as, with the bench's product, centre and customer."""
 
-
-class Parties:
-    def __init__(self, channel_w: grpc.aio.Channel, channel_r: grpc.aio.Channel, keys: dict[str, str]):
-        self.w = warranty_pb2_grpc.WarrantyServiceStub(channel_w)
-        self.r = repairs_pb2_grpc.RepairsServiceStub(channel_r)
-        self.keys = keys
-
-    def as_(self, principal: str) -> list[tuple[str, str]]:
-        return [("authorization", f"Bearer {self.keys[principal]}")]
+    centre = f"centre:{CENTRE}"
 
     async def setup(self) -> None:
-        policy = wpb.WarrantyPolicy(
-            coverage_months=24,
-            return_window_days=0,
-            repair_sla_days=10,
-            covered_fault_categories=[wpb.FAULT_CATEGORY_ELECTRICAL],
-        )
-        product = wpb.Product(sku=SKU, display_name="Bench kettle", category=CATEGORY, policy=policy)
-        product.launch_time.FromDatetime(datetime(2024, 1, 1, tzinfo=UTC))
-        await self.w.CreateProduct(
-            wpb.CreateProductRequest(request_id=new_id(), product=product), metadata=self.as_("ops")
-        )
-        centre = rpb.ServiceCentre(
-            id=CENTRE, display_name="Bench centre", region="DE", categories=[CATEGORY], daily_capacity=100_000
-        )
-        await self.r.CreateServiceCentre(
-            rpb.CreateServiceCentreRequest(request_id=new_id(), centre=centre), metadata=self.as_("ops")
-        )
+        await self.create_product(SKU, category=CATEGORY, display_name="Bench kettle")
+        await self.create_centre(CENTRE, region="DE", category=CATEGORY, capacity=100_000, display_name="Bench centre")
 
     async def sale(self) -> str:
         serial = f"BN-{uuid.uuid4().hex[:12].upper()}"
-        await self.w.RegisterSale(
-            wpb.RegisterSaleRequest(
-                request_id=new_id(),
-                serial=serial,
-                sku=SKU,
-                purchase_time=civil(datetime.now(UTC) - timedelta(days=60)),
-                sale_reference="bench",
-                contact=wpb.Contact(email="bench@example.com", locale="en"),
-            ),
-            metadata=self.as_("retailer:demo-retailer"),
-        )
+        bought = datetime.now(UTC) - timedelta(days=60)
+        await self.register_sale(serial, SKU, purchased_at=bought, email="bench@example.com", sale_reference="bench")
         return serial
 
     async def file(self, serial: str) -> rpb.Claim:
-        request = rpb.FileClaimRequest(
-            request_id=new_id(),
-            serial=serial,
-            fault_category=rpb.FAULT_CATEGORY_ELECTRICAL,
-            description="bench",
-            contact=rpb.CustomerContact(email="bench@example.com", locale="en"),
-            return_address=postal_address_pb2.PostalAddress(
-                region_code="DE", locality="Berlin", address_lines=["Bench 1"]
-            ),
-        )
-        return (await self.r.FileClaim(request, metadata=self.as_("retailer:demo-retailer"))).claim
-
-    async def parcel(
-        self, claim: rpb.Claim, direction: rpb.Direction.ValueType, event: rpb.ParcelEvent.ValueType
-    ) -> rpb.Claim:
-        tracking = next(s.tracking_number for s in claim.shipments if s.direction == direction)
-        request = rpb.RecordShipmentEventRequest(
-            request_id=new_id(),
-            rma=claim.rma,
-            direction=direction,
-            tracking_number=tracking,
-            event=event,
-        )
-        request.event_time.GetCurrentTime()
-        return (await self.r.RecordShipmentEvent(request, metadata=self.as_("carrier:local"))).claim
-
-    async def status(self, rma: str, status: rpb.RepairStatus.ValueType) -> rpb.Claim:
-        request = rpb.UpdateRepairStatusRequest(request_id=new_id(), rma=rma, status=status)
-        return (await self.r.UpdateRepairStatus(request, metadata=self.as_(f"centre:{CENTRE}"))).claim
+        request = claim_request(serial, email="bench@example.com", locale="en", description="bench", line="Bench 1")
+        return await self.file_claim(request)
 
     async def happy_path(self, serial: str) -> str:
         claim = await self.file(serial)
-        claim = await self.parcel(claim, rpb.DIRECTION_TO_CENTRE, rpb.PARCEL_EVENT_PICKED_UP)
-        claim = await self.parcel(claim, rpb.DIRECTION_TO_CENTRE, rpb.PARCEL_EVENT_DELIVERED)
-        await self.status(claim.rma, rpb.REPAIR_STATUS_DIAGNOSING)
-        diagnosis = rpb.Diagnosis(covered_fault=rpb.Diagnosis.CoveredFault(parts=["P-1"], labour_minutes=10))
-        await self.r.RecordDiagnosis(
-            rpb.RecordDiagnosisRequest(request_id=new_id(), rma=claim.rma, diagnosis=diagnosis),
-            metadata=self.as_(f"centre:{CENTRE}"),
-        )
-        await self.status(claim.rma, rpb.REPAIR_STATUS_QUALITY_CHECK)
-        claim = await self.status(claim.rma, rpb.REPAIR_STATUS_READY_TO_SHIP)
-        claim = await self.parcel(claim, rpb.DIRECTION_TO_CUSTOMER, rpb.PARCEL_EVENT_PICKED_UP)
-        claim = await self.parcel(claim, rpb.DIRECTION_TO_CUSTOMER, rpb.PARCEL_EVENT_DELIVERED)
-        done = await self.r.SubmitFeedback(
-            rpb.SubmitFeedbackRequest(request_id=new_id(), rma=claim.rma, score=9),
-            metadata=self.as_("retailer:demo-retailer"),
-        )
-        assert done.claim.state == rpb.CLAIM_STATE_CLOSED, done.claim.state
+        trip = (rpb.PARCEL_EVENT_PICKED_UP, rpb.PARCEL_EVENT_DELIVERED)
+        await self.move_parcel(claim, rpb.DIRECTION_TO_CENTRE, *trip)
+        done = await self.repair_and_close(claim.rma, centre=self.centre, score=9, trip_home=trip)
+        assert done.state == rpb.CLAIM_STATE_CLOSED, done.state
         return claim.rma
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 async def plan_of(client: Client, rma: str) -> list[int]:
     """Activities per step of a real claim: the intake, then each update, from its history."""
-    history = await client.get_workflow_handle(f"claim-{rma}").fetch_history()
+    history = await client.get_workflow_handle(claim_workflow_id(rma)).fetch_history()
     plan: list[int] = []
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
@@ -341,7 +255,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             grpc.aio.insecure_channel("127.0.0.1:50052") as cr,
             Worker(client, task_queue=FLOOR_QUEUE, workflows=[FloorWorkflow], activities=[noop]),
         ):
-            parties = Parties(cw, cr, keys)
+            parties = Bench(cw, cr, keys)
             await parties.setup()
 
             # 1. whole happy path vs the floor
@@ -377,21 +291,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
             # 2. UpdateRepairStatus round trip vs a bare update
             claim = await parties.file(await parties.sale())
-            claim = await parties.parcel(claim, rpb.DIRECTION_TO_CENTRE, rpb.PARCEL_EVENT_DELIVERED)
-            await parties.status(claim.rma, rpb.REPAIR_STATUS_DIAGNOSING)
-            await parties.r.RecordDiagnosis(
-                rpb.RecordDiagnosisRequest(
-                    request_id=new_id(),
-                    rma=claim.rma,
-                    diagnosis=rpb.Diagnosis(covered_fault=rpb.Diagnosis.CoveredFault(labour_minutes=1)),
-                ),
-                metadata=parties.as_(f"centre:{CENTRE}"),
-            )
+            claim = await parties.move_parcel(claim, rpb.DIRECTION_TO_CENTRE, rpb.PARCEL_EVENT_DELIVERED)
+            await parties.report(claim.rma, parties.centre, rpb.REPAIR_STATUS_DIAGNOSING)
+            covered = rpb.Diagnosis(covered_fault=rpb.Diagnosis.CoveredFault(labour_minutes=1))
+            await parties.diagnose(claim.rma, parties.centre, covered)
             toggles = [rpb.REPAIR_STATUS_AWAITING_PARTS, rpb.REPAIR_STATUS_REPAIRING]
             times: list[float] = []
             for i in range(args.updates):
                 t0 = time.perf_counter()
-                await parties.status(claim.rma, toggles[i % 2])
+                await parties.report(claim.rma, parties.centre, toggles[i % 2])
                 times.append(time.perf_counter() - t0)
             start = WithStartWorkflowOperation(
                 FloorWorkflow.run,
@@ -435,11 +343,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             token = ""
             for _ in range(200):
                 t0 = time.perf_counter()
-                page = await parties.r.ListClaims(rpb.ListClaimsRequest(page_size=50), metadata=centre_key)
+                page = await parties.repairs.ListClaims(rpb.ListClaimsRequest(page_size=50), metadata=centre_key)
                 first.append(time.perf_counter() - t0)
                 assert len(page.claims) == 50
                 t0 = time.perf_counter()
-                page = await parties.r.ListClaims(
+                page = await parties.repairs.ListClaims(
                     rpb.ListClaimsRequest(page_size=50, page_token=token), metadata=centre_key
                 )
                 deep.append(time.perf_counter() - t0)

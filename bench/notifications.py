@@ -42,8 +42,9 @@ from temporalio.worker import Worker
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.claims import Parties, latency, new_id, rounded  # noqa: E402
+from bench.claims import Bench, latency, rounded  # noqa: E402
 from cli import dev  # noqa: E402
+from clients.parties import new_id  # noqa: E402
 from contracts.notifications import SEND_NOTIFICATION, DeliveryReport, NotificationRequest  # noqa: E402
 from contracts.queues import NOTIFICATIONS as NOTIFICATIONS_QUEUE  # noqa: E402
 from devtools.keys import ensure_dev_keys  # noqa: E402
@@ -117,7 +118,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             grpc.aio.insecure_channel("127.0.0.1:50052") as cr,
             Worker(client, task_queue=BENCH_QUEUE, workflows=[FanOutWorkflow]),
         ):
-            parties = Parties(cw, cr, keys)
+            parties = Bench(cw, cr, keys)
             await parties.setup()
 
             # 1. e-mails per second through the activity vs raw SMTP sends
@@ -165,9 +166,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             waits: list[float] = []
             for _ in range(args.claims):
                 claim = await parties.file(await parties.sale())
-                claim = await parties.parcel(claim, rpb.DIRECTION_TO_CENTRE, rpb.PARCEL_EVENT_PICKED_UP)
+                claim = await parties.move_parcel(claim, rpb.DIRECTION_TO_CENTRE, rpb.PARCEL_EVENT_PICKED_UP)
                 t0 = time.time()
-                await parties.parcel(claim, rpb.DIRECTION_TO_CENTRE, rpb.PARCEL_EVENT_DELIVERED)
+                await parties.move_parcel(claim, rpb.DIRECTION_TO_CENTRE, rpb.PARCEL_EVENT_DELIVERED)
                 arrived = None
                 deadline = time.monotonic() + 30
                 while arrived is None and time.monotonic() < deadline:

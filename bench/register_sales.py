@@ -36,8 +36,6 @@ from typing import Any
 import grpc
 from aftercare.warranty.v1 import warranty_pb2 as pb
 from aftercare.warranty.v1 import warranty_pb2_grpc
-from google.protobuf import duration_pb2
-from google.type import datetime_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import insert
 
@@ -46,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from devtools.keys import ensure_dev_keys  # noqa: E402
 from services.kit.db import Database  # noqa: E402
+from services.kit.timestamps import civil  # noqa: E402
 from services.warranty.persistence import MIGRATIONS  # noqa: E402
 from services.warranty.persistence.tables import WarrantyRow  # noqa: E402
 
@@ -101,18 +100,6 @@ class Server:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
-
-
-def civil(moment: datetime) -> datetime_pb2.DateTime:
-    return datetime_pb2.DateTime(
-        year=moment.year,
-        month=moment.month,
-        day=moment.day,
-        hours=moment.hour,
-        minutes=moment.minute,
-        seconds=moment.second,
-        utc_offset=duration_pb2.Duration(seconds=0),
-    )
 
 
 def sale(serial: str) -> pb.RegisterSaleRequest:

@@ -17,15 +17,12 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 from aftercare.repairs.v1 import repairs_pb2 as rpb
-from aftercare.repairs.v1 import repairs_pb2_grpc
 from aftercare.warranty.v1 import warranty_pb2 as wpb
-from aftercare.warranty.v1 import warranty_pb2_grpc
-from google.protobuf import duration_pb2
-from google.type import postal_address_pb2
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from cli.warranty import civil
+from clients.parties import Parties, claim_request, new_id
+from services.kit.timestamps import civil
 
 SKU, CATEGORY, REGION = "DEMO-DAY-KETTLE", "small-appliance", "DE"
 RETAILER, CARRIER, OPS = "retailer:demo-retailer", "carrier:local", "ops"
@@ -83,53 +80,28 @@ def _resolution(claim: rpb.Claim) -> str:
     return rpb.Resolution.Name(claim.resolution).removeprefix("RESOLUTION_") if claim.resolution else ""
 
 
-class Parties:
-    """The system's APIs, each called with the key of the party that would call it."""
+class DemoDay(Parties):
+    """The parties of the demo's day (clients/parties.py), telling what each does on the console."""
 
     def __init__(self, warranty: grpc.aio.Channel, repairs: grpc.aio.Channel, keys: dict[str, str], say: Console):
-        self.warranty = warranty_pb2_grpc.WarrantyServiceStub(warranty)
-        self.repairs = repairs_pb2_grpc.RepairsServiceStub(repairs)
-        self.keys, self.say = keys, say
-
-    def as_(self, principal: str) -> list[tuple[str, str]]:
-        return [("authorization", f"Bearer {self.keys[principal]}")]
-
-    @staticmethod
-    def rid() -> str:
-        return secrets.token_hex(16)
+        super().__init__(warranty, repairs, keys)
+        self.say = say
 
     async def setup(self) -> None:
         """The demo product and its two centres; already there on a second run."""
-        policy = wpb.WarrantyPolicy(
-            coverage_months=24,
-            return_window_days=0,
-            repair_sla_days=10,
-            covered_fault_categories=[wpb.FAULT_CATEGORY_ELECTRICAL, wpb.FAULT_CATEGORY_MECHANICAL],
-            claim_timers=wpb.ClaimTimers(
-                **{name: duration_pb2.Duration(seconds=seconds) for name, seconds in TIMERS.items()}
-            ),
-        )
-        policy.paid_repair_price.currency_code, policy.paid_repair_price.amount_minor = "EUR", 4900
-        product = wpb.Product(sku=SKU, display_name="Demo Kettle", category=CATEGORY, policy=policy)
-        product.launch_time.FromDatetime(datetime(2024, 1, 1, tzinfo=UTC))
+        covered = (wpb.FAULT_CATEGORY_ELECTRICAL, wpb.FAULT_CATEGORY_MECHANICAL)
         await _once(
-            self.warranty.CreateProduct(
-                wpb.CreateProductRequest(request_id=self.rid(), product=product), metadata=self.as_(OPS)
+            self.create_product(
+                SKU,
+                category=CATEGORY,
+                display_name="Demo Kettle",
+                covered=covered,
+                paid_repair_minor=4900,
+                timers=TIMERS,
             )
         )
         for centre_id in CENTRES:
-            centre = rpb.ServiceCentre(
-                id=centre_id,
-                display_name=centre_id.replace("-", " ").title(),
-                region=REGION,
-                categories=[CATEGORY],
-                daily_capacity=50,
-            )
-            await _once(
-                self.repairs.CreateServiceCentre(
-                    rpb.CreateServiceCentreRequest(request_id=self.rid(), centre=centre), metadata=self.as_(OPS)
-                )
-            )
+            await _once(self.create_centre(centre_id, region=REGION, category=CATEGORY, capacity=50))
 
     async def register(self, serials: list[str], progress: Progress | None) -> None:
         """The retailer's end-of-day upload, in chunks; one in ten units was bought 715 days ago (its
@@ -158,62 +130,27 @@ class Parties:
                 progress.advance(task, len(chunk))
 
     async def claim(self, serial: str, index: int) -> rpb.Claim:
-        request = rpb.FileClaimRequest(
+        request = claim_request(
+            serial,
             request_id=f"demo-claim-{serial}",
-            serial=serial,
-            fault_category=rpb.FAULT_CATEGORY_ELECTRICAL,
+            email=f"customer-{serial.lower()}@example.com",
+            locale="en",
+            region=REGION,
+            line=f"Demostr. {index + 1}",
+            recipient=f"Customer {index + 1}",
             description="It no longer heats.",
-            contact=rpb.CustomerContact(email=f"customer-{serial.lower()}@example.com", locale="en"),
-            return_address=postal_address_pb2.PostalAddress(
-                region_code=REGION,
-                locality="Berlin",
-                postal_code="10115",
-                address_lines=[f"Demostr. {index + 1}"],
-                recipients=[f"Customer {index + 1}"],
-            ),
         )
-        claim: rpb.Claim = (await self.repairs.FileClaim(request, metadata=self.as_(RETAILER))).claim
+        claim = await self.file_claim(request)
         if claim.centre_id not in CENTRES:  # another centre (made by hand) fits too: ops move it to a demo centre
             claim = (
                 await self.repairs.ReassignClaim(
                     rpb.ReassignClaimRequest(
-                        request_id=self.rid(), rma=claim.rma, centre_id=CENTRES[index % 2], reason="demo centres"
+                        request_id=new_id(), rma=claim.rma, centre_id=CENTRES[index % 2], reason="demo centres"
                     ),
                     metadata=self.as_(OPS),
                 )
             ).claim
         return claim
-
-    async def parcel(
-        self, claim: rpb.Claim, direction: rpb.Direction.ValueType, *events: rpb.ParcelEvent.ValueType
-    ) -> rpb.Claim:
-        tracking = next(s.tracking_number for s in claim.shipments if s.direction == direction)
-        for event in events:
-            request = rpb.RecordShipmentEventRequest(
-                request_id=self.rid(), rma=claim.rma, direction=direction, tracking_number=tracking, event=event
-            )
-            request.event_time.FromDatetime(datetime.now(UTC))
-            claim = (await self.repairs.RecordShipmentEvent(request, metadata=self.as_(CARRIER))).claim
-        return claim
-
-    async def status(self, claim: rpb.Claim, *statuses: rpb.RepairStatus.ValueType) -> rpb.Claim:
-        for status in statuses:
-            request = rpb.UpdateRepairStatusRequest(request_id=self.rid(), rma=claim.rma, status=status)
-            claim = (
-                await self.repairs.UpdateRepairStatus(request, metadata=self.as_(f"centre:{claim.centre_id}"))
-            ).claim
-        return claim
-
-    async def diagnose(self, claim: rpb.Claim, diagnosis: rpb.Diagnosis) -> rpb.Claim:
-        request = rpb.RecordDiagnosisRequest(request_id=self.rid(), rma=claim.rma, diagnosis=diagnosis)
-        answer: rpb.RecordDiagnosisResponse = await self.repairs.RecordDiagnosis(
-            request, metadata=self.as_(f"centre:{claim.centre_id}")
-        )
-        return answer.claim
-
-    async def get(self, rma: str) -> rpb.Claim:
-        answer: rpb.GetClaimResponse = await self.repairs.GetClaim(rpb.GetClaimRequest(rma=rma), metadata=self.as_(OPS))
-        return answer.claim
 
     async def until(self, rma: str, reached: Callable[[rpb.Claim], bool], within: float = 60) -> rpb.Claim:
         """Wait for the workflow's own timers (survey, SLA) to act, polling the claim."""
@@ -237,7 +174,7 @@ def _surveyed(claim: rpb.Claim) -> bool:
     return any(e.kind == "SURVEY_SENT" for e in claim.timeline)
 
 
-async def _story(p: Parties, serial: str, index: int, story: str, score: int | None) -> Outcome:
+async def _story(p: DemoDay, serial: str, index: int, story: str, score: int | None) -> Outcome:
     to_centre, to_customer = rpb.DIRECTION_TO_CENTRE, rpb.DIRECTION_TO_CUSTOMER
     picked, moving, delivered = rpb.PARCEL_EVENT_PICKED_UP, rpb.PARCEL_EVENT_IN_TRANSIT, rpb.PARCEL_EVENT_DELIVERED
     await asyncio.sleep(index * 0.4)  # customers call in through the day, not all at once
@@ -247,15 +184,15 @@ async def _story(p: Parties, serial: str, index: int, story: str, score: int | N
         claim = await p.until(claim.rma, lambda c: any(e.kind == "SHIP_REMINDER" for e in c.timeline))
         p.say.print(f"workflow   reminded the customer of {claim.rma} to ship the unit")
         return _outcome(story, claim)
-    claim = await p.parcel(claim, to_centre, picked, moving, delivered)
+    claim = await p.move_parcel(claim, to_centre, picked, moving, delivered)
     p.say.print(f"carrier    delivered {claim.rma} to {claim.centre_id}")
-    claim = await p.status(claim, rpb.REPAIR_STATUS_DIAGNOSING)
+    claim = await p.report(claim.rma, f"centre:{claim.centre_id}", rpb.REPAIR_STATUS_DIAGNOSING)
     if story == "quote declined":
         quote = rpb.Diagnosis(not_covered=rpb.Diagnosis.NotCovered(), notes="casing cracked by a fall")
         quote.not_covered.quote.currency_code, quote.not_covered.quote.amount_minor = "EUR", 4900
-        claim = await p.diagnose(claim, quote)
+        claim = await p.diagnose(claim.rma, f"centre:{claim.centre_id}", quote)
         p.say.print(f"centre     {claim.rma}: damage not covered, quoted EUR 49.00")
-        request = rpb.DecideQuoteRequest(request_id=p.rid(), rma=claim.rma, accept=False)
+        request = rpb.DecideQuoteRequest(request_id=new_id(), rma=claim.rma, accept=False)
         claim = (await p.repairs.DecideQuote(request, metadata=p.as_(RETAILER))).claim
         p.say.print(f"customer   declined the quote for {claim.rma}: it goes back unrepaired")
     elif story == "replaced":
@@ -265,25 +202,26 @@ async def _story(p: Parties, serial: str, index: int, story: str, score: int | N
             ),
             notes="heating element fused to the base",
         )
-        claim = await p.diagnose(claim, replace)
+        claim = await p.diagnose(claim.rma, f"centre:{claim.centre_id}", replace)
         p.say.print(f"centre     {claim.rma}: unrepairable, replaced by {serial}-R (the warranty moves to it)")
     else:
         fault = rpb.Diagnosis(covered_fault=rpb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25))
-        claim = await p.diagnose(claim, fault)
+        claim = await p.diagnose(claim.rma, f"centre:{claim.centre_id}", fault)
         if story == "SLA breached":
-            claim = await p.status(claim, rpb.REPAIR_STATUS_AWAITING_PARTS)
+            claim = await p.report(claim.rma, f"centre:{claim.centre_id}", rpb.REPAIR_STATUS_AWAITING_PARTS)
             p.say.print(f"centre     {claim.rma}: waiting for parts")
             claim = await p.until(claim.rma, lambda c: c.sla_breached)
             p.say.print(f"workflow   [red]{claim.rma}: repair SLA breached[/red], escalated to ops")
             return _outcome(story, claim)
-        claim = await p.status(claim, rpb.REPAIR_STATUS_QUALITY_CHECK, rpb.REPAIR_STATUS_READY_TO_SHIP)
+        claim = await p.report(
+            claim.rma, f"centre:{claim.centre_id}", rpb.REPAIR_STATUS_QUALITY_CHECK, rpb.REPAIR_STATUS_READY_TO_SHIP
+        )
         p.say.print(f"centre     {claim.rma}: repaired and ready to ship")
-    claim = await p.parcel(claim, to_customer, picked, moving, delivered)
+    claim = await p.move_parcel(claim, to_customer, picked, moving, delivered)
     p.say.print(f"carrier    delivered {claim.rma} back to the customer")
     claim = await p.until(claim.rma, _surveyed)
     assert score is not None
-    feedback = rpb.SubmitFeedbackRequest(request_id=p.rid(), rma=claim.rma, score=score)
-    claim = (await p.repairs.SubmitFeedback(feedback, metadata=p.as_(RETAILER))).claim
+    claim = await p.answer_survey(claim.rma, score)
     p.say.print(f"customer   answered the survey for {claim.rma}: {score}/10")
     return _outcome(story, claim, score)
 
@@ -313,7 +251,7 @@ async def play(
     day = Day(run=secrets.token_hex(3).upper())
     serials = [f"DEMO-{day.run}-{i:05d}" for i in range(max(sales, len(STORIES)))]
     async with grpc.aio.insecure_channel(warranty_target) as w, grpc.aio.insecure_channel(repairs_target) as r:
-        p = Parties(w, r, keys, say)
+        p = DemoDay(w, r, keys, say)
         await p.setup()
         started = time.monotonic()
         if progress:

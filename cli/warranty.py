@@ -11,10 +11,10 @@ import typer
 from aftercare.common.v1 import money_pb2
 from aftercare.warranty.v1 import warranty_pb2 as pb
 from aftercare.warranty.v1 import warranty_pb2_grpc
-from google.protobuf import duration_pb2
 from google.type import datetime_pb2
 
 from cli.client import As, RequestId, channel, metadata, new_id, parse_time, rpc_errors, show
+from services.kit import timestamps
 
 product_app = typer.Typer(help="Products and their warranty policies (create: ops).", no_args_is_help=True)
 sale_app = typer.Typer(help="Register sales (retailers).", no_args_is_help=True)
@@ -28,19 +28,10 @@ def _warranty() -> Iterator[warranty_pb2_grpc.WarrantyServiceStub]:
 
 
 def civil(moment: datetime) -> datetime_pb2.DateTime:
-    if moment.tzinfo is None:
-        raise typer.BadParameter("give the purchase time with its UTC offset, e.g. 2026-11-20T14:30:00+01:00")
-    offset = moment.utcoffset()
-    assert offset is not None
-    return datetime_pb2.DateTime(
-        year=moment.year,
-        month=moment.month,
-        day=moment.day,
-        hours=moment.hour,
-        minutes=moment.minute,
-        seconds=moment.second,
-        utc_offset=duration_pb2.Duration(seconds=int(offset.total_seconds())),
-    )
+    try:
+        return timestamps.civil(moment)
+    except ValueError:
+        raise typer.BadParameter("give the purchase time with its UTC offset, e.g. 2026-11-20T14:30:00+01:00") from None
 
 
 @product_app.command("create")

@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +19,10 @@ import grpc
 import pytest
 from aftercare.notifications.v1 import notifications_pb2_grpc
 from aftercare.repairs.v1 import repairs_pb2 as rpb
-from aftercare.repairs.v1 import repairs_pb2_grpc
-from aftercare.warranty.v1 import warranty_pb2 as wpb
-from aftercare.warranty.v1 import warranty_pb2_grpc
-from google.type import postal_address_pb2
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from clients.parties import CENTRE, RETAILER, Parties, claim_request, new_id
 from contracts.queues import CLAIMS as CLAIMS_QUEUE
 from devtools.sinks import HttpSink, MailSink, start_http_sink, start_mail_sink
 from services import registry
@@ -35,38 +31,48 @@ from services.kit.temporal import connect
 from services.notifications.settings import NotificationsSettings
 from services.repairs.server import RepairsApp
 from tests.conftest import free_port
-from tests.warranty.conftest import civil
 from workflows.worker import WORKFLOWS
 
 SKU = "KETTLE-3000"
 CATEGORY = "small-appliance"
-RETAILER, OTHER_RETAILER = "retailer:demo-retailer", "retailer:other-retailer"
-CENTRE, OTHER_CENTRE, CARRIER = "centre:demo-centre", "centre:other-centre", "carrier:local"
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
+OTHER_RETAILER, OTHER_CENTRE, CARRIER = "retailer:other-retailer", "centre:other-centre", "carrier:local"
+__all__ = ["CENTRE", "RETAILER", "Stack", "claim_request", "new_id", "new_serial", "until"]
 
 
 def new_serial() -> str:
     return f"SN-{uuid.uuid4().hex[:10].upper()}"
 
 
-@dataclass
-class Stack:
-    warranty: warranty_pb2_grpc.WarrantyServiceStub
-    repairs: repairs_pb2_grpc.RepairsServiceStub
+class Stack(Parties):
+    """The running system, acted on as each party (clients/parties.py) with the tests' defaults, and the
+    parts a test may look into or break: the Temporal client, the sinks, the repairs app."""
+
     notifications: notifications_pb2_grpc.NotificationsServiceStub
-    temporal: Client
-    keys: dict[str, str]
-    mail: MailSink
-    http: HttpSink
-    http_url: str  # the HTTP sink's base URL: /sms and /webhooks/<name>
-    smtp_port: int
-    notifications_settings: NotificationsSettings
-    mail_server: asyncio.Server | None = None
-    targets: dict[str, str] = field(default_factory=dict)  # service name -> host:port, for CLI tests
-    repairs_app: RepairsApp | None = None
+
+    def __init__(
+        self,
+        channels: Mapping[str, grpc.aio.Channel],
+        keys: dict[str, str],
+        temporal: Client,
+        mail: MailSink,
+        http: HttpSink,
+        http_url: str,
+        smtp_port: int,
+        notifications_settings: NotificationsSettings,
+        mail_server: asyncio.Server | None,
+        targets: dict[str, str],
+        repairs_app: RepairsApp,
+    ):
+        super().__init__(channels["warranty"], channels["repairs"], keys, channels["notifications"])
+        self.temporal, self.mail, self.http, self.http_url = (
+            temporal,
+            mail,
+            http,
+            http_url,
+        )  # http_url: /sms, /webhooks/<name>
+        self.smtp_port, self.notifications_settings, self.mail_server = smtp_port, notifications_settings, mail_server
+        self.targets = targets  # service name -> host:port, for CLI tests
+        self.repairs_app = repairs_app
 
     async def mail_down(self) -> None:
         assert self.mail_server is not None
@@ -77,44 +83,24 @@ class Stack:
     async def mail_up(self) -> None:
         self.mail_server = await start_mail_sink(self.mail, "127.0.0.1", self.smtp_port)
 
-    def as_(self, principal: str) -> list[tuple[str, str]]:
-        return [("authorization", f"Bearer {self.keys[principal]}")]
-
     async def product(self, *, paid_repair_minor: int = 0, return_window_days: int = 0) -> None:
-        policy = wpb.WarrantyPolicy(
-            coverage_months=24,
+        await self.create_product(
+            SKU,
+            category=CATEGORY,
+            display_name="Kettle 3000",
+            paid_repair_minor=paid_repair_minor,
             return_window_days=return_window_days,
-            repair_sla_days=10,
-            covered_fault_categories=[wpb.FAULT_CATEGORY_ELECTRICAL],
-        )
-        if paid_repair_minor:
-            policy.paid_repair_price.currency_code, policy.paid_repair_price.amount_minor = "EUR", paid_repair_minor
-        product = wpb.Product(sku=SKU, display_name="Kettle 3000", category=CATEGORY, policy=policy)
-        product.launch_time.FromDatetime(datetime(2024, 1, 1, tzinfo=UTC))
-        await self.warranty.CreateProduct(
-            wpb.CreateProductRequest(request_id=new_id(), product=product), metadata=self.as_("ops")
         )
 
     async def centre(self, centre_id: str = "demo-centre", region: str = "DE", capacity: int = 10) -> None:
-        centre = rpb.ServiceCentre(
-            id=centre_id, display_name=centre_id.title(), region=region, categories=[CATEGORY], daily_capacity=capacity
-        )
-        await self.repairs.CreateServiceCentre(
-            rpb.CreateServiceCentreRequest(request_id=new_id(), centre=centre), metadata=self.as_("ops")
+        await self.create_centre(
+            centre_id, display_name=centre_id.title(), region=region, category=CATEGORY, capacity=capacity
         )
 
     async def sale(self, serial: str, *, retailer: str = RETAILER, days_ago: int = 100) -> None:
-        await self.warranty.RegisterSale(
-            wpb.RegisterSaleRequest(
-                request_id=new_id(),
-                serial=serial,
-                sku=SKU,
-                purchase_time=civil(datetime.now(UTC) - timedelta(days=days_ago)),
-                sale_reference="R-1",
-                contact=wpb.Contact(email="jo@example.com", locale="fr"),
-            ),
-            metadata=self.as_(retailer),
-        )
+        till = timezone(timedelta(hours=1))
+        bought = datetime.now(till) - timedelta(days=days_ago)
+        await self.register_sale(serial, SKU, purchased_at=bought, locale="fr", retailer=retailer)
 
     async def file(
         self,
@@ -125,16 +111,12 @@ class Stack:
         region: str = "DE",
         **fields: Any,
     ) -> rpb.Claim:
-        response = await self.repairs.FileClaim(
-            claim_request(serial, request_id, region, **fields), metadata=self.as_(principal)
-        )
-        return response.claim
+        return await self.file_claim(claim_request(serial, request_id=request_id, region=region, **fields), principal)
 
     async def status(
         self, rma: str, status: rpb.RepairStatus.ValueType, principal: str = CENTRE, request_id: str | None = None
     ) -> rpb.Claim:
-        request = rpb.UpdateRepairStatusRequest(request_id=request_id or new_id(), rma=rma, status=status)
-        return (await self.repairs.UpdateRepairStatus(request, metadata=self.as_(principal))).claim
+        return await self.report(rma, principal, status, request_id=request_id)
 
     async def parcel(
         self,
@@ -143,58 +125,13 @@ class Stack:
         event: rpb.ParcelEvent.ValueType,
         at: datetime | None = None,
     ) -> rpb.Claim:
-        tracking = next(s.tracking_number for s in claim.shipments if s.direction == direction)
-        request = rpb.RecordShipmentEventRequest(
-            request_id=new_id(),
-            rma=claim.rma,
-            direction=direction,
-            tracking_number=tracking,
-            event=event,
-        )
-        request.event_time.FromDatetime(at or datetime.now(UTC))
-        return (await self.repairs.RecordShipmentEvent(request, metadata=self.as_(CARRIER))).claim
-
-    async def repair_and_close(self, rma: str, *, score: int = 10, answered_by: str = RETAILER) -> rpb.Claim:
-        """From RECEIVED: the centre repairs a covered fault, the carrier delivers it back, the customer
-        answers the survey; the claim is CLOSED."""
-        await self.status(rma, rpb.REPAIR_STATUS_DIAGNOSING)
-        diagnosis = rpb.Diagnosis(covered_fault=rpb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25))
-        await self.repairs.RecordDiagnosis(
-            rpb.RecordDiagnosisRequest(request_id=new_id(), rma=rma, diagnosis=diagnosis), metadata=self.as_(CENTRE)
-        )
-        await self.status(rma, rpb.REPAIR_STATUS_QUALITY_CHECK)
-        claim = await self.status(rma, rpb.REPAIR_STATUS_READY_TO_SHIP)
-        await self.parcel(claim, rpb.DIRECTION_TO_CUSTOMER, rpb.PARCEL_EVENT_DELIVERED)
-        feedback = rpb.SubmitFeedbackRequest(request_id=new_id(), rma=rma, score=score)
-        return (await self.repairs.SubmitFeedback(feedback, metadata=self.as_(answered_by))).claim
-
-    async def get(self, rma: str, principal: str = "ops") -> rpb.Claim:
-        return (await self.repairs.GetClaim(rpb.GetClaimRequest(rma=rma), metadata=self.as_(principal))).claim
+        return await self.move_parcel(claim, direction, event, at=at)
 
 
 async def until(check: Callable[[], Awaitable[bool]]) -> None:
     """Poll a condition the system reaches on its own (bounded by the test's timeout)."""
     while not await check():  # noqa: ASYNC110 - the condition lives in another service, not in an Event
         await asyncio.sleep(0.1)
-
-
-def claim_request(
-    serial: str, request_id: str | None = None, region: str = "DE", **fields: Any
-) -> rpb.FileClaimRequest:
-    return rpb.FileClaimRequest(
-        request_id=request_id or new_id(),
-        serial=serial,
-        fault_category=fields.get("fault_category", rpb.FAULT_CATEGORY_ELECTRICAL),
-        description=fields.get("description", "It stopped heating."),
-        contact=rpb.CustomerContact(email="jo@example.com", locale="fr"),
-        return_address=postal_address_pb2.PostalAddress(
-            region_code=region,
-            locality="Berlin",
-            postal_code="10115",
-            address_lines=["Invalidenstr. 1"],
-            recipients=["Jo"],
-        ),
-    )
 
 
 async def terminate_running(client: Client) -> None:
@@ -262,11 +199,9 @@ async def stack(
             for worker in workers:
                 await running.enter_async_context(worker)
             stack = Stack(
-                warranty_pb2_grpc.WarrantyServiceStub(w),
-                repairs_pb2_grpc.RepairsServiceStub(r),
-                notifications_pb2_grpc.NotificationsServiceStub(n),
-                client,
+                {"warranty": w, "repairs": r, "notifications": n},
                 dev_keys,
+                client,
                 mail,
                 http,
                 f"http://127.0.0.1:{http_port}",

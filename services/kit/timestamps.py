@@ -1,10 +1,13 @@
-"""google.protobuf.Timestamp to and from aware UTC datetimes, for every service's proto mapping."""
+"""google.protobuf.Timestamp to and from aware UTC datetimes, and google.type.DateTime from one, for every
+service's proto mapping and every client."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from google.protobuf import duration_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
+from google.type import datetime_pb2
 
 
 def ts(moment: datetime) -> Timestamp:
@@ -20,3 +23,19 @@ def ts_or_none(moment: datetime | None) -> Timestamp | None:
 
 def from_ts(stamp: Timestamp) -> datetime:
     return stamp.ToDatetime(tzinfo=UTC)
+
+
+def civil(moment: datetime) -> datetime_pb2.DateTime:
+    """An aware datetime as google.type.DateTime in its own UTC offset (to the second), as a till records it."""
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError("a civil time needs its UTC offset")
+    return datetime_pb2.DateTime(
+        year=moment.year,
+        month=moment.month,
+        day=moment.day,
+        hours=moment.hour,
+        minutes=moment.minute,
+        seconds=moment.second,
+        utc_offset=duration_pb2.Duration(seconds=int(offset.total_seconds())),
+    )

@@ -186,7 +186,7 @@ async def test_filing_is_idempotent_and_one_serial_has_one_open_claim(stack: Sta
     assert first.rma in second.message
     changed = await failure(
         stack.repairs.FileClaim(
-            claim_request(serial, request_id, description="Something else"), metadata=stack.as_(RETAILER)
+            claim_request(serial, request_id=request_id, description="Something else"), metadata=stack.as_(RETAILER)
         )
     )
     assert changed.code == grpc.StatusCode.INVALID_ARGUMENT and changed.reason == "REQUEST_ID_REUSED"

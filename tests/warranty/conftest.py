@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from google.protobuf import duration_pb2
 from google.type import datetime_pb2
 
 from services.warranty.server import WarrantyApp
+from services.kit import timestamps
 from services.warranty.settings import WarrantySettings
 
 LAUNCH = datetime(2024, 1, 1, tzinfo=UTC)
@@ -73,16 +74,8 @@ def new_id() -> str:
 
 
 def civil(moment: datetime, offset_minutes: int = 60) -> datetime_pb2.DateTime:
-    local = moment.astimezone(UTC) + timedelta(minutes=offset_minutes)
-    return datetime_pb2.DateTime(
-        year=local.year,
-        month=local.month,
-        day=local.day,
-        hours=local.hour,
-        minutes=local.minute,
-        seconds=local.second,
-        utc_offset=duration_pb2.Duration(seconds=offset_minutes * 60),
-    )
+    """The moment as a till `offset_minutes` east of UTC records it."""
+    return timestamps.civil(moment.astimezone(timezone(timedelta(minutes=offset_minutes))))
 
 
 def sale(
