@@ -30,7 +30,7 @@ from services.notifications.channels import (
     Temporary,
     WebhookChannel,
 )
-from services.notifications.directory import Directory, Party
+from services.notifications.directory import Addressee, Directory
 from services.notifications.domain.messages import (
     DEFAULT_LOCALE,
     FINAL,
@@ -84,7 +84,7 @@ class Plan:
 
     targets: list[Target]
     locale: str
-    party: Party | None
+    addressee: Addressee | None
 
 
 class Dispatcher:
@@ -115,32 +115,40 @@ class Dispatcher:
         rendered = None
         if any(t.channel is not Channel.WEBHOOK for t in plan.targets):
             rendered = self.renderer.render(spec.name, plan.locale, request.variables)
-        retry: list[str] = []
-        wanted: set[str] = set()
+        pending = 0
         for target in plan.targets:
-            wanted.add(delivery_key(request.key, target))
             fresh = self._row(spec, request, plan, target, rendered)
-            if target.suppressed:  # recorded as such in the one insert; a row queued earlier is suppressed now
-                fresh.state, fresh.reason = DeliveryState.SUPPRESSED.value, target.suppressed
-                row, inserted = await self.repo.ensure(fresh)
-                queued = row.state == DeliveryState.QUEUED.value
-                if queued:
-                    await self.repo.suppress(row.pk or 0, target.suppressed)
-                if inserted or queued:
-                    self._log(row, DeliveryState.SUPPRESSED, target.suppressed)
-                continue
-            now = datetime.now(UTC)
-            row, number = await self.repo.begin(fresh, now, now + self.lease)
-            if DeliveryState(row.state) in FINAL:
-                continue
-            if number is None or not await self._attempt(row, number, target, rendered, request):
-                retry.append(row.key)  # another attempt holds it, or it failed for now: look again on the retry
+            if target.suppressed:
+                await self._suppress(fresh, target.suppressed)
+            elif not await self._deliver_one(fresh, target, rendered, request):
+                pending += 1  # another attempt holds it, or it failed for now: look again on the retry
+        wanted = {delivery_key(request.key, target) for target in plan.targets}
         for row in existing:  # queued before, no longer wanted (an endpoint deleted, a preference changed)
             if row.key not in wanted and row.state == DeliveryState.QUEUED.value:
                 await self.repo.suppress(row.pk or 0, "NO_LONGER_WANTED")
-        if retry:
-            raise Retry(f"{len(retry)} deliveries will be retried")
+        if pending:
+            raise Retry(f"{pending} deliveries will be retried")
         return report(await self.repo.deliveries_for(request.key))
+
+    async def _suppress(self, fresh: DeliveryRow, reason: str) -> None:
+        """Record a delivery that is not sent, in the one insert; a row queued earlier is suppressed now."""
+        fresh.state, fresh.reason = DeliveryState.SUPPRESSED.value, reason
+        row, inserted = await self.repo.ensure(fresh)
+        queued = row.state == DeliveryState.QUEUED.value
+        if queued:
+            await self.repo.suppress(row.pk or 0, reason)
+        if inserted or queued:
+            self._log(row, DeliveryState.SUPPRESSED, reason)
+
+    async def _deliver_one(
+        self, fresh: DeliveryRow, target: Target, rendered: Rendered | None, request: NotificationRequest
+    ) -> bool:
+        """Take the delivery's lease and attempt it, unless it is final; False when it must be tried again."""
+        now = datetime.now(UTC)
+        row, number = await self.repo.begin(fresh, now, now + self.lease)
+        if DeliveryState(row.state) in FINAL:
+            return True
+        return number is not None and await self._attempt(row, number, target, rendered, request)
 
     async def _plan(self, spec: TemplateSpec, recipient: Recipient, request: NotificationRequest) -> Plan:
         if recipient.kind is RecipientKind.OPS:
@@ -154,17 +162,19 @@ class Dispatcher:
             ]
             return Plan(targets, DEFAULT_LOCALE, None)
         if recipient.kind is RecipientKind.CLAIM:
-            party = await self.directory.claim_customer(recipient.id)
+            addressee = await self.directory.claim_customer(recipient.id)
         else:
-            party = await self.directory.warranty_owner(recipient.id)
-        prefs = choices(await self.repo.preferences(party.customer_id)) if party.customer_id else Choices()
-        return Plan(customer_targets(spec, party.contact, prefs), customer_locale(party.contact, prefs), party)
+            addressee = await self.directory.warranty_owner(recipient.id)
+        prefs = choices(await self.repo.preferences(addressee.customer_id)) if addressee.customer_id else Choices()
+        return Plan(
+            customer_targets(spec, addressee.contact, prefs), customer_locale(addressee.contact, prefs), addressee
+        )
 
     def _row(
         self, spec: TemplateSpec, request: NotificationRequest, plan: Plan, target: Target, rendered: Rendered | None
     ) -> DeliveryRow:
         key = delivery_key(request.key, target)
-        party = plan.party
+        addressee = plan.addressee
         return DeliveryRow(
             id=message_id(key),
             key=key,
@@ -176,10 +186,10 @@ class Dispatcher:
             recipient=request.recipient,
             destination=target.destination,
             endpoint_id=target.endpoint_id,
-            rma=request.rma or (party.rma if party else ""),
-            serial=request.serial or (party.serial if party else ""),
-            retailer_id=request.retailer_id or (party.retailer_id if party else ""),
-            centre_id=request.centre_id or (party.centre_id if party else ""),
+            rma=request.rma or (addressee.rma if addressee else ""),
+            serial=request.serial or (addressee.serial if addressee else ""),
+            retailer_id=request.retailer_id or (addressee.retailer_id if addressee else ""),
+            centre_id=request.centre_id or (addressee.centre_id if addressee else ""),
             subject=spec.name if target.channel is Channel.WEBHOOK or rendered is None else rendered.subject[:300],
             state=DeliveryState.QUEUED.value,
             created_at=datetime.now(UTC),

@@ -15,7 +15,7 @@ from services.kit.validation import Contact
 
 
 @dataclass(frozen=True)
-class Party:
+class Addressee:
     """A customer as a message needs them: how to reach them, whose preferences apply, and what the
     message is about (for the log's filters)."""
 
@@ -36,9 +36,9 @@ class DirectoryUnavailable(Exception):
 
 
 class Directory(Protocol):
-    async def claim_customer(self, rma: str) -> Party: ...
+    async def claim_customer(self, rma: str) -> Addressee: ...
 
-    async def warranty_owner(self, serial: str) -> Party: ...
+    async def warranty_owner(self, serial: str) -> Addressee: ...
 
     async def sold_to(self, customer_id: str, retailer_id: str) -> bool: ...
 
@@ -62,7 +62,7 @@ class GrpcDirectory:
         self._repairs = repairs_pb2_grpc.RepairsServiceStub(self._repairs_channel)
         self._warranty = warranty_pb2_grpc.WarrantyServiceStub(self._warranty_channel)
 
-    async def claim_customer(self, rma: str) -> Party:
+    async def claim_customer(self, rma: str) -> Addressee:
         try:
             answer = await self._repairs.GetClaim(
                 repairs_pb2.GetClaimRequest(rma=rma), metadata=self._metadata, timeout=self._timeout
@@ -70,7 +70,7 @@ class GrpcDirectory:
         except grpc.aio.AioRpcError as exc:
             raise self._failure(exc, "repairs") from None
         c = answer.claim
-        return Party(
+        return Addressee(
             contact=Contact(email=c.contact.email, phone=c.contact.phone, locale=c.contact.locale),
             customer_id=c.customer_id,
             rma=c.rma,
@@ -79,7 +79,7 @@ class GrpcDirectory:
             centre_id=c.centre_id,
         )
 
-    async def warranty_owner(self, serial: str) -> Party:
+    async def warranty_owner(self, serial: str) -> Addressee:
         try:
             answer = await self._warranty.GetWarranty(
                 warranty_pb2.GetWarrantyRequest(serial=serial), metadata=self._metadata, timeout=self._timeout
@@ -88,7 +88,7 @@ class GrpcDirectory:
             raise self._failure(exc, "warranty") from None
         w = answer.warranty
         o = w.owner_contact
-        return Party(
+        return Addressee(
             contact=Contact(email=o.email, phone=o.phone, locale=o.locale),
             customer_id=w.customer_id,
             serial=w.serial,

@@ -27,7 +27,7 @@ from services.notifications.directory import Directory, DirectoryUnavailable
 from services.notifications.domain.messages import WEBHOOK_EVENT_TYPES, Channel, check_request
 from services.notifications.domain.webhooks import UrlRefused, new_secret
 from services.notifications.persistence.repository import DeliveryFilters, NotificationsRepository
-from services.notifications.persistence.tables import DeliveryRow, EndpointRow, PreferenceRow
+from services.notifications.persistence.tables import AttemptRow, DeliveryRow, EndpointRow, PreferenceRow
 
 _READERS = (Role.RETAILER, Role.CENTRE, Role.OPS, Role.SERVICE)
 _CUSTOMER_CHANNELS = {pb.CHANNEL_EMAIL: Channel.EMAIL, pb.CHANNEL_SMS: Channel.SMS}
@@ -92,13 +92,17 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
             centre_id=principal.id if principal.role is Role.CENTRE else None,
         )
         key = dict(vars(filters))
-        size = pagination.page_size(request.page_size)
-        before = pagination.decode(request.page_token, key)
-        rows, attempts = await self.repo.deliveries(filters, before, size + 1)
-        page = rows[:size]
-        token = pagination.encode(page[-1].pk, key) if len(rows) > size else ""
+        attempts: list[AttemptRow] = []
+
+        async def deliveries(before: int | None, limit: int) -> list[DeliveryRow]:
+            rows, found = await self.repo.deliveries(filters, before, limit)
+            attempts.extend(found)
+            return rows
+
+        page = await pagination.page(request.page_size, request.page_token, key, deliveries, lambda row: row.pk)
         return pb.ListNotificationsResponse(
-            notifications=[mapping.notification(row, attempts) for row in page], next_page_token=token
+            notifications=[mapping.notification(row, attempts) for row in page.items],
+            next_page_token=page.next_page_token,
         )
 
     async def SendNotification(
@@ -277,12 +281,16 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         retailer = self._retailer(principal, v, request.retailer_id.strip())
         v.raise_if_any()
         filters = {"retailer_id": retailer}
-        size = pagination.page_size(request.page_size)
-        after = pagination.decode(request.page_token, filters)
-        rows = await self.repo.endpoints(retailer, after, size + 1)
-        page = rows[:size]
-        token = pagination.encode(page[-1].id, filters) if len(rows) > size else ""
-        return pb.ListWebhookEndpointsResponse(endpoints=[mapping.endpoint(r) for r in page], next_page_token=token)
+        page = await pagination.page(
+            request.page_size,
+            request.page_token,
+            filters,
+            lambda after, limit: self.repo.endpoints(retailer, after, limit),
+            lambda row: row.id,
+        )
+        return pb.ListWebhookEndpointsResponse(
+            endpoints=[mapping.endpoint(r) for r in page.items], next_page_token=page.next_page_token
+        )
 
     async def DeleteWebhookEndpoint(
         self, request: pb.DeleteWebhookEndpointRequest, context: grpc.aio.ServicerContext

@@ -127,14 +127,17 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
             sku=request.sku.strip().upper() or None,
             sla_breached=True if request.sla_breached_only else None,
         )
-        size = pagination.page_size(request.page_size)
-        before = pagination.decode(request.page_token, filters.as_dict())
-        rows = await self.repo.list_claims(filters, before_id=before, limit=size + 1)
-        page = rows[:size]
-        token = pagination.encode(page[-1].id, filters.as_dict()) if len(rows) > size else ""
+        page = await pagination.page(
+            request.page_size,
+            request.page_token,
+            filters.as_dict(),
+            lambda before, limit: self.repo.list_claims(filters, before_id=before, limit=limit),
+            lambda row: row.id,
+        )
         service = principal.role is Role.SERVICE
         return pb.ListClaimsResponse(
-            claims=[mapping.claim(row, with_contact=service) for row in page], next_page_token=token
+            claims=[mapping.claim(row, with_contact=service) for row in page.items],
+            next_page_token=page.next_page_token,
         )
 
     async def GetShippingLabel(
@@ -410,15 +413,18 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         region = check_region(v, "region", request.region) if request.region else None
         v.raise_if_any()
         filters = {"region": region}
-        size = pagination.page_size(request.page_size)
-        after = pagination.decode(request.page_token, filters)
-        rows = await self.repo.centres(region=region, after_id=after, limit=size + 1)
-        page = rows[:size]
-        counts = await self.repo.open_claims([r.id for r in page])
-        token = pagination.encode(page[-1].id, filters) if len(rows) > size else ""
+        page = await pagination.page(
+            request.page_size,
+            request.page_token,
+            filters,
+            lambda after, limit: self.repo.centres(region=region, after_id=after, limit=limit),
+            lambda row: row.id,
+        )
+        counts = await self.repo.open_claims([r.id for r in page.items])
         return pb.ListServiceCentresResponse(
             centres=[
-                mapping.centre(centre_of(r), open_claims=counts.get(r.id, 0), created_at=r.created_at) for r in page
+                mapping.centre(centre_of(r), open_claims=counts.get(r.id, 0), created_at=r.created_at)
+                for r in page.items
             ],
-            next_page_token=token,
+            next_page_token=page.next_page_token,
         )

@@ -25,7 +25,7 @@ from contracts.warranty import (
 )
 from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound
 from services.kit.validation import canonical_serial
-from services.warranty import entitlements
+from services.warranty import entitlement_lookup
 from services.warranty.domain.reminders import expiring_on, reminder_key
 from services.warranty.persistence.repository import WarrantyRepository, terms_of
 
@@ -40,7 +40,7 @@ class WarrantyActivities:
             serial = canonical_serial(query.serial)
         except ValueError:
             return EntitlementDecision(found=False, covered=False, coverage_kind="NONE", reason="INVALID_SERIAL")
-        checked = await entitlements.check(self.repo, serial, query.incident_at, query.fault_category)
+        checked = await entitlement_lookup.lookup(self.repo, serial, query.incident_at, query.fault_category)
         if checked is None or (query.retailer_id and checked.row.retailer_id != query.retailer_id):
             return EntitlementDecision(found=False, covered=False, coverage_kind="NONE", reason="UNKNOWN_SERIAL")
         product = await self.repo.product(checked.row.sku)

@@ -30,7 +30,7 @@ from services.kit.grpc_server import to_status
 from services.kit.idempotency import check_request_id, fingerprint, reused, run_once
 from services.kit.timestamps import from_ts
 from services.kit.validation import MAX_CLOCK_SKEW, check_contact, check_money, check_serial, check_text
-from services.warranty import ERROR_DOMAIN, entitlements, mapping
+from services.warranty import ERROR_DOMAIN, entitlement_lookup, mapping
 from services.warranty.domain.entitlement import check_can_extend
 from services.warranty.domain.products import check_product, check_sku
 from services.warranty.domain.sales import check_purchase_time, customer_id
@@ -118,12 +118,12 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         self, request: pb.ListProductsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListProductsResponse:
         current_principal().require(*_READERS)
-        size = pagination.page_size(request.page_size)
-        after = pagination.decode(request.page_token, {})
-        products = await self.repo.list_products(after, size + 1)
-        page = products[:size]
-        token = pagination.encode(page[-1].sku, {}) if len(products) > size else ""
-        return pb.ListProductsResponse(products=[mapping.product(p) for p in page], next_page_token=token)
+        page = await pagination.page(
+            request.page_size, request.page_token, {}, self.repo.list_products, lambda product: product.sku
+        )
+        return pb.ListProductsResponse(
+            products=[mapping.product(p) for p in page.items], next_page_token=page.next_page_token
+        )
 
     # -- sales -----------------------------------------------------------------------------------------
 
@@ -258,13 +258,16 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
                 raise PermissionDenied("a retailer can list only its own sales", reason="OTHER_RETAILER")
             retailer = principal.id
         filters = {"retailer_id": retailer, "customer_id": request.customer_id or None}
-        size = pagination.page_size(request.page_size)
-        before = pagination.decode(request.page_token, filters)
-        rows = await self.repo.list(**filters, before_id=before, limit=size + 1)
-        page = rows[:size]
-        token = pagination.encode(page[-1].id, filters) if len(rows) > size else ""
+        page = await pagination.page(
+            request.page_size,
+            request.page_token,
+            filters,
+            lambda before, limit: self.repo.list(**filters, before_id=before, limit=limit),
+            lambda row: row.id,
+        )
+        views = await self.repo.views(page.items)
         return pb.ListWarrantiesResponse(
-            warranties=[mapping.warranty(view) for view in await self.repo.views(page)], next_page_token=token
+            warranties=[mapping.warranty(view) for view in views], next_page_token=page.next_page_token
         )
 
     async def CheckEntitlement(
@@ -279,7 +282,9 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         if incident_at > now + MAX_CLOCK_SKEW:
             v.add("incident_time", "must not be in the future")
         v.raise_if_any()
-        checked = await entitlements.check(self.repo, serial, incident_at, mapping.fault_name(request.fault_category))
+        checked = await entitlement_lookup.lookup(
+            self.repo, serial, incident_at, mapping.fault_name(request.fault_category)
+        )
         await self._visible(principal, serial, checked.row if checked else None)
         assert checked is not None
         return mapping.entitlement(checked.entitlement)

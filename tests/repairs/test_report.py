@@ -11,7 +11,7 @@ from services.repairs.domain.claims import TERMINAL
 from services.repairs.domain.report import (
     UNASSIGNED,
     ClaimFacts,
-    Party,
+    WaitingOn,
     median_turnaround,
     nps,
     report,
@@ -38,25 +38,25 @@ def facts(
 def test_every_state_waits_on_someone_or_nobody(state: ClaimState) -> None:
     party = waiting_on(state, "berlin-1")
     if state in TERMINAL or state is ClaimState.SUBMITTED:
-        assert party is Party.NOBODY
+        assert party is WaitingOn.NOBODY
     else:
-        assert party in (Party.CUSTOMER, Party.CARRIER, Party.CENTRE)
+        assert party in (WaitingOn.CUSTOMER, WaitingOn.CARRIER, WaitingOn.CENTRE)
 
 
 @pytest.mark.parametrize(
     ("state", "centre", "party"),
     [
-        (ClaimState.AWAITING_SHIPMENT, "", Party.OPS),
-        (ClaimState.AWAITING_SHIPMENT, "berlin-1", Party.CUSTOMER),
-        (ClaimState.AWAITING_QUOTE_DECISION, "berlin-1", Party.CUSTOMER),
-        (ClaimState.IN_TRANSIT_TO_CENTRE, "berlin-1", Party.CARRIER),
-        (ClaimState.AWAITING_PARTS, "berlin-1", Party.CENTRE),
-        (ClaimState.DIAGNOSING, "berlin-1", Party.CENTRE),
-        (ClaimState.DELIVERED, "berlin-1", Party.CUSTOMER),
-        (ClaimState.CLOSED, "berlin-1", Party.NOBODY),
+        (ClaimState.AWAITING_SHIPMENT, "", WaitingOn.OPS),
+        (ClaimState.AWAITING_SHIPMENT, "berlin-1", WaitingOn.CUSTOMER),
+        (ClaimState.AWAITING_QUOTE_DECISION, "berlin-1", WaitingOn.CUSTOMER),
+        (ClaimState.IN_TRANSIT_TO_CENTRE, "berlin-1", WaitingOn.CARRIER),
+        (ClaimState.AWAITING_PARTS, "berlin-1", WaitingOn.CENTRE),
+        (ClaimState.DIAGNOSING, "berlin-1", WaitingOn.CENTRE),
+        (ClaimState.DELIVERED, "berlin-1", WaitingOn.CUSTOMER),
+        (ClaimState.CLOSED, "berlin-1", WaitingOn.NOBODY),
     ],
 )
-def test_who_a_claim_waits_on(state: ClaimState, centre: str, party: Party) -> None:
+def test_who_a_claim_waits_on(state: ClaimState, centre: str, party: WaitingOn) -> None:
     assert waiting_on(state, centre) is party
 
 

@@ -11,11 +11,10 @@ import grpc
 import pytest
 from aftercare.warranty.v1 import warranty_pb2 as pb
 from aftercare.warranty.v1 import warranty_pb2_grpc
-from google.protobuf import duration_pb2
 from google.type import datetime_pb2
 
-from services.warranty.server import WarrantyApp
 from services.kit import timestamps
+from services.warranty.server import WarrantyApp
 from services.warranty.settings import WarrantySettings
 
 LAUNCH = datetime(2024, 1, 1, tzinfo=UTC)

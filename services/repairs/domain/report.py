@@ -20,7 +20,7 @@ from services.repairs.domain.claims import TERMINAL
 UNASSIGNED = "(unassigned)"
 
 
-class Party(StrEnum):
+class WaitingOn(StrEnum):
     CUSTOMER = "customer"
     CARRIER = "carrier"
     CENTRE = "centre"
@@ -29,18 +29,18 @@ class Party(StrEnum):
 
 
 _WAITS_ON = {
-    ClaimState.AWAITING_SHIPMENT: Party.CUSTOMER,
-    ClaimState.AWAITING_QUOTE_DECISION: Party.CUSTOMER,
-    ClaimState.DELIVERED: Party.CUSTOMER,  # the survey
-    ClaimState.REFUNDED: Party.CUSTOMER,  # the survey
-    ClaimState.IN_TRANSIT_TO_CENTRE: Party.CARRIER,
-    ClaimState.IN_TRANSIT_TO_CUSTOMER: Party.CARRIER,
-    ClaimState.RECEIVED: Party.CENTRE,
-    ClaimState.DIAGNOSING: Party.CENTRE,
-    ClaimState.REPAIRING: Party.CENTRE,
-    ClaimState.AWAITING_PARTS: Party.CENTRE,
-    ClaimState.QUALITY_CHECK: Party.CENTRE,
-    ClaimState.READY_TO_SHIP: Party.CARRIER,
+    ClaimState.AWAITING_SHIPMENT: WaitingOn.CUSTOMER,
+    ClaimState.AWAITING_QUOTE_DECISION: WaitingOn.CUSTOMER,
+    ClaimState.DELIVERED: WaitingOn.CUSTOMER,  # the survey
+    ClaimState.REFUNDED: WaitingOn.CUSTOMER,  # the survey
+    ClaimState.IN_TRANSIT_TO_CENTRE: WaitingOn.CARRIER,
+    ClaimState.IN_TRANSIT_TO_CUSTOMER: WaitingOn.CARRIER,
+    ClaimState.RECEIVED: WaitingOn.CENTRE,
+    ClaimState.DIAGNOSING: WaitingOn.CENTRE,
+    ClaimState.REPAIRING: WaitingOn.CENTRE,
+    ClaimState.AWAITING_PARTS: WaitingOn.CENTRE,
+    ClaimState.QUALITY_CHECK: WaitingOn.CENTRE,
+    ClaimState.READY_TO_SHIP: WaitingOn.CARRIER,
 }
 
 
@@ -61,12 +61,12 @@ class ClaimFacts:
         return self.state not in TERMINAL
 
 
-def waiting_on(state: ClaimState, centre_id: str) -> Party:
+def waiting_on(state: ClaimState, centre_id: str) -> WaitingOn:
     if state in TERMINAL or state is ClaimState.SUBMITTED:
-        return Party.NOBODY
+        return WaitingOn.NOBODY
     if state is ClaimState.AWAITING_SHIPMENT and not centre_id:
-        return Party.OPS  # approved, but no centre fits: ops must assign one
-    return _WAITS_ON.get(state, Party.NOBODY)
+        return WaitingOn.OPS  # approved, but no centre fits: ops must assign one
+    return _WAITS_ON.get(state, WaitingOn.NOBODY)
 
 
 def stuck(claims: Iterable[ClaimFacts], now: datetime, older_than: timedelta) -> list[ClaimFacts]:

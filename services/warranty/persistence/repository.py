@@ -15,6 +15,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -92,6 +93,62 @@ class SaleOutcome:
             return self.prior
         assert self.warranty_id is not None, self.status
         return WarrantyRow(id=self.warranty_id, **sale.row())
+
+
+@dataclass
+class _Batch:
+    """How a batch of sales splits before the insert, and how each one ends after it. Pure."""
+
+    sales: list[NewSale]
+    outcomes: list[SaleOutcome | None]
+    by_serial: dict[str, int] = field(default_factory=dict)  # serial -> index of its first sale
+    followers: dict[int, int] = field(default_factory=dict)  # a repeat of a request in the batch -> its first
+    fresh: list[int] = field(default_factory=list)  # sales to insert
+    shadowed: list[int] = field(default_factory=list)  # a serial seen earlier in the batch: may be a replay
+
+    @classmethod
+    def sort(cls, sales: list[NewSale]) -> _Batch:
+        batch = cls(sales, [None] * len(sales))
+        leaders: dict[tuple[str, str], int] = {}  # (retailer, request id) -> index of its first sale
+        for i, sale in enumerate(sales):
+            key = (sale.retailer_id, sale.request_id)
+            if key in leaders:
+                if sales[leaders[key]].request_hash == sale.request_hash:
+                    batch.followers[i] = leaders[key]
+                else:
+                    batch.outcomes[i] = SaleOutcome(SaleStatus.REQUEST_ID_REUSED)
+            elif sale.serial in batch.by_serial:
+                leaders[key] = i
+                batch.shadowed.append(i)
+            else:
+                leaders[key] = batch.by_serial[sale.serial] = i
+                batch.fresh.append(i)
+        return batch
+
+    def settle(self, inserted: dict[str, int], prior: dict[tuple[str, str], WarrantyRow]) -> list[SaleOutcome]:
+        """Each sale's outcome, given the rows inserted (by serial) and what earlier requests made."""
+        for i in self.fresh + self.shadowed:
+            sale = self.sales[i]
+            if sale.serial in inserted and self.by_serial[sale.serial] == i:
+                self.outcomes[i] = SaleOutcome(SaleStatus.CREATED, warranty_id=inserted[sale.serial])
+            else:
+                self.outcomes[i] = _replay_of(sale, prior.get((sale.retailer_id, sale.request_id)))
+        for i, leader in self.followers.items():
+            first = self.outcomes[leader]
+            assert first is not None
+            created = first.status in (SaleStatus.CREATED, SaleStatus.REPLAYED)
+            replay = SaleOutcome(SaleStatus.REPLAYED, prior=first.warranty(self.sales[leader]))
+            self.outcomes[i] = replay if created else first
+        return [o for o in self.outcomes if o is not None]
+
+
+def _replay_of(sale: NewSale, prior: WarrantyRow | None) -> SaleOutcome:
+    """A sale that did not insert: its own earlier request replayed, or a serial taken by another."""
+    if prior is None:
+        return SaleOutcome(SaleStatus.ALREADY_EXISTS)
+    if prior.request_hash == sale.request_hash:
+        return SaleOutcome(SaleStatus.REPLAYED, prior=prior)
+    return SaleOutcome(SaleStatus.REQUEST_ID_REUSED)
 
 
 @dataclass
@@ -228,68 +285,35 @@ class WarrantyRepository:
     async def register_sales(self, sales: list[NewSale]) -> list[SaleOutcome]:
         """Insert many sales in one transaction: one statement for the batch, and only the sales that
         did not insert are looked at again. Duplicates inside the batch are settled here too."""
-        outcomes: list[SaleOutcome | None] = [None] * len(sales)
-        leaders: dict[tuple[str, str], int] = {}  # (retailer, request id) -> index of its first sale
-        followers: dict[int, int] = {}
-        by_serial: dict[str, int] = {}
-        fresh: list[int] = []  # sales to insert
-        shadowed: list[int] = []  # a serial seen earlier in the batch: cannot insert, may be a replay
-        for i, sale in enumerate(sales):
-            key = (sale.retailer_id, sale.request_id)
-            if key in leaders:
-                same = sales[leaders[key]].request_hash == sale.request_hash
-                if same:
-                    followers[i] = leaders[key]
-                else:
-                    outcomes[i] = SaleOutcome(SaleStatus.REQUEST_ID_REUSED)
-            elif sale.serial in by_serial:
-                leaders[key] = i
-                shadowed.append(i)
-            else:
-                leaders[key] = by_serial[sale.serial] = i
-                fresh.append(i)
-
+        batch = _Batch.sort(sales)
         async with self.db.connection() as conn:
-            inserted: dict[str, int] = {}
-            if fresh:
-                statement = self._insert(_W).on_conflict_do_nothing().returning(_W.c.id, _W.c.serial)
-                result = await conn.execute(statement, [sales[i].row() for i in fresh])
-                inserted = {serial: id_ for id_, serial in result.all()}
-            lost = [i for i in fresh if sales[i].serial not in inserted] + shadowed
-            existing: dict[tuple[str, str], WarrantyRow] = {}
-            if lost:
-                requested = defaultdict(list)
-                for i in lost:
-                    requested[sales[i].retailer_id].append(sales[i].request_id)
-                query = core_select(_W).where(
-                    or_(
-                        *(
-                            and_(_W.c.retailer_id == retailer, _W.c.request_id.in_(ids))
-                            for retailer, ids in requested.items()
-                        )
-                    )
-                )
-                for found in (await conn.execute(query)).mappings():
-                    existing[(found["retailer_id"], found["request_id"])] = WarrantyRow(**found)
+            inserted = await self._insert_sales(conn, [sales[i] for i in batch.fresh])
+            lost = [i for i in batch.fresh if sales[i].serial not in inserted] + batch.shadowed
+            prior = await self._prior_requests(conn, [sales[i] for i in lost])
+        return batch.settle(inserted, prior)
 
-        for i in fresh + shadowed:
-            sale = sales[i]
-            if sale.serial in inserted and by_serial[sale.serial] == i:
-                outcomes[i] = SaleOutcome(SaleStatus.CREATED, warranty_id=inserted[sale.serial])
-                continue
-            prior = existing.get((sale.retailer_id, sale.request_id))
-            if prior is None:
-                outcomes[i] = SaleOutcome(SaleStatus.ALREADY_EXISTS)
-            elif prior.request_hash == sale.request_hash:
-                outcomes[i] = SaleOutcome(SaleStatus.REPLAYED, prior=prior)
-            else:
-                outcomes[i] = SaleOutcome(SaleStatus.REQUEST_ID_REUSED)
-        for i, leader in followers.items():
-            first = outcomes[leader]
-            assert first is not None
-            created = first.status in (SaleStatus.CREATED, SaleStatus.REPLAYED)
-            outcomes[i] = SaleOutcome(SaleStatus.REPLAYED, prior=first.warranty(sales[leader])) if created else first
-        return [o for o in outcomes if o is not None]
+    async def _insert_sales(self, conn: AsyncConnection, fresh: list[NewSale]) -> dict[str, int]:
+        """Insert the sales whose serials are free; the id of each row inserted, by serial."""
+        if not fresh:
+            return {}
+        statement = self._insert(_W).on_conflict_do_nothing().returning(_W.c.id, _W.c.serial)
+        result = await conn.execute(statement, [sale.row() for sale in fresh])
+        return {serial: id_ for id_, serial in result.all()}
+
+    async def _prior_requests(self, conn: AsyncConnection, lost: list[NewSale]) -> dict[tuple[str, str], WarrantyRow]:
+        """The warranties earlier requests with these sales' (retailer, request id) made."""
+        if not lost:
+            return {}
+        requested = defaultdict(list)
+        for sale in lost:
+            requested[sale.retailer_id].append(sale.request_id)
+        query = core_select(_W).where(
+            or_(*(and_(_W.c.retailer_id == retailer, _W.c.request_id.in_(ids)) for retailer, ids in requested.items()))
+        )
+        return {
+            (row["retailer_id"], row["request_id"]): WarrantyRow(**row)
+            for row in (await conn.execute(query)).mappings()
+        }
 
     # -- warranties ------------------------------------------------------------------------------------
 

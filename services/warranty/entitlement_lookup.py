@@ -1,4 +1,5 @@
-"""Entitlement of a registered serial: the one place the API and the activity both ask."""
+"""Looks up a serial's warranty and policy and applies the pure entitlement rules (domain/entitlement.py) to
+them: the one place the API and the activity both ask."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ class Checked:
     policy: Policy
 
 
-async def check(repo: WarrantyRepository, serial: str, incident_at: datetime, fault: str | None) -> Checked | None:
+async def lookup(repo: WarrantyRepository, serial: str, incident_at: datetime, fault: str | None) -> Checked | None:
     row = await repo.get(serial)
     if row is None:
         return None
