@@ -13,7 +13,7 @@ help:
 	@echo "make test          install, then run the test suite (SQLite; PostgreSQL too with AFTERCARE_TEST_DATABASE_URL)"
 	@echo "make protos        regenerate protos/gen/python from protos/aftercare"
 	@echo "make protos-check  fail if the generated code is stale"
-	@echo "make lint          ruff, mypy, buf lint (where npm is available), and the deploy files (deploy/validate.sh)"
+	@echo "make lint          ruff, mypy, the layout rules (tools/check_imports.py), buf lint, the deploy files"
 	@echo "make fmt           format the code"
 	@echo "make bench         run the benchmarks in bench/ (stop make run first: the claims bench uses its ports)"
 	@echo "make clean         remove var/, caches and the virtualenv"
@@ -40,6 +40,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(PY) tools/check_imports.py
 	@tools/buf-lint.sh
 	deploy/validate.sh
 
