@@ -1,0 +1,68 @@
+"""services/registry.py is the one list of services: every service folder is in it, and everything that starts
+a service follows it (the CLI, `make run`, the compose files and the Kubernetes manifests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cli.dev import processes
+from cli.main import SERVICES
+from services import registry
+from services.kit.service import ServiceApp
+
+ROOT = Path(__file__).resolve().parent.parent
+ENTRIES = [pytest.param(entry, id=entry.name) for entry in registry.SERVICES]
+
+
+def compose(name: str) -> dict[str, Any]:
+    services: dict[str, Any] = yaml.safe_load((ROOT / "deploy/compose" / name).read_text())["services"]
+    return services
+
+
+def test_every_service_folder_is_registered() -> None:
+    folders = {p.parent.name for p in (ROOT / "services").glob("*/server.py")}
+    assert folders == set(registry.BY_NAME)
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_each_entry_names_its_app(entry: registry.Entry) -> None:
+    app = entry.app_type()
+    assert issubclass(app, ServiceApp) and app.name == entry.name
+    assert entry.settings(grpc_port=None).grpc_port == entry.port
+    assert len({e.port for e in registry.SERVICES}) == len(registry.SERVICES)
+
+
+def test_the_cli_and_make_run_start_what_the_registry_lists(tmp_path: Path) -> None:
+    assert tuple(registry.BY_NAME) == SERVICES
+    started = {p.name: p for p in processes(tmp_path)}
+    for entry in registry.SERVICES:
+        assert started[entry.name].argv[-2:] == ["serve", entry.name] and entry.port in started[entry.name].ports
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_compose_runs_each_service(entry: registry.Entry) -> None:
+    whole = compose("compose.yaml")[entry.name]
+    assert whole["command"] == ["serve", entry.name] and f"{entry.port}:{entry.port}" in whole["ports"]
+    split = compose("compose.split.yaml")
+    assert split[f"{entry.name}-api"]["command"] == ["serve", entry.name, "--no-worker"]
+    assert split[f"{entry.name}-api"]["ports"] == [str(entry.port)]
+    assert split[f"{entry.name}-worker"]["command"] == ["serve", entry.name, "--no-api"]
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_kubernetes_runs_each_service(entry: registry.Entry) -> None:
+    documents = list(yaml.safe_load_all((ROOT / "deploy/k8s" / f"{entry.name}.yaml").read_text()))
+    containers = [
+        c for d in documents if d["kind"] == "Deployment" for c in d["spec"]["template"]["spec"]["containers"]
+    ]
+    assert {tuple(c["args"]) for c in containers} == {
+        ("serve", entry.name, "--no-worker"),
+        ("serve", entry.name, "--no-api"),
+    }
+    for container in containers:
+        grpc_port = next(p["containerPort"] for p in container["ports"] if p["name"] == "grpc")
+        assert grpc_port == entry.port
