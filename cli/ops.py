@@ -20,7 +20,7 @@ from temporalio.client import WorkflowExecution
 
 from cli.client import As, RequestId, metadata
 from cli.repairs import _repairs, claim_cancel, claim_reassign
-from contracts.claims import ClaimState
+from contracts.claims import ClaimState, rma_of
 from services.kit.settings import Settings
 from services.repairs.domain.report import ClaimFacts, Report, Row, report, stuck, waiting_on
 from workflows import search_attributes as sa
@@ -74,7 +74,7 @@ def _row(execution: WorkflowExecution) -> dict[str, Any]:
     attrs = execution.typed_search_attributes
     due = attrs.get(sa.SLA_DUE_AT)
     return {
-        "rma": execution.id.removeprefix("claim-"),
+        "rma": rma_of(execution.id),
         "workflow_id": execution.id,
         "state": attrs.get(sa.CLAIM_STATE) or "",
         "centre_id": attrs.get(sa.SERVICE_CENTRE_ID) or "",

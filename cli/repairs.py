@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from aftercare.common.v1 import money_pb2
@@ -25,8 +25,15 @@ claim_app = typer.Typer(
 centre_app = typer.Typer(help="Service centres: register them (ops); report repairs (centres).", no_args_is_help=True)
 carrier_app = typer.Typer(help="Carriers: report parcel tracking events.", no_args_is_help=True)
 
-STATUSES = ("received", "diagnosing", "awaiting-parts", "repairing", "quality-check", "ready-to-ship")
-EVENTS = ("label-created", "picked-up", "in-transit", "delivered", "exception")
+
+def _choices(enum: Any, prefix: str) -> tuple[str, ...]:
+    """A proto enum's values as the CLI spells them: `REPAIR_STATUS_QUALITY_CHECK` is `quality-check`."""
+    names = (v.name.removeprefix(prefix) for v in enum.DESCRIPTOR.values if v.number != 0)
+    return tuple(name.lower().replace("_", "-") for name in names)
+
+
+STATUSES = _choices(pb.RepairStatus, "REPAIR_STATUS_")
+EVENTS = _choices(pb.ParcelEvent, "PARCEL_EVENT_")
 
 
 @contextmanager

@@ -7,20 +7,14 @@ from datetime import datetime
 from aftercare.common.v1 import money_pb2
 from aftercare.repairs.v1 import repairs_pb2 as pb
 
-from contracts.claims import ClaimStatus, Diagnosis, Direction, Event, ParcelEvent, Quote
+from contracts.claims import ClaimStatus, Diagnosis, Direction, ParcelEvent, Quote
 from services.kit.timestamps import ts
 from services.repairs.domain.centres import Centre
+from services.repairs.domain.claims import CENTRE_STATUSES
 from services.repairs.persistence.tables import ClaimEventRow, ClaimRow
 
 # Proto enum values and the domain's names differ only by a prefix.
-REPAIR_STATUS_EVENTS = {
-    pb.REPAIR_STATUS_RECEIVED: Event.RECEIVED,
-    pb.REPAIR_STATUS_DIAGNOSING: Event.DIAGNOSING,
-    pb.REPAIR_STATUS_AWAITING_PARTS: Event.AWAITING_PARTS,
-    pb.REPAIR_STATUS_REPAIRING: Event.REPAIRING,
-    pb.REPAIR_STATUS_QUALITY_CHECK: Event.QUALITY_CHECK,
-    pb.REPAIR_STATUS_READY_TO_SHIP: Event.READY_TO_SHIP,
-}
+REPAIR_STATUS_EVENTS = {pb.RepairStatus.Value(f"REPAIR_STATUS_{event.value}"): event for event in CENTRE_STATUSES}
 
 
 def state_name(value: int) -> str:

@@ -34,7 +34,7 @@ from services.kit.timestamps import from_ts
 from services.kit.validation import MAX_CLOCK_SKEW, check_contact, check_money, check_serial, check_text
 from services.repairs import mapping
 from services.repairs.domain.centres import check_centre, check_centre_id, check_region
-from services.repairs.domain.claims import TERMINAL
+from services.repairs.domain.claims import CENTRE_STATUSES, TERMINAL
 from services.repairs.domain.rma import canonical_rma, new_rma
 from services.repairs.persistence.repository import ClaimFilters, Filed, NewClaim, RepairsRepository, centre_of
 from services.repairs.persistence.tables import ClaimRow
@@ -267,9 +267,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         principal, v = self._start(request, Role.CENTRE)
         status = mapping.REPAIR_STATUS_EVENTS.get(request.status)
         if status is None:
-            v.add(
-                "status", "is required: RECEIVED, DIAGNOSING, AWAITING_PARTS, REPAIRING, QUALITY_CHECK or READY_TO_SHIP"
-            )
+            v.add("status", f"is required: one of {', '.join(CENTRE_STATUSES)}")
         row = await self._visible(principal, request.rma, v)
         assert status is not None
         arg = RepairStatusUpdate(centre_id=principal.id, status=status)

@@ -23,7 +23,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from contracts.claims import ClaimInput, ClaimStatus
+from contracts.claims import ClaimInput, ClaimStatus, claim_workflow_id
 from contracts.notifications import SEND_NOTIFICATION, DeliveryReport, NotificationRequest
 from contracts.queues import CLAIMS as TASK_QUEUE
 from contracts.queues import NOTIFICATIONS as NOTIFICATIONS_QUEUE
@@ -173,7 +173,7 @@ class Claims:
                 region="eu-west",
                 filed_by="retailer:demo-retailer",
             ),
-            id=f"claim-{rma}",
+            id=claim_workflow_id(rma),
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             task_queue=TASK_QUEUE,
         )

@@ -12,6 +12,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from contracts.claims import claim_workflow_id
 from workflows.claim import ClaimWorkflow
 
 HERE = Path(__file__).parent / "histories"
@@ -35,5 +36,5 @@ def test_every_path_has_a_stored_history(where: Path) -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[str(p.relative_to(HERE)) for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
     replayer = Replayer(workflows=[ClaimWorkflow], data_converter=pydantic_data_converter)
-    history = WorkflowHistory.from_json(f"claim-{path.stem}", await asyncio.to_thread(path.read_text))
+    history = WorkflowHistory.from_json(claim_workflow_id(path.stem), await asyncio.to_thread(path.read_text))
     await replayer.replay_workflow(history)
