@@ -1,0 +1,54 @@
+"""The kit's list paging helper and civil time: the pieces every service and client now share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from services.kit import pagination
+from services.kit.errors import InvalidArgument
+from services.kit.timestamps import civil
+
+ROWS = list(range(1, 8))  # ids 1..7, listed in id order
+
+
+async def after(cursor: int | None, limit: int) -> list[int]:
+    return [r for r in ROWS if cursor is None or r > cursor][:limit]
+
+
+async def test_pages_walk_the_whole_list_once_and_end_with_no_token() -> None:
+    filters = {"state": "OPEN"}
+    seen, token, pages = [], "", 0
+    while True:
+        page = await pagination.page(3, token, filters, after, lambda r: r)
+        seen += page.items
+        pages += 1
+        if not (token := page.next_page_token):
+            break
+    assert (seen, pages) == (ROWS, 3)
+
+
+async def test_a_page_that_fits_exactly_has_no_next_token() -> None:
+    page = await pagination.page(7, "", {}, after, lambda r: r)
+    assert (page.items, page.next_page_token) == (ROWS, "")
+
+
+async def test_a_token_is_only_good_for_its_filters() -> None:
+    first = await pagination.page(3, "", {"state": "OPEN"}, after, lambda r: r)
+    with pytest.raises(InvalidArgument) as refused:
+        await pagination.page(3, first.next_page_token, {"state": "CLOSED"}, after, lambda r: r)
+    assert refused.value.violations[0].field == "page_token"
+
+
+def test_civil_time_keeps_the_tills_offset() -> None:
+    till = datetime(2026, 5, 1, 10, 30, 15, 999, tzinfo=timezone(timedelta(hours=2)))
+    value = civil(till)
+    assert (value.year, value.month, value.day, value.hours, value.minutes, value.seconds) == (2026, 5, 1, 10, 30, 15)
+    assert value.utc_offset.seconds == 7200 and not value.time_zone.id
+    assert civil(till.astimezone(UTC)).utc_offset.seconds == 0
+
+
+def test_civil_time_needs_an_offset() -> None:
+    with pytest.raises(ValueError, match="UTC offset"):
+        civil(datetime(2026, 5, 1, 10, 30))
