@@ -128,9 +128,12 @@ class Stack(Parties):
         return await self.move_parcel(claim, direction, event, at=at)
 
 
-async def until(check: Callable[[], Awaitable[bool]]) -> None:
-    """Poll a condition the system reaches on its own (bounded by the test's timeout)."""
-    while not await check():  # noqa: ASYNC110 - the condition lives in another service, not in an Event
+async def until(check: Callable[[], Awaitable[bool]], *, within: float = 60.0, what: str = "") -> None:
+    """Poll a condition the system reaches on its own; fail naming it if it is not reached `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not reached within {within:.0f}s: {what or check.__name__}")
         await asyncio.sleep(0.1)
 
 

@@ -52,3 +52,15 @@ def test_civil_time_keeps_the_tills_offset() -> None:
 def test_civil_time_needs_an_offset() -> None:
     with pytest.raises(ValueError, match="UTC offset"):
         civil(datetime(2026, 5, 1, 10, 30))
+
+
+async def test_until_fails_naming_what_it_waited_for() -> None:
+    from tests.stack import until
+
+    async def never() -> bool:
+        return False
+
+    with pytest.raises(AssertionError, match=r"not reached within 0s: the parcel delivered"):
+        await until(never, within=0.2, what="the parcel delivered")
+    with pytest.raises(AssertionError, match="not reached within 0s: never"):
+        await until(never, within=0.2)

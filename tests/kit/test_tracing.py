@@ -40,16 +40,23 @@ async def test_a_filing_is_one_trace_from_the_rpc_to_the_activities(stack: Stack
     def names() -> set[str]:
         return {s.name for s in spans.get_finished_spans() if s.context.trace_id == TRACE_ID}
 
-    async def traced() -> bool:
-        return {"RunActivity:repairs.create_label", "RunActivity:warranty.check_entitlement"} <= names()
+    expected = {
+        "/aftercare.repairs.v1.RepairsService/FileClaim",  # the server span continues the caller's trace
+        "StartUpdateWithStartWorkflow:ClaimWorkflow",
+        "RunWorkflow:ClaimWorkflow",
+        "HandleUpdate:file",
+        "RunActivity:warranty.check_entitlement",
+        "RunActivity:repairs.assign_centre",
+        "RunActivity:repairs.create_label",
+        "RunActivity:repairs.record_event",
+        "RunActivity:notifications.send_notification",  # and on into the notifications service
+    }
 
-    await until(traced)
-    ours = names()
-    assert "/aftercare.repairs.v1.RepairsService/FileClaim" in ours  # the server span continues the caller's
-    assert {"StartUpdateWithStartWorkflow:ClaimWorkflow", "RunWorkflow:ClaimWorkflow", "HandleUpdate:file"} <= ours
-    assert {"RunActivity:repairs.assign_centre", "RunActivity:repairs.record_event"} <= ours
-    assert "RunActivity:notifications.send_notification" in ours  # and on into the notifications service
-    assert claim.rma and not any(claim.rma in n or "@" in n for n in ours)  # names carry no data
+    async def traced() -> bool:
+        return expected <= names()
+
+    await until(traced, what=f"spans in the caller's trace: {sorted(expected)}")
+    assert claim.rma and not any(claim.rma in n or "@" in n for n in names())  # names carry no data
 
 
 def test_log_lines_inside_a_span_carry_its_ids(spans: InMemorySpanExporter) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from clients.webhook_verifier import WebhookVerificationError, WebhookVerifier
 from services.notifications.channels import check_target
+from services.notifications.delivery import live_secrets
 from services.notifications.domain.webhooks import (
     UrlRefused,
     check_url,
@@ -17,6 +19,7 @@ from services.notifications.domain.webhooks import (
     refused_address,
     signed_headers,
 )
+from services.notifications.persistence.tables import EndpointRow
 
 BODY = b'{"data":{"rma":"RMA-7KQM-X3TD","state":"RECEIVED"},"type":"claim.state_changed"}'
 
@@ -100,3 +103,21 @@ def test_public_addresses_are_allowed() -> None:
     assert check_url("https://93.184.216.34/hook", allow_dev_targets=False) == ("93.184.216.34", 443)
     assert refused_address(ipaddress.ip_address("2606:4700::1111")) == ""
     assert refused_address(ipaddress.ip_address("100.64.0.1")) != ""  # carrier-grade NAT is not public
+
+
+def test_a_rotated_secret_stops_signing_when_its_grace_period_ends() -> None:
+    ends = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    endpoint = EndpointRow(
+        id="whe_1",
+        retailer_id="acme",
+        url="https://example.com/h",
+        secret="new",
+        previous_secret="old",
+        previous_expires_at=ends,
+        created_at=ends - timedelta(days=1),
+    )
+    assert live_secrets(endpoint, ends - timedelta(microseconds=1)) == ["new", "old"]
+    assert live_secrets(endpoint, ends) == ["new"]
+    assert live_secrets(endpoint, ends + timedelta(days=1)) == ["new"]
+    never_rotated = endpoint.model_copy(update={"previous_secret": "", "previous_expires_at": None})
+    assert live_secrets(never_rotated, ends - timedelta(days=2)) == ["new"]

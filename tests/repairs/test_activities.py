@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -104,6 +105,22 @@ async def test_a_label_is_made_once_per_claim_and_direction(repo: RepairsReposit
     assert back.tracking_number != first.tracking_number
     label = await repo.label("RMA-0000-0001", "TO_CENTRE")
     assert label is not None and label.pdf.startswith(b"%PDF-") and label.carrier == "local"
+    for tracking in (first.tracking_number, back.tracking_number):
+        assert re.fullmatch(r"LC\d{12}", tracking), tracking
+        assert luhn_valid(tracking[2:]), tracking
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn check, written from its definition: double every second digit from the right."""
+    total = 0
+    for position, ch in enumerate(reversed(digits)):
+        d = int(ch) * 2 if position % 2 == 1 else int(ch)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def test_the_luhn_check_catches_a_changed_digit() -> None:
+    assert luhn_valid("79927398713") and not luhn_valid("79927398710")
 
 
 async def test_an_sla_breach_is_escalated_once(repo: RepairsRepository) -> None:

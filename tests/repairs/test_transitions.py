@@ -9,9 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contracts.claims import ClaimState, Direction, Event, ParcelEvent
-from services.repairs.domain.claims import TERMINAL, IllegalTransition, SlaClock, allowed, next_state, parcel_move
+from services.repairs.domain import claims
+from services.repairs.domain.claims import IllegalTransition, SlaClock, allowed, next_state, parcel_move
 
 S, E = ClaimState, Event
+# DESIGN.md: the states a claim never leaves.
+TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.CANCELLED, S.EXPIRED})
 
 # The lifecycle written out as the expected answer, one line per legal move: (state, event, received?) -> next.
 # `None` for received means "either".
@@ -82,6 +85,10 @@ def test_every_state_and_event(state: ClaimState, event: Event, received: bool) 
         assert allowed(state, event, received=received)
 
 
+def test_the_terminal_states_are_designs() -> None:
+    assert claims.TERMINAL == TERMINAL
+
+
 def test_terminal_states_accept_nothing() -> None:
     for state, event in itertools.product(TERMINAL, E):
         assert not allowed(state, event, received=True) and not allowed(state, event, received=False)
@@ -131,3 +138,34 @@ def test_sla_runs_at_the_centre_and_pauses_for_the_customer() -> None:
     assert clock.breached(T0 + timedelta(days=15, microseconds=1))
     done = clock.at(S.READY_TO_SHIP, T0 + timedelta(days=9))
     assert done.due_at() is None and done.used == timedelta(days=4)
+
+
+# A carrier's parcel events, by hand: which claim event each one means (None: it moves nothing by itself).
+PARCEL_MEANS: dict[tuple[Direction, ParcelEvent], Event | None] = {
+    (Direction.TO_CENTRE, ParcelEvent.LABEL_CREATED): None,
+    (Direction.TO_CENTRE, ParcelEvent.PICKED_UP): E.SHIPPED_TO_CENTRE,
+    (Direction.TO_CENTRE, ParcelEvent.IN_TRANSIT): E.SHIPPED_TO_CENTRE,
+    (Direction.TO_CENTRE, ParcelEvent.DELIVERED): E.RECEIVED,
+    (Direction.TO_CENTRE, ParcelEvent.EXCEPTION): None,
+    (Direction.TO_CUSTOMER, ParcelEvent.LABEL_CREATED): None,
+    (Direction.TO_CUSTOMER, ParcelEvent.PICKED_UP): E.SHIPPED_TO_CUSTOMER,
+    (Direction.TO_CUSTOMER, ParcelEvent.IN_TRANSIT): E.SHIPPED_TO_CUSTOMER,
+    (Direction.TO_CUSTOMER, ParcelEvent.DELIVERED): E.DELIVERED,
+    (Direction.TO_CUSTOMER, ParcelEvent.EXCEPTION): None,
+}
+
+
+def test_the_parcel_table_names_every_direction_and_event() -> None:
+    assert set(PARCEL_MEANS) == set(itertools.product(Direction, ParcelEvent))
+
+
+@pytest.mark.parametrize(
+    ("state", "direction", "parcel", "received"), list(itertools.product(S, Direction, ParcelEvent, (False, True)))
+)
+def test_every_parcel_event_in_every_state(
+    state: ClaimState, direction: Direction, parcel: ParcelEvent, received: bool
+) -> None:
+    """A parcel event moves the claim by its meaning when that move is legal now, else not at all."""
+    means = PARCEL_MEANS[(direction, parcel)]
+    want = means if means is not None and expected(state, means, received) is not None else None
+    assert parcel_move(state, direction, parcel, received=received) is want

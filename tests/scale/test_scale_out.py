@@ -77,7 +77,7 @@ class Replica:
                 return self.log.read_text().count("worker ready") >= self.starts
             return await grpc_healthy(self.port)
 
-        await until(up)
+        await until(up, within=120, what=f"{self.name} ready")
 
 
 @dataclass
@@ -274,7 +274,7 @@ async def test_claims_close_once_each_with_one_message_per_event_while_replicas_
     async def halfway() -> bool:
         return done >= CLAIMS // 3
 
-    await until(halfway)
+    await until(halfway, within=600, what="a third of the claims closed")
     victims = [group[0] for group in c.replicas.values()]  # one replica of every kind
     for replica in victims:
         replica.kill()
@@ -296,7 +296,7 @@ async def test_claims_close_once_each_with_one_message_per_event_while_replicas_
     async def all_mailed() -> bool:
         return len({m.message_id for m in mail.messages}) >= per_claim * CLAIMS
 
-    await until(all_mailed)
+    await until(all_mailed, within=300, what="five e-mails for every claim")
     ids: dict[tuple[str, str], set[str]] = defaultdict(set)
     for m in mail.messages:
         ids[(m.to[0], m.subject)].add(m.message_id)

@@ -216,6 +216,35 @@ async def test_extended_plan_extends_coverage(api: Api, product: pb.Product) -> 
     }
 
 
+def plan(serial: str, months: int) -> pb.PurchaseExtendedPlanRequest:
+    return pb.PurchaseExtendedPlanRequest(
+        request_id=new_id(),
+        serial=serial,
+        plan_reference=f"PLAN-{months}",
+        months=months,
+        price=money_pb2.Money(currency_code="EUR", amount_minor=100),
+    )
+
+
+async def test_a_plan_ends_its_calendar_months_after_the_standard_end(api: Api, product: pb.Product) -> None:
+    # Bought 31 August 2025 at 10:00 in UTC+1: two years' standard cover ends 31 August 2027 at 10:00 local; six
+    # more months end on the last day of February 2028 (a leap year), at the same wall-clock time.
+    warranty = await api.register("SN-CAL", purchased=datetime(2025, 8, 31, 9, tzinfo=UTC))
+    assert warranty.standard_coverage_end_time.ToDatetime(UTC) == datetime(2027, 8, 31, 9, tzinfo=UTC)
+    extended = (await api.stub.PurchaseExtendedPlan(plan("SN-CAL", 6), metadata=api.retailer)).warranty
+    assert extended.coverage_end_time.ToDatetime(UTC) == datetime(2028, 2, 29, 9, tzinfo=UTC)
+
+
+async def test_plans_add_up_to_exactly_120_months(api: Api, product: pb.Product) -> None:
+    warranty = await api.register("SN-CAP", purchased=datetime(2025, 8, 31, 9, tzinfo=UTC))
+    for months in (60, 60):
+        extended = (await api.stub.PurchaseExtendedPlan(plan("SN-CAP", months), metadata=api.retailer)).warranty
+    assert extended.coverage_end_time.ToDatetime(UTC) == datetime(2037, 8, 31, 9, tzinfo=UTC)  # 24 + 120 months
+    assert warranty.standard_coverage_end_time == extended.standard_coverage_end_time
+    failed = await failure(api.stub.PurchaseExtendedPlan(plan("SN-CAP", 1), metadata=api.retailer))
+    assert (failed.code, failed.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "EXTENSION_LIMIT")
+
+
 async def test_plan_on_an_expired_warranty_is_failed_precondition(api: Api) -> None:
     await api.create_product(coverage_months=1)
     await api.register("SN-OLD", purchased=datetime.now(UTC) - timedelta(days=62))

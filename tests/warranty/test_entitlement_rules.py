@@ -152,3 +152,15 @@ def test_plans_can_be_bought_until_the_last_instant_of_coverage() -> None:
     with pytest.raises(FailedPrecondition) as cap:
         check_can_extend(terms(P, extended_months=MAX_EXTENDED_MONTHS - 5), 6, P)
     assert cap.value.reason == "EXTENSION_LIMIT"
+
+
+@pytest.mark.parametrize(
+    ("already", "more", "allowed"),
+    [(0, 120, True), (115, 5, True), (119, 1, True), (120, 1, False), (60, 61, False), (0, 121, False)],
+)
+def test_plans_add_exactly_120_months_at_most(already: int, more: int, allowed: bool) -> None:
+    if allowed:
+        check_can_extend(terms(P, extended_months=already), more, P)
+    else:
+        with pytest.raises(FailedPrecondition, match="at most 120 months"):
+            check_can_extend(terms(P, extended_months=already), more, P)

@@ -87,10 +87,23 @@ async def test_retried_plan_purchase_is_applied_once(api: Api, product: pb.Produ
 
 async def test_a_replay_answers_with_the_first_response_even_after_later_changes(api: Api, product: pb.Product) -> None:
     await api.register("SN-REPLAY")
-    void = pb.VoidWarrantyRequest(request_id=new_id(), serial="SN-REPLAY", reason="fraudulent registration")
-    first = await api.stub.VoidWarranty(void, metadata=api.ops)
-    again = await api.stub.VoidWarranty(void, metadata=api.ops)
-    assert again == first
+    first_plan = pb.PurchaseExtendedPlanRequest(
+        request_id=new_id(),
+        serial="SN-REPLAY",
+        plan_reference="PLAN-A",
+        months=12,
+        price=money_pb2.Money(currency_code="EUR", amount_minor=100),
+    )
+    first = await api.stub.PurchaseExtendedPlan(first_plan, metadata=api.retailer)
+    later_plan = pb.PurchaseExtendedPlanRequest()
+    later_plan.CopyFrom(first_plan)
+    later_plan.request_id, later_plan.plan_reference, later_plan.months = new_id(), "PLAN-B", 6
+    later = await api.stub.PurchaseExtendedPlan(later_plan, metadata=api.retailer)
+    assert len(later.warranty.extended_plans) == 2  # the warranty has changed since the first request
+    again = await api.stub.PurchaseExtendedPlan(first_plan, metadata=api.retailer)
+    assert again == first and [p.plan_reference for p in again.warranty.extended_plans] == ["PLAN-A"]
+    now = await api.stub.GetWarranty(pb.GetWarrantyRequest(serial="SN-REPLAY"), metadata=api.retailer)
+    assert now.warranty == later.warranty  # and the replay changed nothing
 
 
 async def test_failed_request_does_not_burn_its_id(api: Api, product: pb.Product) -> None:

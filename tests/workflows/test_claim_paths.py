@@ -263,6 +263,28 @@ async def test_sla_breach_escalates_once(claims: Claims) -> None:
     assert [(m.template, m.variables["centre_id"]) for m in alerts] == [("sla_breached", "centre-a")]
 
 
+async def test_the_sla_keeps_its_used_time_across_the_centres_moves(claims: Claims) -> None:
+    """Six days diagnosing, two repairing, then waiting for parts: the ten-day SLA breaks ten days after receipt,
+    whatever the moves in between."""
+    handle, received = await to_diagnosing(claims)
+    assert received.sla_due_at is not None
+    due = received.sla_due_at
+    await claims.env.sleep(days(6))
+    moved = await diagnose(handle, "COVERED_FAULT", parts=["heating element"], labour_minutes=40)
+    assert moved.state is S.REPAIRING and moved.sla_due_at == due  # the clock kept its six days
+    await claims.env.sleep(days(2))
+    moved = await centre(handle, Event.AWAITING_PARTS)
+    assert moved.state is S.AWAITING_PARTS and moved.sla_due_at == due  # and its eight
+    await claims.env.sleep(days(1.9))  # 9.9 days in all
+    assert not (await handle.query(ClaimWorkflow.claim_status)).sla_breached and claims.stand.escalations == []
+    await claims.env.sleep(days(0.2))  # 10.1 days in all
+    status = await handle.query(ClaimWorkflow.claim_status)
+    assert status.sla_breached and len(claims.stand.escalations) == 1
+    assert claims.stand.escalations[0].due_at == due
+    await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=True, reason="ops: end the test"))
+    await handle.result()
+
+
 async def test_duplicate_and_out_of_order_parcel_events_are_harmless(claims: Claims) -> None:
     handle, status = await claims.file()
     delivered = await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.DELIVERED)
