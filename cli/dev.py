@@ -21,6 +21,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from devtools.keys import ensure_dev_keys
 from services import registry
@@ -152,13 +153,24 @@ def processes(var: Path) -> list[Process]:
 
 
 async def _pump(process: Process, log_file: Path) -> None:
+    """Copy the process's output to its log and the console until it ends. A line is printed as it is (never
+    read as markup) and whole (never wrapped); a line that cannot be shown is still logged, and the copying
+    goes on: a reader that stopped would fill the pipe and freeze the process on its next write."""
     assert process.proc is not None and process.proc.stdout is not None
     with log_file.open("ab") as sink:
         async for line in process.proc.stdout:
             sink.write(line)
             sink.flush()
             if process.echo:
-                console.print(f"[dim]{process.name:>9} |[/dim] {line.decode(errors='replace').rstrip()}")
+                _echo(process.name, line)
+
+
+def _echo(name: str, line: bytes) -> None:
+    text = Text.assemble((f"{name:>9} | ", "dim"), line.decode(errors="replace").rstrip())
+    try:
+        console.print(text, soft_wrap=True)
+    except Exception:  # noqa: BLE001 - the console is only a view; the log has the line
+        pass
 
 
 async def _start(process: Process, var: Path) -> None:

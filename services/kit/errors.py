@@ -19,6 +19,7 @@ class DomainError(Exception):
 
     code = "INTERNAL"
     default_reason = "INTERNAL"
+    retry_after: float | None = None  # seconds a caller should wait before trying again (google.rpc.RetryInfo)
 
     def __init__(self, message: str, *, reason: str | None = None, metadata: dict[str, str] | None = None):
         super().__init__(message)
@@ -64,11 +65,18 @@ class Unauthenticated(DomainError):
 class ResourceExhausted(DomainError):
     code = "RESOURCE_EXHAUSTED"
     default_reason = "RESOURCE_EXHAUSTED"
+    retry_after = 1.0
 
 
 class Unavailable(DomainError):
     code = "UNAVAILABLE"
     default_reason = "UNAVAILABLE"
+    retry_after = 1.0
+
+
+class Unimplemented(DomainError):
+    code = "UNIMPLEMENTED"
+    default_reason = "UNIMPLEMENTED"
 
 
 class Violations:

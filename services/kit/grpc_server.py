@@ -10,11 +10,12 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import grpc
 import sqlalchemy.exc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -23,7 +24,7 @@ from opentelemetry import propagate, trace
 
 from services.kit import metrics, tracing
 from services.kit.auth import KeyStore, set_principal
-from services.kit.errors import DomainError, InvalidArgument, Unavailable
+from services.kit.errors import DomainError, FieldViolation, InvalidArgument, Unavailable, Unimplemented
 from services.kit.settings import Settings
 
 log = logging.getLogger("aftercare.rpc")
@@ -36,6 +37,10 @@ def to_status(error: DomainError, domain: str) -> status_pb2.Status:
     details = []
     info = error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=error.metadata)
     details.append(info)
+    if error.retry_after is not None:
+        delay = duration_pb2.Duration()
+        delay.FromTimedelta(timedelta(seconds=error.retry_after))
+        details.append(error_details_pb2.RetryInfo(retry_delay=delay))
     if isinstance(error, InvalidArgument):
         details.append(
             error_details_pb2.BadRequest(
@@ -57,6 +62,8 @@ def classify(exc: BaseException) -> DomainError:
     """Any exception as the DomainError to answer with: never UNKNOWN."""
     if isinstance(exc, DomainError):
         return exc
+    if isinstance(exc, NotImplementedError):  # a method the proto declares and the servicer does not implement
+        return Unimplemented("this method is not implemented", reason="UNIMPLEMENTED")
     if isinstance(
         exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError | ConnectionError | TimeoutError
     ):
@@ -117,7 +124,7 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
         async def traced_unary(request: Any, context: grpc.aio.ServicerContext, started: float) -> Any:
             try:
                 set_principal(keys.authenticate(context.invocation_metadata()))
-                response = await inner(request, context)
+                response = await inner(decoded(request, message), context)
             except (asyncio.CancelledError, grpc.aio.AbortError):
                 raise
             except Exception as exc:  # noqa: BLE001 - every failure gets a status
@@ -130,7 +137,7 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
             try:
                 set_principal(keys.authenticate(context.invocation_metadata()))
                 with server_span(method, context):
-                    async for item in inner(request, context):
+                    async for item in inner(decoded(request, message), context):
                         yield item
             except (asyncio.CancelledError, grpc.aio.AbortError):
                 raise
@@ -144,15 +151,64 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
             "unary_stream": (grpc.unary_stream_rpc_method_handler, stream_response),
             "stream_stream": (grpc.stream_stream_rpc_method_handler, stream_response),
         }
+        message = _request_type(handler)
         for kind, (make, behaviour) in kinds.items():
             inner = getattr(handler, kind)
             if inner is not None:
                 return make(
                     behaviour,
-                    request_deserializer=handler.request_deserializer,
+                    request_deserializer=_tolerant(handler.request_deserializer),
                     response_serializer=handler.response_serializer,
                 )
         raise TypeError(f"no behaviour in handler for {method}")
+
+
+class _Undecodable:
+    """What a request body that is not the method's protobuf message decodes to: the handler then refuses it
+    as INVALID_ARGUMENT, after authentication, instead of grpc answering UNKNOWN with a Python class name."""
+
+
+UNDECODABLE = _Undecodable()
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception:  # noqa: BLE001 - protobuf's DecodeError and whatever a corrupt body raises
+            return UNDECODABLE
+
+    return decode
+
+
+def _request_type(handler: grpc.RpcMethodHandler) -> str:
+    """The full name of the method's request message, for the refusal of a body that is not one."""
+    owner = getattr(handler.request_deserializer, "__self__", None)
+    descriptor = getattr(owner, "DESCRIPTOR", None)
+    return str(getattr(descriptor, "full_name", "request message"))
+
+
+def _malformed(message: str) -> InvalidArgument:
+    return InvalidArgument([FieldViolation("request", f"is not a valid {message}")], reason="MALFORMED_REQUEST")
+
+
+def decoded(request: Any, message: str) -> Any:
+    """The request, or for a stream the same stream, refusing a body that did not decode."""
+    if request is UNDECODABLE:
+        raise _malformed(message)
+    if hasattr(request, "__aiter__"):
+        return _decoded_stream(request, message)
+    return request
+
+
+async def _decoded_stream(requests: AsyncIterator[Any], message: str) -> AsyncIterator[Any]:
+    async for request in requests:
+        if request is UNDECODABLE:
+            raise _malformed(message)
+        yield request
 
 
 @contextmanager

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from google.rpc import error_details_pb2
 
 from services.kit import pagination
-from services.kit.errors import InvalidArgument
+from services.kit.errors import DomainError, InvalidArgument, NotFound, ResourceExhausted, Unavailable
+from services.kit.grpc_server import to_status
 from services.kit.timestamps import civil
 
 ROWS = list(range(1, 8))  # ids 1..7, listed in id order
@@ -64,3 +66,22 @@ async def test_until_fails_naming_what_it_waited_for() -> None:
         await until(never, within=0.2, what="the parcel delivered")
     with pytest.raises(AssertionError, match="not reached within 0s: never"):
         await until(never, within=0.2)
+
+
+@pytest.mark.parametrize(
+    ("error", "retry_seconds"),
+    [
+        (Unavailable("the database is unavailable"), 1),
+        (ResourceExhausted("too many requests"), 1),
+        (NotFound("no such thing"), None),
+    ],
+)
+def test_answers_that_invite_a_retry_say_when(error: DomainError, retry_seconds: int | None) -> None:
+    status = to_status(error, "kit.aftercare")
+    delays = []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            info = error_details_pb2.RetryInfo()
+            detail.Unpack(info)
+            delays.append(info.retry_delay.seconds)
+    assert delays == ([] if retry_seconds is None else [retry_seconds])

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 MAX_OFFSET = timedelta(hours=14)
+# IANA names: letters, digits, '_', '-', '+' in up to three '/'-separated parts (the longest is under 40).
+_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]{0,29}(?:/[A-Za-z0-9][A-Za-z0-9_+-]{0,29}){0,2}$")
 
 
 def parse_zone(name: str) -> tzinfo:
@@ -22,10 +24,12 @@ def parse_zone(name: str) -> tzinfo:
         if offset > MAX_OFFSET or int(minutes) >= 60:
             raise ValueError(f"offset out of range: {name}")
         return timezone(-offset if sign == "-" else offset)
+    if not _ZONE_NAME.match(name):
+        raise ValueError("not an IANA time zone name")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone: {name}") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Europe", a name too long
+        raise ValueError("unknown time zone") from None
 
 
 def offset_name(offset: timedelta) -> str:
