@@ -8,8 +8,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
-from email_validator import EmailNotValidError, validate_email
+from babel import Locale, localedata
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from services.kit.errors import Violations
 
@@ -54,13 +56,22 @@ class Contact:
     locale: str = ""
 
 
+def _needs_the_full_check(domain: str) -> bool:
+    """Domains the fast path would answer differently from email-validator: IDNA (`xn--`) labels, which it
+    turns into Unicode (one mailbox, one customer id), and special-use names (`.local`, `.test`), which it
+    refuses."""
+    labels = domain.lower().split(".")
+    return any(label.startswith("xn--") for label in labels) or labels[-1] in SPECIAL_USE_DOMAIN_NAMES
+
+
 def canonical_email(raw: str) -> str:
-    """Raises ValueError. ASCII addresses take a strict fast path; others go through email-validator."""
+    """Raises ValueError. Plain ASCII addresses take a strict fast path that agrees with email-validator;
+    the rest go through email-validator."""
     email = raw.strip()
     if len(email) > 254:
         raise ValueError("is longer than 254 characters")
-    if email.isascii():
-        local, _, domain = email.partition("@")
+    local, _, domain = email.partition("@")
+    if email.isascii() and not _needs_the_full_check(domain):
         if not _ASCII_EMAIL.match(email) or len(local) > 64:
             raise ValueError("is not a valid email address")
         return f"{local}@{domain.lower()}"
@@ -71,11 +82,26 @@ def canonical_email(raw: str) -> str:
 
 
 def canonical_locale(raw: str) -> str:
-    match = _LOCALE.match(raw.strip())
+    """A BCP 47 tag (underscores accepted: `ms_MY`) whose language, script and region CLDR knows, in its
+    canonical case: `fr-CA`, `zh-Hant-TW`. Raises ValueError. The one locale parser of every service."""
+    match = _LOCALE.match(raw.strip().replace("_", "-"))
     if not match:
         raise ValueError("must be a BCP 47 tag such as 'en', 'fr-CA' or 'ms-MY'")
-    language, script, region = match.groups()
-    return "-".join(p for p in (language.lower(), script and script.title(), region and region.upper()) if p)
+    language, script, region = match.group(1).lower(), match.group(2), match.group(3)
+    script, region = script and script.title(), region and region.upper()
+    if not localedata.exists(language):
+        raise ValueError("names a language this service does not know")
+    known = _cldr()
+    if script and script not in known.scripts:
+        raise ValueError("names a script this service does not know")
+    if region and (region not in known.territories or region == "ZZ"):
+        raise ValueError("names a region this service does not know")
+    return "-".join(part for part in (language, script, region) if part)
+
+
+@cache
+def _cldr() -> Locale:
+    return Locale("en")  # any locale lists every script and territory CLDR names
 
 
 def check_contact(v: Violations, field: str, email: str, phone: str, locale: str) -> Contact:

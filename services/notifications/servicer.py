@@ -4,6 +4,7 @@ webhook endpoints, and queue messages. Errors are raised as domain errors; the s
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -50,6 +51,17 @@ def _customer_id(v: Violations, raw: str, field: str = "customer_id") -> str:
     if not (value.startswith("cus_") and 8 <= len(value) <= 40 and value[4:].isalnum()):
         v.add(field, "must be a customer id such as 'cus_…' (from the warranty service)")
     return value
+
+
+def _mask(paths: Sequence[str], p: pb.Preferences) -> list[str]:
+    """AIP-134: `*` replaces every field; an empty mask means the fields the request sets (a field left at
+    its default is left alone); otherwise the named fields, set or not."""
+    if list(paths) == ["*"]:
+        return list(_PREFERENCE_FIELDS)
+    if paths:
+        return list(paths)
+    is_set = {"channels": bool(p.channels), "locale": bool(p.locale), "marketing_opt_out": p.marketing_opt_out}
+    return [field for field in _PREFERENCE_FIELDS if is_set[field]]
 
 
 class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer):
@@ -184,7 +196,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         check_request_id(v, request.request_id)
         p = request.preferences
         customer = _customer_id(v, p.customer_id, "preferences.customer_id")
-        paths = list(request.update_mask.paths) or list(_PREFERENCE_FIELDS)
+        paths = _mask(request.update_mask.paths, p)
         for path in paths:
             if path not in _PREFERENCE_FIELDS:
                 v.add("update_mask", f"{path!r} is not one of {', '.join(_PREFERENCE_FIELDS)}")

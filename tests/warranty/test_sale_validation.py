@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from email_validator import EmailNotValidError, validate_email
 
 from services.kit.errors import Violations
 from services.kit.validation import Contact, canonical_email, canonical_locale, canonical_serial, check_contact
@@ -78,16 +79,82 @@ def test_bad_emails(email: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "canonical"),
-    [("en", "en"), ("FR-ca", "fr-CA"), ("ms-MY", "ms-MY"), ("zh-hant-tw", "zh-Hant-TW"), ("es-419", "es-419")],
+    [
+        ("en", "en"),
+        ("FR-ca", "fr-CA"),
+        ("ms-MY", "ms-MY"),
+        ("ms_MY", "ms-MY"),  # the form docs/notifications.md names: one answer everywhere
+        ("en_us", "en-US"),
+        ("zh-hant-tw", "zh-Hant-TW"),
+        ("sr_Latn_RS", "sr-Latn-RS"),
+        ("es-419", "es-419"),
+        (" ko-KR ", "ko-KR"),
+    ],
 )
 def test_locales(raw: str, canonical: str) -> None:
     assert canonical_locale(raw) == canonical
 
 
-@pytest.mark.parametrize("raw", ["english", "e", "en_US", "en-", "en-USA1"])
-def test_bad_locales(raw: str) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        ("english", "BCP 47"),
+        ("e", "BCP 47"),
+        ("en-", "BCP 47"),
+        ("en-USA1", "BCP 47"),
+        ("en__US", "BCP 47"),
+        ("xx-YY", "language"),  # the shape of a tag, but no such language
+        ("qq", "language"),
+        ("en-XY", "region"),
+        ("en-ZZ", "region"),  # CLDR's "unknown region"
+        ("zh-Abcd-TW", "script"),
+    ],
+)
+def test_bad_locales(raw: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
         canonical_locale(raw)
+
+
+# ASCII addresses take a fast path; it must answer as email-validator does (the same mailbox, the same id).
+AGREEMENT = [
+    "jo@example.com",
+    "Jo@Example.COM",
+    "a.b+tag@sub.example.co.uk",
+    "jo@xn--bcher-kva.example",  # IDNA: email-validator's answer is the Unicode domain
+    "JO@XN--BCHER-KVA.EXAMPLE",
+    "jo@aftercare.local",  # special-use names are refused
+    "jo@mail.test",
+    "jo@x.invalid",
+    "jo@something.onion",
+    "jo@host.arpa",
+    "jo@example",
+    "jo..x@example.com",
+    "jo@-example.com",
+    "jo@exa_mple.com",
+]
+
+
+@pytest.mark.parametrize("email", AGREEMENT)
+def test_the_fast_path_agrees_with_email_validator(email: str) -> None:
+    try:
+        reference: str | None = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        reference = None
+    try:
+        ours: str | None = canonical_email(email)
+    except ValueError:
+        ours = None
+    assert ours == reference
+
+
+def test_one_mailbox_one_customer_id() -> None:
+    key = b"k"
+    ascii_form = Contact("jo@xn--bcher-kva.example", "", "en")
+    unicode_form = Contact("jo@bücher.example", "", "en")
+    assert canonical_email(ascii_form.email) == canonical_email(unicode_form.email)
+    assert customer_id(key, Contact(canonical_email(ascii_form.email), "", "en")) == customer_id(
+        key, Contact(canonical_email(unicode_form.email), "", "en")
+    )
 
 
 def test_contact_violations_name_every_field_and_quote_nothing() -> None:

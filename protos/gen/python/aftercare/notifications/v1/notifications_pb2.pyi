@@ -582,7 +582,9 @@ class UpdatePreferencesRequest(_message.Message):
 
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
-        """Which fields to change ("channels", "locale", "marketing_opt_out"); empty means all."""
+        """Which fields to change ("channels", "locale", "marketing_opt_out"), as AIP-134 says: empty means the fields
+        this request sets (a field left at its default is not changed), "*" replaces all of them.
+        """
 
     def __init__(
         self,
