@@ -11,6 +11,7 @@ help:
 	@echo "make run           install, then start Temporal (UI :8233) and every service; Ctrl-C stops all"
 	@echo "make demo          play a scripted day against the running system (after make run, in another terminal)"
 	@echo "make test          install, then run the test suite (SQLite; PostgreSQL too with AFTERCARE_TEST_DATABASE_URL)"
+	@echo "make test-postgres the test suite on a scratch PostgreSQL database on 127.0.0.1:5432 (dropped after)"
 	@echo "make protos        regenerate protos/gen/python from protos/aftercare"
 	@echo "make protos-check  fail if the generated code is stale"
 	@echo "make lint          ruff, mypy, the layout rules (tools/check_imports.py), buf lint, the deploy files"
@@ -29,6 +30,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	@url=$$($(PY) tools/ci_postgres.py create) && [ -n "$$url" ] || { echo "PostgreSQL does not answer on 127.0.0.1:5432"; exit 1; }; \
+	  trap '$(PY) tools/ci_postgres.py drop "$${url##*/}"' EXIT; \
+	  AFTERCARE_TEST_DATABASE_URL="$$url" $(PY) -m pytest $(PYTEST_ARGS)
 
 protos: $(STAMP)
 	$(PY) protos/generate.py

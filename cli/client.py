@@ -96,4 +96,22 @@ def rpc_errors() -> Iterator[None]:
                     typer.echo(f"  {violation.field}: {violation.description}", err=True)
         if error.code() == grpc.StatusCode.UNAVAILABLE:
             typer.echo("  is the system running? start it with `make run`", err=True)
-        sys.exit(1)
+        sys.exit(exit_code(error.code()))
+
+
+# What a failed call exits with, so scripts can tell the cases apart (sysexits.h; anything else is 1).
+EXIT_CODES = {
+    grpc.StatusCode.INVALID_ARGUMENT: 65,  # EX_DATAERR: fix the input
+    grpc.StatusCode.FAILED_PRECONDITION: 65,
+    grpc.StatusCode.NOT_FOUND: 66,  # EX_NOINPUT: no such thing
+    grpc.StatusCode.ALREADY_EXISTS: 73,  # EX_CANTCREAT
+    grpc.StatusCode.UNAVAILABLE: 69,  # EX_UNAVAILABLE: retry later
+    grpc.StatusCode.DEADLINE_EXCEEDED: 69,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 75,  # EX_TEMPFAIL: retry after a while
+    grpc.StatusCode.PERMISSION_DENIED: 77,  # EX_NOPERM
+    grpc.StatusCode.UNAUTHENTICATED: 77,
+}
+
+
+def exit_code(code: grpc.StatusCode) -> int:
+    return EXIT_CODES.get(code, 1)

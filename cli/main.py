@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
@@ -17,9 +18,28 @@ from services import registry
 
 app = typer.Typer(
     help="Aftercare: warranties, claims, RMAs and repairs. Services read keys from var/api-keys.json "
-    "(made by `make run`) or AFTERCARE_API_KEY; targets from AFTERCARE_<SERVICE>_TARGET.",
+    "(made by `make run`) or AFTERCARE_API_KEY; targets from AFTERCARE_<SERVICE>_TARGET. A refused call exits "
+    "65 (bad input or a wrong move), 66 (not found), 69 (unavailable: retry), 73 (already exists), 75 (busy: "
+    "retry later) or 77 (no key, or not allowed).",
     no_args_is_help=True,
 )
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        typer.echo(f"aftercare {version('aftercare')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    _: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Aftercare's command line."""
+
+
 app.add_typer(product_app, name="product")
 app.add_typer(sale_app, name="sale")
 app.add_typer(warranty_app, name="warranty")

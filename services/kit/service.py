@@ -38,7 +38,7 @@ class ServiceApp:
         self.settings = settings
         self.log = logging.getLogger(f"aftercare.{self.name}")
         self.db = Database(settings.database_url)
-        self.keys = KeyStore.from_config(settings.api_keys, settings.api_keys_file)
+        self.keys = KeyStore.from_config(settings.api_keys.get_secret_value(), settings.api_keys_file)
         self.grpc: GrpcServer | None = None
 
     def serve_api(self, full_name: str, add: Callable[[Any, grpc.aio.Server], None], servicer: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,14 +32,17 @@ class Settings(BaseSettings):
     temporal_tls_cert: Path | None = Field(None, description="Client certificate (PEM) for mTLS to Temporal.")
     temporal_tls_key: Path | None = Field(None, description="Its private key (PEM).")
     temporal_tls_ca: Path | None = Field(None, description="CA bundle (PEM) for a self-hosted cluster's certificate.")
-    temporal_api_key: str = Field("", description="Temporal Cloud API key (sent as a bearer token over TLS).")
+    temporal_api_key: SecretStr = Field(
+        SecretStr(""), description="Temporal Cloud API key (sent as a bearer token over TLS)."
+    )
     temporal_ui_url: str = Field("http://localhost:8233", description="Temporal UI base URL, for links printed.")
     metrics_port: int = Field(0, description="Prometheus /metrics port (0: off); the Temporal SDK's on the next port.")
     metrics_host: str = Field("127.0.0.1", description="Interface /metrics binds; 0.0.0.0 in containers.")
     otlp_endpoint: str = Field("", description="OTLP/gRPC collector, e.g. http://otel:4317; empty: no export.")
-    api_keys: str = Field("", description="API keys as 'principal=key,principal=key' (e.g. from a Secret).")
+    api_keys: SecretStr = Field(
+        SecretStr(""), description="API keys as 'principal=key,principal=key' (e.g. from a Secret)."
+    )
     api_keys_file: Path | None = Field(None, description="JSON file {principal: key}; default var/api-keys.json.")
-    customer_id_key: str = Field("", description="Secret that derives opaque customer ids; default: var file.")
     log_level: str = Field("INFO", description="Python log level.")
     run_worker: bool = Field(True, description="Also run the service's Temporal activity worker.")
     run_api: bool = Field(True, description="Serve the gRPC API (off: a worker replica serving only health).")

@@ -28,7 +28,7 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
             client_private_key=settings.temporal_tls_key.read_bytes() if settings.temporal_tls_key else None,
             server_root_ca_cert=settings.temporal_tls_ca.read_bytes() if settings.temporal_tls_ca else None,
         )
-    return settings.temporal_tls or bool(settings.temporal_api_key)
+    return settings.temporal_tls or bool(settings.temporal_api_key.get_secret_value())
 
 
 async def connect(settings: Settings, **options: Any) -> Client:
@@ -43,7 +43,7 @@ async def connect(settings: Settings, **options: Any) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         tls=tls_config(settings),
-        api_key=settings.temporal_api_key or None,
+        api_key=settings.temporal_api_key.get_secret_value() or None,
         **options,
     )
 

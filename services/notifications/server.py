@@ -37,10 +37,15 @@ class NotificationsApp(ServiceApp):
         self.repo = NotificationsRepository(self.db)
         self.directory = GrpcDirectory(s.repairs_target, s.warranty_target, s.own_service_key())
         timeout = s.provider_timeout_seconds
-        self.sms = SmsChannel(s.sms_url, timeout=timeout, token=s.sms_token)
+        self.sms = SmsChannel(s.sms_url, timeout=timeout, token=s.sms_token.get_secret_value())
         self.webhooks = WebhookChannel(timeout=timeout, allow_dev_targets=s.webhook_dev_targets)
         email = EmailChannel(
-            s.smtp_host, s.smtp_port, s.smtp_sender, timeout=timeout, username=s.smtp_username, password=s.smtp_password
+            s.smtp_host,
+            s.smtp_port,
+            s.smtp_sender,
+            timeout=timeout,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value(),
         )
         self.dispatcher = Dispatcher(
             self.repo,

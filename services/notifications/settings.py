@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from services.kit.settings import Settings
 
@@ -13,22 +13,27 @@ class NotificationsSettings(Settings):
     smtp_host: str = Field("127.0.0.1", description="SMTP server for e-mail (make run starts a sink on 1025).")
     smtp_port: int = Field(1025, description="SMTP port.")
     smtp_username: str = Field("", description="SMTP user; with it, STARTTLS is used when offered.")
-    smtp_password: str = Field("", description="SMTP password.")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password.")
     smtp_sender: str = Field("Aftercare <no-reply@aftercare.local>", description="From: of every e-mail.")
     sms_url: str = Field("http://127.0.0.1:8025/sms", description="SMS provider: POST {to, body, client_reference}.")
-    sms_token: str = Field("", description="Bearer token for the SMS provider.")
+    sms_token: SecretStr = Field(SecretStr(""), description="Bearer token for the SMS provider.")
     provider_timeout_seconds: float = Field(10.0, description="Per-attempt timeout of SMTP, SMS and webhooks.")
-    webhook_dev_targets: bool = Field(False, description="Allow http:// and private webhook targets (dev only).")
+    webhook_dev_targets: bool = Field(
+        False,
+        description="Also allow http:// and loopback webhook targets (dev only; private and link-local stay refused).",
+    )
     ops_email: str = Field("ops@aftercare.local", description="Where SLA-breach alerts go.")
     portal_url: str = Field("http://localhost:8080", description="Customer portal base URL used in messages.")
     repairs_target: str = Field("127.0.0.1:50052", description="Repairs gRPC address (contacts of claims).")
     warranty_target: str = Field("127.0.0.1:50051", description="Warranty gRPC address (warranty owners).")
-    service_api_key: str = Field("", description="This service's `service` key for other services' APIs.")
+    service_api_key: SecretStr = Field(
+        SecretStr(""), description="This service's `service` key for other services' APIs."
+    )
 
     def own_service_key(self) -> str:
         """The `service` principal's key: AFTERCARE_SERVICE_API_KEY, else the key file's "service" entry."""
-        if self.service_api_key:
-            return self.service_api_key
+        if key := self.service_api_key.get_secret_value():
+            return key
         file = self.api_keys_file
         if file is not None and file.exists():
             return str(json.loads(file.read_text()).get("service", ""))

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import secrets
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from services.kit.settings import Settings
 
 
 class WarrantySettings(Settings):
-    customer_id_key: str = Field("", description="Secret that derives opaque customer ids; default: var file.")
+    customer_id_key: SecretStr = Field(
+        SecretStr(""), description="Secret that derives opaque customer ids; default: var file."
+    )
 
     def customer_key(self) -> bytes:
         """The secret behind opaque customer ids: configured, or generated once under var/ for local runs."""
-        if self.customer_id_key:
-            return self.customer_id_key.encode()
+        if key := self.customer_id_key.get_secret_value():
+            return key.encode()
         path = self.var_dir / "customer-id.key"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -85,3 +85,21 @@ def test_answers_that_invite_a_retry_say_when(error: DomainError, retry_seconds:
             detail.Unpack(info)
             delays.append(info.retry_delay.seconds)
     assert delays == ([] if retry_seconds is None else [retry_seconds])
+
+
+def test_secrets_never_print() -> None:
+    from services.notifications.settings import NotificationsSettings
+    from services.warranty.settings import WarrantySettings
+
+    secrets = {
+        "api_keys": "ops=ak_ops_s3cret",
+        "temporal_api_key": "tk_s3cret",
+        "smtp_password": "smtp_s3cret",
+        "sms_token": "sms_s3cret",
+        "service_api_key": "svc_s3cret",
+    }
+    notifications = NotificationsSettings(**secrets)  # type: ignore[arg-type]
+    warranty = WarrantySettings(customer_id_key="cid_s3cret")
+    shown = repr(notifications) + str(notifications) + repr(warranty) + str(notifications.model_dump())
+    assert "s3cret" not in shown
+    assert notifications.own_service_key() == "svc_s3cret" and warranty.customer_key() == b"cid_s3cret"
