@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
+import phonenumbers
 from babel import Locale, localedata
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
@@ -17,7 +18,6 @@ from services.kit.errors import Violations
 
 SERIAL_RULE = "4 to 64 characters of A-Z, 0-9, '-', '.', '_', '/', starting with a letter or digit"
 _SERIAL = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{3,63}$")
-_PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _LOCALE = re.compile(r"^([a-z]{2,3})(?:-([a-z]{4}))?(?:-([a-z]{2}|[0-9]{3}))?$", re.IGNORECASE)
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -104,6 +104,29 @@ def _cldr() -> Locale:
     return Locale("en")  # any locale lists every script and territory CLDR names
 
 
+PHONE_RULE = "must be an international number that can be dialled, with its country code, such as +44 7400 765432"
+
+
+def canonical_phone(raw: str) -> str:
+    """A phone number in E.164 (`+447400765432`), from how people write it (`+44 7400 765432`); ValueError
+    unless libphonenumber holds it valid for its country."""
+    text = raw.strip()
+    if not text.startswith("+") or len(text) > 40:
+        raise ValueError(PHONE_RULE)
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError(PHONE_RULE) from None
+    if not phonenumbers.is_valid_number(number) or number.extension:
+        raise ValueError(PHONE_RULE)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def takes_sms(e164: str) -> bool:
+    """Whether a valid number can receive an SMS: not a fixed line (a number that may be either can)."""
+    return phonenumbers.number_type(phonenumbers.parse(e164, None)) is not phonenumbers.PhoneNumberType.FIXED_LINE
+
+
 def check_contact(v: Violations, field: str, email: str, phone: str, locale: str) -> Contact:
     clean_email = clean_phone = clean_locale = ""
     if email:
@@ -112,9 +135,10 @@ def check_contact(v: Violations, field: str, email: str, phone: str, locale: str
         except ValueError as exc:
             v.add(f"{field}.email", str(exc))
     if phone:
-        clean_phone = phone.strip()
-        if not _PHONE.match(clean_phone):
-            v.add(f"{field}.phone", "must be an E.164 number such as +441632960961")
+        try:
+            clean_phone = canonical_phone(phone)
+        except ValueError as exc:
+            v.add(f"{field}.phone", str(exc))
     if not email and not phone:
         v.add(field, "needs an email or a phone")
     if locale:

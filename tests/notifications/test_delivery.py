@@ -127,7 +127,7 @@ async def test_an_sms_provider_down_for_a_while_gets_one_message(stack: Stack) -
         wpb.TransferOwnershipRequest(
             request_id=new_id(),
             serial=serial,
-            new_owner_contact=wpb.Contact(email="sam@example.com", phone="+441632960961", locale="ko"),
+            new_owner_contact=wpb.Contact(email="sam@example.com", phone="+447400765432", locale="ko"),
         ),
         metadata=stack.as_("ops"),
     )
@@ -141,7 +141,7 @@ async def test_an_sms_provider_down_for_a_while_gets_one_message(stack: Stack) -
     )
     stack.http.busy_for = 2
     (n,) = await finished(stack, await send(stack, serial))
-    assert n.channel == npb.CHANNEL_SMS and n.destination == "+44********61" and n.locale == "ko"
+    assert n.channel == npb.CHANNEL_SMS and n.destination == "+44********32" and n.locale == "ko"
     assert outcomes(n) == ["RETRY", "RETRY", "SENT"] and n.attempts[0].error == "SMS provider answered HTTP 503"
     assert len(stack.http.sms) == 1 and "RMA-TEST-0001" in stack.http.sms[0].body and stack.mail.messages == []
 

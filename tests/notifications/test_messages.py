@@ -21,7 +21,7 @@ from services.notifications.domain.messages import (
     supported_locale,
 )
 
-BOTH = Contact(email="jo@example.com", phone="+441632960961", locale="ko-KR")
+BOTH = Contact(email="jo@example.com", phone="+447400765432", locale="ko-KR")
 TRANSACTIONAL, MARKETING = TEMPLATES["device_received"], TEMPLATES["extended_plan_offer"]
 
 
@@ -31,7 +31,7 @@ def channels(targets: list[Target]) -> list[tuple[str, str]]:
 
 def test_without_preferences_email_is_used_else_sms() -> None:
     assert channels(customer_targets(TRANSACTIONAL, BOTH, Choices())) == [("EMAIL", "")]
-    assert channels(customer_targets(TRANSACTIONAL, Contact(phone="+441632960961"), Choices())) == [("SMS", "")]
+    assert channels(customer_targets(TRANSACTIONAL, Contact(phone="+447400765432"), Choices())) == [("SMS", "")]
     assert channels(customer_targets(TRANSACTIONAL, Contact(), Choices())) == [("EMAIL", "NO_ADDRESS")]
 
 
@@ -61,7 +61,7 @@ def test_locale_comes_from_preferences_then_contact_then_english() -> None:
 
 def test_masks_show_enough_to_recognise_and_not_to_use() -> None:
     assert mask(Channel.EMAIL, "jo@example.com") == "j***@example.com"
-    assert mask(Channel.SMS, "+441632960961") == "+44********61"
+    assert mask(Channel.SMS, "+447400765432") == "+44********32"
     assert mask(Channel.EMAIL, "") == ""
 
 
@@ -92,3 +92,11 @@ def test_a_send_request_is_checked_field_by_field() -> None:
     assert ("variables", "resolution must be one of REPAIRED, REPLACED, REFUNDED, RETURNED_UNREPAIRED, EXCHANGED") in (
         check_request("claim_closed", "claim:RMA-1", {"rma": "R", "resolution": "FIXED"})
     )
+
+
+def test_sms_to_a_fixed_line_is_suppressed_before_it_is_tried() -> None:
+    landline = Contact(phone="+33142685300", locale="fr")
+    assert channels(customer_targets(TRANSACTIONAL, landline, Choices())) == [("SMS", "NOT_A_MOBILE")]
+    both = Contact(email="jo@example.com", phone="+33142685300", locale="fr")
+    chosen = Choices(channels=(Channel.EMAIL, Channel.SMS))
+    assert channels(customer_targets(TRANSACTIONAL, both, chosen)) == [("EMAIL", ""), ("SMS", "NOT_A_MOBILE")]

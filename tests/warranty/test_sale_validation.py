@@ -8,7 +8,15 @@ import pytest
 from email_validator import EmailNotValidError, validate_email
 
 from services.kit.errors import Violations
-from services.kit.validation import Contact, canonical_email, canonical_locale, canonical_serial, check_contact
+from services.kit.validation import (
+    Contact,
+    canonical_email,
+    canonical_locale,
+    canonical_phone,
+    canonical_serial,
+    check_contact,
+    takes_sms,
+)
 from services.warranty.domain.sales import CivilTime, check_purchase_time, customer_id
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -170,13 +178,13 @@ def test_contact_needs_email_or_phone() -> None:
     check_contact(v, "contact", "", "", "en")
     assert [item.field for item in v.items] == ["contact"]
     ok = Violations()
-    assert check_contact(ok, "contact", "", "+441632960961", "en").phone == "+441632960961"
+    assert check_contact(ok, "contact", "", "+447400765432", "en").phone == "+447400765432"
     assert not ok
 
 
 def test_customer_ids_are_stable_opaque_and_keyed() -> None:
     jo = Contact("Jo@Example.com", "", "en")
-    same = Contact("jo@example.com", "+441632960961", "fr")
+    same = Contact("jo@example.com", "+447400765432", "fr")
     assert customer_id(b"k", jo) == customer_id(b"k", same)
     assert customer_id(b"k", jo) != customer_id(b"other", jo)
     assert "jo" not in customer_id(b"k", jo).removeprefix("cus_")
@@ -218,3 +226,34 @@ def test_a_till_a_little_ahead_is_tolerated() -> None:
     v = Violations()
     check_purchase_time(v, "t", civil(month=6, day=1, hours=14, minutes=0, seconds=30), LAUNCH, NOW)
     assert not v
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("+7 912 345-67-89", "+79123456789"),  # spaced and dashed as people write it
+        ("+447400765432", "+447400765432"),
+        ("+33 1 42 68 53 00", "+33142685300"),  # a fixed line is a valid number (it just takes no SMS)
+        ("+60 12-345 6789", "+60123456789"),
+        ("+82 10-1234-5678", "+821012345678"),
+    ],
+)
+def test_phones_are_stored_in_e164(raw: str, e164: str) -> None:
+    assert canonical_phone(raw) == e164
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["+10000000", "+999123456789", "+441632960961", "0612345678", "+33 6 12", "+44 7400 765432 ext 9x", "phone"],
+)
+def test_numbers_that_cannot_be_dialled_are_refused(raw: str) -> None:
+    with pytest.raises(ValueError, match="international number"):
+        canonical_phone(raw)
+
+
+@pytest.mark.parametrize(
+    ("e164", "sms"),
+    [("+447400765432", True), ("+33612345678", True), ("+33142685300", False), ("+4930123456", False)],
+)
+def test_a_fixed_line_takes_no_sms(e164: str, sms: bool) -> None:
+    assert takes_sms(e164) is sms

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services.kit.validation import Contact
+from services.kit.validation import Contact, takes_sms
 
 
 class Channel(StrEnum):
@@ -195,7 +195,8 @@ def customer_locale(contact: Contact, choices: Choices) -> str:
 
 def customer_targets(spec: TemplateSpec, contact: Contact, choices: Choices) -> list[Target]:
     """The channels a customer hears on: their chosen ones, else e-mail if they gave one, else SMS.
-    Marketing is suppressed for those who opted out; a channel without an address is suppressed."""
+    Marketing is suppressed for those who opted out; a channel without an address, or SMS to a fixed line, is
+    suppressed."""
     default = Channel.EMAIL if contact.email or not contact.phone else Channel.SMS
     targets: list[Target] = []
     for channel in _unique(choices.channels or (default,)):
@@ -207,6 +208,8 @@ def customer_targets(spec: TemplateSpec, contact: Contact, choices: Choices) -> 
             reason = "OPTED_OUT"
         elif not address:
             reason = "NO_ADDRESS"
+        elif channel is Channel.SMS and not takes_sms(address):
+            reason = "NOT_A_MOBILE"  # said before anything is tried: an SMS to a fixed line is lost
         targets.append(Target(channel, address, mask(channel, address), reason))
     return targets
 

@@ -332,7 +332,9 @@ class CustomerContact(_message.Message):
     email: _builtins.str
     """E-mail address."""
     phone: _builtins.str
-    """Phone number in E.164 form, e.g. "+4930123456"."""
+    """Phone number with its country code, valid for that country (libphonenumber), e.g. "+44 7400 765432";
+    stored in E.164 ("+447400765432"). A fixed line is accepted but takes no SMS.
+    """
     locale: _builtins.str
     """BCP 47 language tag for messages, e.g. "fr"."""
     def __init__(

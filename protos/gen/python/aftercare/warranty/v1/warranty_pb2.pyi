@@ -426,7 +426,9 @@ class Contact(_message.Message):
     email: _builtins.str
     """Email address."""
     phone: _builtins.str
-    """Phone number in E.164 form, e.g. "+441632960961"."""
+    """Phone number with its country code, valid for that country (libphonenumber), e.g. "+44 7400 765432";
+    stored in E.164 ("+447400765432"). A fixed line is accepted but takes no SMS.
+    """
     locale: _builtins.str
     """Preferred locale as a BCP 47 tag, e.g. "fr" or "ms-MY"."""
     def __init__(
