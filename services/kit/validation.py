@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta, timezone, tzinfo
 from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from babel import Locale, localedata
+from babel.numbers import list_currencies
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from services.kit.errors import Violations
@@ -162,14 +164,55 @@ def check_text(v: Violations, field: str, value: str, *, max_len: int, min_len: 
     return text
 
 
+@cache
+def _currencies() -> frozenset[str]:
+    """ISO 4217 codes of currencies (CLDR's list, less XXX "no currency" and XTS "testing")."""
+    return frozenset(list_currencies()) - {"XXX", "XTS"}
+
+
 def check_money(
     v: Violations, field: str, currency: str, amount_minor: int, *, required: bool = False
 ) -> tuple[str, int]:
     """Money in minor units with an ISO 4217 code; unless required, an unset amount means none."""
     if not required and amount_minor == 0 and not currency:
         return "", 0
-    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-        v.add(f"{field}.currency_code", "must be an ISO 4217 code such as EUR")
+    if currency not in _currencies():
+        v.add(f"{field}.currency_code", "must be an ISO 4217 currency code such as EUR")
     if amount_minor < 0:
         v.add(f"{field}.amount_minor", "must not be negative")
     return currency, amount_minor
+
+
+# -- time zones ------------------------------------------------------------------------------------------
+
+_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+MAX_OFFSET = timedelta(hours=14)
+# IANA names: letters, digits, '_', '-', '+' in up to three '/'-separated parts (the longest is under 40).
+_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]{0,29}(?:/[A-Za-z0-9][A-Za-z0-9_+-]{0,29}){0,2}$")
+
+
+def parse_zone(name: str) -> tzinfo:
+    """An IANA zone ("Europe/Paris") or a UTC offset ("+05:30", "-03:00", "Z"). Raises ValueError."""
+    if name in ("Z", "UTC", "+00:00", "-00:00"):
+        return UTC
+    match = _OFFSET.match(name)
+    if match:
+        sign, hours, minutes = match.groups()
+        offset = timedelta(hours=int(hours), minutes=int(minutes))
+        if offset > MAX_OFFSET or int(minutes) >= 60:
+            raise ValueError(f"offset out of range: {name}")
+        return timezone(-offset if sign == "-" else offset)
+    if not _ZONE_NAME.match(name):
+        raise ValueError("not an IANA time zone name")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Europe", a name too long
+        raise ValueError("unknown time zone") from None
+
+
+def offset_name(offset: timedelta) -> str:
+    if abs(offset) > MAX_OFFSET:
+        raise ValueError("offset out of range")
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"

@@ -114,7 +114,8 @@ class Dispatcher:
         plan = await self._plan(spec, Recipient.parse(request.recipient), request)
         rendered = None
         if any(t.channel is not Channel.WEBHOOK for t in plan.targets):
-            rendered = self.renderer.render(spec.name, plan.locale, request.variables)
+            zone = plan.addressee.time_zone if plan.addressee else ""
+            rendered = self.renderer.render(spec.name, plan.locale, request.variables, zone)
         pending = 0
         for target in plan.targets:
             fresh = self._row(spec, request, plan, target, rendered)

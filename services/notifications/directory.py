@@ -21,6 +21,7 @@ class Addressee:
 
     contact: Contact
     customer_id: str
+    time_zone: str = ""  # the zone the unit was sold in (IANA name or offset): times are shown in it
     rma: str = ""
     serial: str = ""
     retailer_id: str = ""
@@ -73,6 +74,7 @@ class GrpcDirectory:
         return Addressee(
             contact=Contact(email=c.contact.email, phone=c.contact.phone, locale=c.contact.locale),
             customer_id=c.customer_id,
+            time_zone=await self._sale_zone(c.serial),
             rma=c.rma,
             serial=c.serial,
             retailer_id=c.retailer_id,
@@ -91,9 +93,22 @@ class GrpcDirectory:
         return Addressee(
             contact=Contact(email=o.email, phone=o.phone, locale=o.locale),
             customer_id=w.customer_id,
+            time_zone=w.purchase_time_zone,
             serial=w.serial,
             retailer_id=w.retailer_id,
         )
+
+    async def _sale_zone(self, serial: str) -> str:
+        """The zone the serial was sold in; "" (UTC) when no sale is registered for it."""
+        try:
+            answer = await self._warranty.GetWarranty(
+                warranty_pb2.GetWarrantyRequest(serial=serial), metadata=self._metadata, timeout=self._timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() is grpc.StatusCode.NOT_FOUND:
+                return ""
+            raise self._failure(exc, "warranty") from None
+        return str(answer.warranty.purchase_time_zone)
 
     async def sold_to(self, customer_id: str, retailer_id: str) -> bool:
         """Whether the retailer registered a sale whose current owner is this customer."""

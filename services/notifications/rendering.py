@@ -7,19 +7,22 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date, format_time, get_datetime_format
+from babel.numbers import format_currency, get_currency_precision
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from services.kit.validation import parse_zone
 from services.notifications.domain.messages import DEFAULT_LOCALE, TEMPLATES, Audience, supported_locale
 
 HERE = Path(__file__).parent
 TEMPLATE_DIR = HERE / "templates"
 LOCALE_DIR = HERE / "locales"
-ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "UGX"})
 DATE_ONLY = frozenset({"coverage_end_at"})
 
 
@@ -55,10 +58,34 @@ def _environment() -> Environment:
     )
 
 
-def money(amount_minor: int, currency: str) -> str:
-    if currency in ZERO_DECIMAL_CURRENCIES:
-        return f"{amount_minor:,} {currency}"
-    return f"{amount_minor / 100:,.2f} {currency}"
+def money(amount_minor: int, currency: str, locale: str) -> str:
+    """Minor units as the reader writes the amount: the currency's own decimals (KWD 3, XOF 0), the locale's
+    separators and symbol (`1 234,56 €` in French). CLDR's data, through Babel."""
+    major = Decimal(amount_minor).scaleb(-get_currency_precision(currency))
+    return format_currency(major, currency, locale=locale)
+
+
+def local_time(moment: datetime, locale: str, zone: tzinfo) -> str:
+    """A moment in the reader's zone and words: `5 mars 2026, 10:30 (UTC+01:00)`."""
+    local = moment.astimezone(zone)
+    date = format_date(local.date(), "long", locale=locale)
+    time = format_time(local, "short", tzinfo=zone, locale=locale)
+    offset = format_time(local, "ZZZZZ", tzinfo=zone, locale=locale)
+    joined = str(get_datetime_format("long", locale=locale)).replace("'", "").format(time, date)
+    return f"{joined} (UTC{'' if offset == 'Z' else offset})"
+
+
+def local_date(moment: datetime, locale: str, zone: tzinfo) -> str:
+    """The day a moment falls on in the reader's zone, in their words: `16 janvier 2027`."""
+    return format_date(moment.astimezone(zone).date(), "long", locale=locale)
+
+
+def reader_zone(name: str) -> tzinfo:
+    """The customer's zone (their sale's), or UTC when it is unknown or not a zone."""
+    try:
+        return parse_zone(name) if name else UTC
+    except ValueError:
+        return UTC
 
 
 class _Strict(dict[str, Any]):
@@ -73,15 +100,16 @@ class Renderer:
         self.portal_url = portal_url.rstrip("/")
         self.strict = strict
 
-    def context(self, template: str, locale: str, variables: Mapping[str, str]) -> dict[str, Any]:
+    def context(self, template: str, locale: str, variables: Mapping[str, str], zone: str = "") -> dict[str, Any]:
         texts = self._texts(locale)
         ctx: dict[str, Any] = dict(variables)
+        tz = reader_zone(zone)
         for name, value in variables.items():
             if name.endswith("_at") and value:
                 when = datetime.fromisoformat(value)
-                ctx[name] = when.strftime(texts("format.date" if name in DATE_ONLY else "format.datetime"))
+                ctx[name] = local_date(when, locale, tz) if name in DATE_ONLY else local_time(when, locale, tz)
         if "amount_minor" in variables and "currency" in variables:
-            ctx["amount"] = money(int(variables["amount_minor"]), variables["currency"])
+            ctx["amount"] = money(int(variables["amount_minor"]), variables["currency"], locale)
         if resolution := variables.get("resolution"):
             ctx["outcome"] = texts(f"outcome.{resolution}")
             ctx["because"] = texts(f"shipped_because.{resolution}")
@@ -93,11 +121,12 @@ class Renderer:
         ctx["offer_url"] = f"{self.portal_url}/warranties/{serial}/plans"
         return ctx
 
-    def render(self, template: str, locale: str, variables: Mapping[str, str]) -> Rendered:
+    def render(self, template: str, locale: str, variables: Mapping[str, str], zone: str = "") -> Rendered:
+        """`zone`: the customer's time zone (an IANA name or an offset); times are shown in it, UTC without."""
         spec = TEMPLATES[template]
         locale = supported_locale(locale)
         texts = self._texts(locale)
-        ctx = self.context(template, locale, variables)
+        ctx = self.context(template, locale, variables, zone)
 
         def t(key: str) -> str:
             text: str = texts(key).format_map(_Strict(ctx))

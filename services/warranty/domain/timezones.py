@@ -3,41 +3,11 @@
 from __future__ import annotations
 
 import calendar
-import re
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime, timedelta, tzinfo
 
-_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
-MAX_OFFSET = timedelta(hours=14)
-# IANA names: letters, digits, '_', '-', '+' in up to three '/'-separated parts (the longest is under 40).
-_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]{0,29}(?:/[A-Za-z0-9][A-Za-z0-9_+-]{0,29}){0,2}$")
+from services.kit.validation import MAX_OFFSET, offset_name, parse_zone
 
-
-def parse_zone(name: str) -> tzinfo:
-    """An IANA zone ("Europe/Paris") or a UTC offset ("+05:30", "-03:00", "Z"). Raises ValueError."""
-    if name in ("Z", "UTC", "+00:00", "-00:00"):
-        return UTC
-    match = _OFFSET.match(name)
-    if match:
-        sign, hours, minutes = match.groups()
-        offset = timedelta(hours=int(hours), minutes=int(minutes))
-        if offset > MAX_OFFSET or int(minutes) >= 60:
-            raise ValueError(f"offset out of range: {name}")
-        return timezone(-offset if sign == "-" else offset)
-    if not _ZONE_NAME.match(name):
-        raise ValueError("not an IANA time zone name")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Europe", a name too long
-        raise ValueError("unknown time zone") from None
-
-
-def offset_name(offset: timedelta) -> str:
-    if abs(offset) > MAX_OFFSET:
-        raise ValueError("offset out of range")
-    sign = "-" if offset < timedelta(0) else "+"
-    minutes = abs(int(offset.total_seconds())) // 60
-    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+__all__ = ["MAX_OFFSET", "add_days", "add_months", "offset_name", "parse_zone"]
 
 
 def add_months(moment: datetime, months: int, zone: tzinfo) -> datetime:
