@@ -7,11 +7,15 @@ import asyncio
 import io
 import secrets
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Protocol
 
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.pagesizes import A6
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 
@@ -46,26 +50,42 @@ def check_digit(digits: str) -> int:
     return (10 - total % 10) % 10
 
 
+FONT = "AftercareSans"
+
+
+@cache
+def _font() -> str:
+    """A font for every customer's script, embedded (subset) in each PDF: WenQuanYi Micro Hei (SIL OFL 1.1),
+    a TrueType font with Latin, Cyrillic, Hangul and CJK glyphs, installed as a package dependency so the
+    wheel and the image carry it. Helvetica (Latin-1) printed Cyrillic and Hangul as boxes."""
+    path = resources.files("paperang_p2_fonts_cjk") / "fonts" / "wqy-microhei.ttc"
+    with resources.as_file(path) as file:
+        pdfmetrics.registerFont(TTFont(FONT, str(file), subfontIndex=0))
+    return FONT
+
+
 def render_label(spec: LabelSpec, tracking_number: str, carrier: str) -> bytes:
     """An A6 shipping label: sender, recipient, RMA, and the tracking number as a Code 128 barcode."""
     buffer = io.BytesIO()
     width, height = A6
-    pdf = Canvas(buffer, pagesize=A6, invariant=True)  # invariant: the same input gives the same bytes
+    font = _font()
+    # invariant: the same input gives the same bytes; the initial font too, or Helvetica is declared unused
+    pdf = Canvas(buffer, pagesize=A6, invariant=True, initialFontName=font, initialFontSize=9)  # type: ignore[arg-type]  # types-reportlab types the name as a float
     pdf.setTitle(f"Shipping label {tracking_number}")
-    pdf.setFont("Helvetica-Bold", 11)
+    pdf.setFont(font, 11)
     pdf.drawString(8 * mm, height - 10 * mm, f"{carrier.upper()} · {spec.rma} · {spec.direction.replace('_', ' ')}")
     y = height - 18 * mm
     for title, lines in (("FROM", spec.sender), ("TO", spec.recipient)):
-        pdf.setFont("Helvetica-Bold", 8)
+        pdf.setFont(font, 8)
         pdf.drawString(8 * mm, y, title)
-        pdf.setFont("Helvetica", 9)
+        pdf.setFont(font, 9)
         for line in lines:
             y -= 4 * mm
             pdf.drawString(12 * mm, y, line[:60])
         y -= 7 * mm
     barcode = Code128(tracking_number, barHeight=18 * mm, barWidth=0.3 * mm)
     barcode.drawOn(pdf, (width - barcode.width) / 2, 16 * mm)
-    pdf.setFont("Helvetica", 9)
+    pdf.setFont(font, 9)
     pdf.drawCentredString(width / 2, 10 * mm, tracking_number)
     pdf.showPage()
     pdf.save()
