@@ -182,6 +182,8 @@ async def _start(process: Process, var: Path) -> None:
         preexec_fn=_die_with_parent,
         env={**os.environ, "AFTERCARE_VAR_DIR": str(var), **process.env},
     )
+    _run_dir(var).mkdir(parents=True, exist_ok=True)
+    (_run_dir(var) / f"{process.name}.pid").write_text(str(process.proc.pid))
     process.log_file = var / "logs" / f"{process.name}.log"
     process.log_offset = len(process.log_file.read_text(errors="replace")) if process.log_file.exists() else 0
     process.pump = asyncio.create_task(_pump(process, process.log_file))
@@ -265,17 +267,89 @@ async def up(var: Path, keys: dict[str, str]) -> int:
             started.append(process)
             await _start(process, var)
         _banner(keys)
-        exited = [asyncio.create_task(p.proc.wait()) for p in started if p.proc]
-        stopper = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([stopper, *exited], return_when=asyncio.FIRST_COMPLETED)
-        if stopper not in done:
-            gone = next(p for p in started if p.proc and p.proc.returncode is not None)
-            console.print(f"[red]{gone.name} exited unexpectedly; stopping everything[/red]")
-            return 1
-        console.print("stopping…")
-        return 0
+        return await supervise(started, var, stop)
     except RuntimeError as error:
         console.print(f"[red]{error}[/red]")
         return 1
     finally:
+        console.print("stopping…")
         await _stop(started)
+
+
+# A process that exits is started again after a pause that grows with each exit; one that exits more than
+# GIVE_UP_AFTER times within DEATH_WINDOW_S seconds stops everything (something is wrong, not unlucky).
+RESTART_BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+GIVE_UP_AFTER = 5
+DEATH_WINDOW_S = 120.0
+
+
+async def supervise(started: list[Process], var: Path, stop: asyncio.Event) -> int:
+    """Keep every process running until `stop` (Ctrl-C): 0. A process that exits is restarted, with backoff
+    and a line saying so; `aftercare dev restart NAME` restarts one at once. 1 when a process keeps dying."""
+    deaths: dict[str, list[float]] = {}
+    while True:
+        waits = {asyncio.create_task(p.proc.wait()): p for p in started if p.proc is not None}
+        stopper = asyncio.create_task(stop.wait())
+        done, pending = await asyncio.wait([stopper, *waits], return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        if stop.is_set():
+            return 0
+        for task in done:
+            process = waits[task]
+            if not await _restart(process, var, stop, deaths):
+                return 0 if stop.is_set() else 1
+
+
+async def _restart(process: Process, var: Path, stop: asyncio.Event, deaths: dict[str, list[float]]) -> bool:
+    """Start an exited process again; False when it keeps dying, or when Ctrl-C came during the pause."""
+    code = process.proc.returncode if process.proc else None
+    if _restart_requested(var, process.name):
+        console.print(f"[yellow]restarting {process.name}, as asked[/yellow]")
+    else:
+        now = time.monotonic()
+        recent = [t for t in deaths.get(process.name, []) if now - t < DEATH_WINDOW_S] + [now]
+        deaths[process.name] = recent
+        if len(recent) > GIVE_UP_AFTER:
+            console.print(
+                f"[red]{process.name} keeps dying ({len(recent)} exits in {DEATH_WINDOW_S:.0f}s; see "
+                f"var/logs/{process.name}.log): stopping everything[/red]"
+            )
+            return False
+        delay = RESTART_BACKOFF_S[min(len(recent), len(RESTART_BACKOFF_S)) - 1]
+        console.print(f"[yellow]{process.name} exited with {code}; restarting in {delay:.0f}s[/yellow]")
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+            return False  # Ctrl-C during the pause
+        except TimeoutError:
+            pass
+    try:
+        await _start(process, var)
+    except RuntimeError as error:  # it did not come up: its exit is seen on the next round
+        console.print(f"[red]{error}[/red]")
+    return True
+
+
+def _run_dir(var: Path) -> Path:
+    return var / "run"
+
+
+def _restart_requested(var: Path, name: str) -> bool:
+    marker = _run_dir(var) / f"restart-{name}"
+    if marker.exists():
+        marker.unlink()
+        return True
+    return False
+
+
+def request_restart(var: Path, name: str) -> str:
+    """`aftercare dev restart NAME`: ask the running `make run` to restart one process now; what happened."""
+    pid_file = _run_dir(var) / f"{name}.pid"
+    if not pid_file.exists():
+        return f"{name} is not running under make run here (no {pid_file})"
+    (_run_dir(var) / f"restart-{name}").touch()
+    try:
+        os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+    except ProcessLookupError:
+        return f"{name} is not running (its process is gone); make run restarts it by itself"
+    return f"asked make run to restart {name}"

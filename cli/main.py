@@ -145,6 +145,17 @@ def health(
     raise typer.Exit(0 if status == "SERVING" else 1)
 
 
+@dev_app.command("restart")
+def dev_restart(
+    name: Annotated[str, typer.Argument(help="A process of make run: temporal, sinks, a service, or claims.")],
+    var: Annotated[Path, typer.Option(help="Where local state lives.")] = Path("var"),
+) -> None:
+    """Restart one process of a running `make run` now (after a code change, say); the others keep running."""
+    from cli.dev import request_restart
+
+    typer.echo(request_restart(var, name))
+
+
 @dev_app.command("up")
 def dev_up(var: Annotated[Path, typer.Option(help="Where local state lives.")] = Path("var")) -> None:
     """Start Temporal (UI :8233) and every service; Ctrl-C stops them all."""
