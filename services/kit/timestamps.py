@@ -9,6 +9,8 @@ from google.protobuf import duration_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.type import datetime_pb2
 
+from services.kit.errors import Violations
+
 
 def ts(moment: datetime) -> Timestamp:
     stamp = Timestamp()
@@ -39,3 +41,13 @@ def civil(moment: datetime) -> datetime_pb2.DateTime:
         seconds=moment.second,
         utc_offset=duration_pb2.Duration(seconds=int(offset.total_seconds())),
     )
+
+
+def checked(v: Violations, field: str, stamp: Timestamp) -> datetime | None:
+    """An incoming Timestamp as UTC, or None with a violation when it is out of range (years 1 to 9999,
+    nanos 0 to 999,999,999): protobuf carries any numbers, datetime does not."""
+    try:
+        return stamp.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        v.add(field, "is not a valid time: seconds within years 1 to 9999 and nanos from 0 to 999999999")
+        return None

@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, timedelta, timezone, tzinfo
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -216,3 +217,20 @@ def offset_name(offset: timedelta) -> str:
     sign = "-" if offset < timedelta(0) else "+"
     minutes = abs(int(offset.total_seconds())) // 60
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+# -- enums -----------------------------------------------------------------------------------------------
+
+
+def enum_name(v: Violations, field: str, enum: Any, value: int, prefix: str) -> str | None:
+    """A proto enum value's name without its prefix (`FAULT_CATEGORY_BATTERY` is `BATTERY`); None for the
+    unset value, and None with a violation for a number the enum does not define (proto3 enums are open: any
+    number arrives)."""
+    if value == 0:
+        return None
+    names = {number: name for name, number in enum.items()}
+    if value not in names:
+        allowed = ", ".join(name.removeprefix(prefix) for number, name in sorted(names.items()) if number)
+        v.add(field, f"is not one of {allowed}")
+        return None
+    return str(names[value]).removeprefix(prefix)

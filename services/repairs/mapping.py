@@ -8,7 +8,9 @@ from aftercare.common.v1 import money_pb2
 from aftercare.repairs.v1 import repairs_pb2 as pb
 
 from contracts.claims import ClaimStatus, Diagnosis, Direction, ParcelEvent, Quote
+from services.kit.errors import Violations
 from services.kit.timestamps import ts
+from services.kit.validation import enum_name
 from services.repairs.domain.centres import Centre
 from services.repairs.domain.claims import CENTRE_STATUSES
 from services.repairs.persistence.tables import ClaimEventRow, ClaimRow
@@ -21,20 +23,34 @@ def state_name(value: int) -> str:
     return pb.ClaimState.Name(value).removeprefix("CLAIM_STATE_")  # type: ignore[arg-type]
 
 
+def checked_state(v: Violations, field: str, value: int) -> str | None:
+    return enum_name(v, field, pb.ClaimState, value, "CLAIM_STATE_")
+
+
 def state_value(name: str) -> pb.ClaimState.ValueType:
     return pb.ClaimState.Value(f"CLAIM_STATE_{name}")
 
 
-def fault_name(value: int) -> str:
-    return pb.FaultCategory.Name(value).removeprefix("FAULT_CATEGORY_")  # type: ignore[arg-type]
+def fault_name(v: Violations, field: str, value: int) -> str:
+    """The fault category's name; a violation when it is unset or a number the proto does not define."""
+    name = enum_name(v, field, pb.FaultCategory, value, "FAULT_CATEGORY_")
+    if name is None and value == 0:
+        v.add(field, "is required")
+    return name or ""
 
 
-def direction(value: int) -> Direction:
-    return Direction(pb.Direction.Name(value).removeprefix("DIRECTION_"))  # type: ignore[arg-type]
+def direction(v: Violations, field: str, value: int) -> Direction:
+    name = enum_name(v, field, pb.Direction, value, "DIRECTION_")
+    if name is None and value == 0:
+        v.add(field, "is required: TO_CENTRE or TO_CUSTOMER")
+    return Direction(name) if name else Direction.TO_CENTRE  # the placeholder is never used: v has a violation
 
 
-def parcel_event(value: int) -> ParcelEvent:
-    return ParcelEvent(pb.ParcelEvent.Name(value).removeprefix("PARCEL_EVENT_"))  # type: ignore[arg-type]
+def parcel_event(v: Violations, field: str, value: int) -> ParcelEvent:
+    name = enum_name(v, field, pb.ParcelEvent, value, "PARCEL_EVENT_")
+    if name is None and value == 0:
+        v.add(field, "is required")
+    return ParcelEvent(name) if name else ParcelEvent.EXCEPTION  # the placeholder is never used: v has a violation
 
 
 def diagnosis_in(d: pb.Diagnosis) -> tuple[Diagnosis, Quote | None]:

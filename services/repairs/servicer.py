@@ -30,8 +30,8 @@ from services.kit import pagination
 from services.kit.auth import Principal, Role, current_principal
 from services.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
 from services.kit.idempotency import check_request_id, fingerprint, recall, remember, reused, run_once
-from services.kit.timestamps import from_ts
-from services.kit.validation import MAX_CLOCK_SKEW, check_contact, check_money, check_serial, check_text
+from services.kit.timestamps import checked
+from services.kit.validation import MAX_CLOCK_SKEW, check_contact, check_money, check_serial, check_text, enum_name
 from services.repairs import mapping
 from services.repairs.domain.centres import check_centre, check_centre_id, check_region
 from services.repairs.domain.claims import CENTRE_STATUSES, TERMINAL
@@ -120,8 +120,11 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
             if retailer not in (None, principal.id):
                 raise PermissionDenied("a retailer can list only its own claims", reason="OTHER_RETAILER")
             retailer = principal.id
+        v = Violations()
+        state = mapping.checked_state(v, "state", request.state)
+        v.raise_if_any()
         filters = ClaimFilters(
-            state=mapping.state_name(request.state) if request.state else None,
+            state=state,
             centre_id=centre,
             retailer_id=retailer,
             sku=request.sku.strip().upper() or None,
@@ -146,10 +149,8 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         principal = current_principal()
         principal.require(*_READERS, Role.CARRIER)
         v = Violations()
-        if request.direction == pb.DIRECTION_UNSPECIFIED:
-            v.add("direction", "is required: TO_CENTRE or TO_CUSTOMER")
+        direction = mapping.direction(v, "direction", request.direction)
         row = await self._visible(principal, request.rma, v)
-        direction = mapping.direction(request.direction)
         label = await self.repo.label(row.rma, direction.value)
         if label is None:
             raise NotFound(f"claim {row.rma} has no {direction.value} label yet", reason="LABEL_NOT_FOUND")
@@ -164,8 +165,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         v = Violations()
         check_request_id(v, request.request_id)
         serial = check_serial(v, "serial", request.serial)
-        if request.fault_category == pb.FAULT_CATEGORY_UNSPECIFIED:
-            v.add("fault_category", "is required")
+        fault = mapping.fault_name(v, "fault_category", request.fault_category)
         description = check_text(v, "description", request.description, min_len=1, max_len=2000)
         c = request.contact
         contact = check_contact(v, "contact", c.email, c.phone, c.locale)
@@ -175,15 +175,16 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
             v.add("return_address.address_lines", "needs at least one line")
         if not address.locality.strip():
             v.add("return_address.locality", "is required")
-        incident_at = from_ts(request.incident_time) if request.HasField("incident_time") else now
-        if incident_at > now + MAX_CLOCK_SKEW:
+        incident_at = checked(v, "incident_time", request.incident_time) if request.HasField("incident_time") else now
+        if incident_at is not None and incident_at > now + MAX_CLOCK_SKEW:
             v.add("incident_time", "must not be in the future")
         v.raise_if_any()
+        assert incident_at is not None
         filed = await self.repo.file(
             NewClaim(
                 rma=new_rma(),
                 serial=serial,
-                fault_category=mapping.fault_name(request.fault_category),
+                fault_category=fault,
                 region=region,
                 incident_at=incident_at,
                 retailer_id=principal.id if principal.role is Role.RETAILER else "",
@@ -291,7 +292,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
             check_money(v, "diagnosis.not_covered.quote", q.currency_code, q.amount_minor, required=True)
         else:
             u = d.unrepairable
-            if u.remedy == pb.Diagnosis.REMEDY_UNSPECIFIED:
+            if enum_name(v, "diagnosis.unrepairable.remedy", pb.Diagnosis.Remedy, u.remedy, "REMEDY_") is None:
                 v.add("diagnosis.unrepairable.remedy", "is required: REPLACEMENT or REFUND")
             if u.remedy == pb.Diagnosis.REMEDY_REPLACEMENT:
                 u.replacement_serial = check_serial(
@@ -317,24 +318,19 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         self, request: pb.RecordShipmentEventRequest, context: grpc.aio.ServicerContext
     ) -> pb.RecordShipmentEventResponse:
         principal, v = self._start(request, Role.CARRIER, Role.OPS, Role.SERVICE)
-        if request.direction == pb.DIRECTION_UNSPECIFIED:
-            v.add("direction", "is required: TO_CENTRE or TO_CUSTOMER")
-        if request.event == pb.PARCEL_EVENT_UNSPECIFIED:
-            v.add("event", "is required")
+        direction = mapping.direction(v, "direction", request.direction)
+        event = mapping.parcel_event(v, "event", request.event)
         tracking = request.tracking_number.strip().upper()
         if not 4 <= len(tracking) <= 64 or not tracking.isalnum():
             v.add("tracking_number", "must be 4 to 64 letters and digits")
+        occurred_at = checked(v, "event_time", request.event_time) if request.HasField("event_time") else None
         if not request.HasField("event_time"):
             v.add("event_time", "is required: the carrier's time of the event")
-        elif from_ts(request.event_time) > self.clock() + MAX_CLOCK_SKEW:
+        elif occurred_at is not None and occurred_at > self.clock() + MAX_CLOCK_SKEW:
             v.add("event_time", "must not be in the future")
         row = await self._visible(principal, request.rma, v)
-        arg = ParcelUpdate(
-            direction=mapping.direction(request.direction),
-            tracking_number=tracking,
-            event=mapping.parcel_event(request.event),
-            occurred_at=from_ts(request.event_time),
-        )
+        assert occurred_at is not None  # _visible raised on any violation
+        arg = ParcelUpdate(direction=direction, tracking_number=tracking, event=event, occurred_at=occurred_at)
         return await self._act(principal, row, request, pb.RecordShipmentEventResponse, Update.PARCEL, arg)
 
     async def CancelClaim(

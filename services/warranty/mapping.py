@@ -11,7 +11,9 @@ from aftercare.warranty.v1 import warranty_pb2 as pb
 from google.protobuf import duration_pb2
 from google.type import datetime_pb2
 
+from services.kit.errors import Violations
 from services.kit.timestamps import ts
+from services.kit.validation import enum_name
 from services.warranty.domain.entitlement import CoverageKind, Entitlement, windows
 from services.warranty.domain.products import TIMER_NAMES, Policy, Product
 from services.warranty.domain.sales import CivilTime
@@ -24,8 +26,8 @@ def civil_time(value: datetime_pb2.DateTime) -> CivilTime | None:
     if value.ByteSize() == 0:
         return None
     offset = None
-    if value.HasField("utc_offset"):
-        offset = timedelta(seconds=value.utc_offset.seconds)
+    if value.HasField("utc_offset"):  # far outside ±14 h stays outside it, however large the number sent
+        offset = timedelta(seconds=max(-(10**6), min(10**6, value.utc_offset.seconds)))
     return CivilTime(
         value.year,
         value.month,
@@ -39,15 +41,14 @@ def civil_time(value: datetime_pb2.DateTime) -> CivilTime | None:
     )
 
 
-def fault_names(categories: Iterable[pb.FaultCategory.ValueType]) -> list[str]:
-    return [pb.FaultCategory.Name(c).removeprefix(_PREFIX) for c in categories]
+def fault_names(v: Violations, field: str, categories: Iterable[int]) -> list[str]:
+    names = [enum_name(v, field, pb.FaultCategory, c, _PREFIX) for c in categories]
+    return [name for name in names if name]
 
 
-def fault_name(category: int) -> str | None:
-    """A fault category's domain name; None when unset."""
-    if category == pb.FAULT_CATEGORY_UNSPECIFIED:
-        return None
-    return pb.FaultCategory.Name(category).removeprefix(_PREFIX)  # type: ignore[arg-type]
+def fault_name(v: Violations, field: str, category: int) -> str | None:
+    """A fault category's domain name; None when unset, and with a violation when it is not one."""
+    return enum_name(v, field, pb.FaultCategory, category, _PREFIX)
 
 
 def product(p: Product) -> pb.Product:

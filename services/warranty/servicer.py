@@ -28,7 +28,7 @@ from services.kit.errors import (
 )
 from services.kit.grpc_server import to_status
 from services.kit.idempotency import check_request_id, fingerprint, reused, run_once
-from services.kit.timestamps import from_ts
+from services.kit.timestamps import checked
 from services.kit.validation import MAX_CLOCK_SKEW, check_contact, check_money, check_serial, check_text
 from services.warranty import ERROR_DOMAIN, entitlement_lookup, mapping
 from services.warranty.domain.entitlement import check_can_extend
@@ -85,11 +85,13 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
             sku=p.sku,
             display_name=p.display_name,
             category=p.category,
-            launch_at=from_ts(p.launch_time) if p.HasField("launch_time") else None,
+            launch_at=checked(v, "product.launch_time", p.launch_time) if p.HasField("launch_time") else None,
             coverage_months=policy.coverage_months,
             return_window_days=policy.return_window_days,
             repair_sla_days=policy.repair_sla_days,
-            covered_categories=mapping.fault_names(policy.covered_fault_categories),
+            covered_categories=mapping.fault_names(
+                v, "product.policy.covered_fault_categories", policy.covered_fault_categories
+            ),
             claim_timers=mapping.given_timers(policy.claim_timers),
             paid_repair=(policy.paid_repair_price.currency_code, policy.paid_repair_price.amount_minor),
         )
@@ -278,16 +280,16 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         now = self.clock()
         v = Violations()
         serial = check_serial(v, "serial", request.serial)
-        incident_at = from_ts(request.incident_time) if request.HasField("incident_time") else now
-        if incident_at > now + MAX_CLOCK_SKEW:
+        incident_at = checked(v, "incident_time", request.incident_time) if request.HasField("incident_time") else now
+        if incident_at is not None and incident_at > now + MAX_CLOCK_SKEW:
             v.add("incident_time", "must not be in the future")
+        fault = mapping.fault_name(v, "fault_category", request.fault_category)
         v.raise_if_any()
-        checked = await entitlement_lookup.lookup(
-            self.repo, serial, incident_at, mapping.fault_name(request.fault_category)
-        )
-        await self._visible(principal, serial, checked.row if checked else None)
-        assert checked is not None
-        return mapping.entitlement(checked.entitlement)
+        assert incident_at is not None
+        found = await entitlement_lookup.lookup(self.repo, serial, incident_at, fault)
+        await self._visible(principal, serial, found.row if found else None)
+        assert found is not None
+        return mapping.entitlement(found.entitlement)
 
     async def _mutate_warranty(
         self, principal: Principal, request: _SerialRequest, method: str, response_type: type[R], change: Change

@@ -8,7 +8,7 @@ import pytest
 from google.rpc import error_details_pb2
 
 from services.kit import pagination
-from services.kit.errors import DomainError, InvalidArgument, NotFound, ResourceExhausted, Unavailable
+from services.kit.errors import DomainError, InvalidArgument, NotFound, ResourceExhausted, Unavailable, Violations
 from services.kit.grpc_server import to_status
 from services.kit.timestamps import civil
 
@@ -103,3 +103,27 @@ def test_secrets_never_print() -> None:
     shown = repr(notifications) + str(notifications) + repr(warranty) + str(notifications.model_dump())
     assert "s3cret" not in shown
     assert notifications.own_service_key() == "svc_s3cret" and warranty.customer_key() == b"cid_s3cret"
+
+
+def test_enum_names_are_checked_against_the_proto() -> None:
+    from aftercare.repairs.v1 import repairs_pb2 as rpb
+
+    from services.kit.validation import enum_name
+
+    v = Violations()
+    assert enum_name(v, "direction", rpb.Direction, rpb.DIRECTION_TO_CUSTOMER, "DIRECTION_") == "TO_CUSTOMER"
+    assert enum_name(v, "direction", rpb.Direction, 0, "DIRECTION_") is None and not v
+    assert enum_name(v, "direction", rpb.Direction, 7, "DIRECTION_") is None
+    assert [(x.field, x.description) for x in v.items] == [("direction", "is not one of TO_CENTRE, TO_CUSTOMER")]
+
+
+def test_incoming_times_out_of_range_are_violations() -> None:
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    from services.kit.timestamps import checked
+
+    v = Violations()
+    assert checked(v, "t", Timestamp(seconds=1_700_000_000)) == datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
+    assert checked(v, "t", Timestamp(seconds=2**62)) is None
+    assert checked(v, "t", Timestamp(seconds=0, nanos=-1)) is None
+    assert [x.field for x in v.items] == ["t", "t"]

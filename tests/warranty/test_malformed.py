@@ -72,3 +72,15 @@ async def test_a_declared_method_without_an_implementation_is_unimplemented(tmp_
     finally:
         await server.stop()
     assert (failed.code, failed.reason) == (grpc.StatusCode.UNIMPLEMENTED, "UNIMPLEMENTED")
+
+
+async def test_times_out_of_range_and_enum_numbers_the_proto_lacks_are_named(api: Api, product: pb.Product) -> None:
+    request = pb.CheckEntitlementRequest(serial="SN-1", fault_category=18)  # type: ignore[arg-type]
+    request.incident_time.nanos = 2**31 - 1
+    failed = await failure(api.stub.CheckEntitlement(request, metadata=api.ops))
+    assert failed.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(failed.fields) == {"incident_time", "fault_category"}
+    assert failed.fields["fault_category"].startswith("is not one of ELECTRICAL, MECHANICAL")
+    far = pb.CheckEntitlementRequest(serial="SN-1")
+    far.incident_time.seconds = 2**62
+    assert set((await failure(api.stub.CheckEntitlement(far, metadata=api.ops))).fields) == {"incident_time"}
