@@ -149,6 +149,7 @@ class ClaimInput(BaseModel):
     region: str
     filed_by: str  # the principal, e.g. "retailer:demo-retailer"
     carried: ClaimStatus | None = None  # set when the workflow continues as new
+    handled_updates: list[str] = Field(default_factory=list)  # update ids carried out before it did
 
 
 class Quote(BaseModel):

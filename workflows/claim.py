@@ -79,6 +79,7 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 # Claims started before notifications existed replay without them (tests/workflows/test_replay.py).
 NOTIFY_PATCH = "notify-customers-retailers-ops"
+HANDLED_KEPT = 1000  # update ids carried into the next run: far more than retries could still be in flight
 T = TypeVar("T")
 
 
@@ -120,6 +121,9 @@ class ClaimWorkflow:
         self.last_state = self.status.state  # as of the last recorded change: what a message compares with
         self.outbox: set[asyncio.Task[object]] = set()  # notifications on their way
         self.latest: dict[str, asyncio.Task[object]] = {}  # per recipient: the message the next one follows
+        # Update ids carried out, across continue-as-new: Temporal recognises a repeated update id only within
+        # one run, and a caller's retry may arrive after the run that carried it out has continued as new.
+        self.handled: list[str] = list(claim.handled_updates)
 
     # -- the run -----------------------------------------------------------------------------------------
 
@@ -130,7 +134,7 @@ class ClaimWorkflow:
         while self.status.state not in TERMINAL:
             if workflow.info().is_continue_as_new_suggested() and not self.lock.locked():
                 await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self.outbox)
-                workflow.continue_as_new(claim.model_copy(update={"carried": self.status}))
+                workflow.continue_as_new(self.next_run(claim))
             self.seen, deadline = self.changed, self._next_deadline()
             timeout = max(deadline - workflow.now(), timedelta(0)) if deadline is not None else None
             try:
@@ -140,6 +144,10 @@ class ClaimWorkflow:
                     await self._on_timer()
         await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self.outbox)
         return self.status
+
+    def next_run(self, claim: ClaimInput) -> ClaimInput:
+        """The input of the run this one continues as: the claim as it is, and the update ids carried out."""
+        return claim.model_copy(update={"carried": self.status, "handled_updates": self.handled[-HANDLED_KEPT:]})
 
     async def _intake(self) -> None:
         async with self.lock:
@@ -296,6 +304,18 @@ class ClaimWorkflow:
         if centre_id != self.status.centre_id:
             raise ApplicationError("the claim is not assigned to this centre", type=Refusal.NOT_ASSIGNED)
 
+    def _handled(self) -> bool:
+        """Whether this update's id was carried out already (in this run or one before a continue-as-new):
+        its validator lets it through and its handler answers with the claim as it is, changing nothing."""
+        info = workflow.current_update_info()
+        return info is not None and info.id in self.handled
+
+    def _done(self) -> ClaimStatus:
+        info = workflow.current_update_info()
+        if info is not None:
+            self.handled.append(info.id)
+        return self.status
+
     @workflow.update
     async def file(self) -> ClaimStatus:
         """The intake's answer (Update-with-Start): waits until the entitlement decision is recorded."""
@@ -304,16 +324,20 @@ class ClaimWorkflow:
 
     @workflow.update
     async def update_repair_status(self, update: RepairStatusUpdate) -> ClaimStatus:
+        if self._handled():
+            return self.status
         async with self.lock:
             self._validate_repair_status(update)
             await self._apply(update.status)
             if self.status.state is ClaimState.READY_TO_SHIP:
                 self.status.resolution = self.status.resolution or Resolution.REPAIRED
                 await self._ship(Direction.TO_CUSTOMER)
-        return self.status
+        return self._done()
 
     @update_repair_status.validator
     def _validate_repair_status(self, update: RepairStatusUpdate) -> None:
+        if self._handled():
+            return
         if update.status not in CENTRE_STATUSES:
             raise ApplicationError(f"{update.status} is not a repair status", type=Refusal.INVALID_STATUS)
         self._check_centre(update.centre_id)
@@ -321,6 +345,8 @@ class ClaimWorkflow:
 
     @workflow.update
     async def record_diagnosis(self, update: DiagnosisUpdate) -> ClaimStatus:
+        if self._handled():
+            return self.status
         async with self.lock:
             self._validate_diagnosis(update)
             event = _diagnosis_event(update)
@@ -329,7 +355,7 @@ class ClaimWorkflow:
             if event is Event.DIAGNOSED_NOT_COVERED:
                 assert update.quote is not None  # the validator saw to it
                 await self._offer_quote(event, update.quote.currency_code, update.quote.amount_minor)
-                return s
+                return self._done()
             await self._apply(event)
             if event is Event.DIAGNOSED_REPLACE:
                 move = ReplacementMove(
@@ -341,34 +367,42 @@ class ClaimWorkflow:
                 await self._ship(Direction.TO_CUSTOMER)
             elif event is Event.DIAGNOSED_REFUND:
                 s.resolution = Resolution.REFUNDED
-        return self.status
+        return self._done()
 
     @record_diagnosis.validator
     def _validate_diagnosis(self, update: DiagnosisUpdate) -> None:
+        if self._handled():
+            return
         self._check_centre(update.centre_id)
         self._check(_diagnosis_event(update))
 
     @workflow.update
     async def decide_quote(self, decision: QuoteDecision) -> ClaimStatus:
+        if self._handled():
+            return self.status
         async with self.lock:
             self._validate_quote(decision)
             await self._decide_quote(accept=decision.accept)
-        return self.status
+        return self._done()
 
     @decide_quote.validator
     def _validate_quote(self, decision: QuoteDecision) -> None:
+        if self._handled():
+            return
         self._check(Event.QUOTE_ACCEPTED if decision.accept else Event.QUOTE_DECLINED)
 
     @workflow.update
     async def record_parcel(self, update: ParcelUpdate) -> ClaimStatus:
         """Carrier events: duplicates and out-of-order ones are kept in the shipment's log and move nothing."""
+        if self._handled():
+            return self.status
         async with self.lock:
             self._validate_parcel(update)
             s = self.status
             shipment = next(x for x in s.shipments if x.tracking_number == update.tracking_number)
             record = ParcelRecord(event=update.event, occurred_at=update.occurred_at)
             if record in shipment.events:
-                return s
+                return self._done()
             shipment.events.append(record)
             shipment.events.sort(key=lambda r: r.occurred_at)
             move = parcel_move(s.state, update.direction, update.event, received=s.received)
@@ -376,10 +410,12 @@ class ClaimWorkflow:
                 await self._record("PARCEL_EVENT", detail=f"{update.tracking_number}: {update.event.value}")
             else:
                 await self._apply(move, detail=f"{update.tracking_number}: {update.event.value}")
-        return self.status
+        return self._done()
 
     @record_parcel.validator
     def _validate_parcel(self, update: ParcelUpdate) -> None:
+        if self._handled():
+            return
         if not any(
             x.tracking_number == update.tracking_number and x.direction is update.direction
             for x in self.status.shipments
@@ -388,17 +424,23 @@ class ClaimWorkflow:
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> ClaimStatus:
+        if self._handled():
+            return self.status
         async with self.lock:
             self._validate_cancel(request)
             await self._apply(Event.OPS_CANCEL if request.by_ops else Event.CUSTOMER_CANCEL, detail=request.reason)
-        return self.status
+        return self._done()
 
     @cancel.validator
     def _validate_cancel(self, request: CancelRequest) -> None:
+        if self._handled():
+            return
         self._check(Event.OPS_CANCEL if request.by_ops else Event.CUSTOMER_CANCEL)
 
     @workflow.update
     async def reassign(self, request: Reassignment) -> ClaimStatus:
+        if self._handled():
+            return self.status
         async with self.lock:
             self._validate_reassign(request)
             waiting = not self.status.centre_id
@@ -406,24 +448,30 @@ class ClaimWorkflow:
             await self._apply(Event.REASSIGN, detail=request.reason)
             if waiting and self.status.state is ClaimState.AWAITING_SHIPMENT:
                 await self._ship(Direction.TO_CENTRE)
-        return self.status
+        return self._done()
 
     @reassign.validator
     def _validate_reassign(self, request: Reassignment) -> None:
+        if self._handled():
+            return
         if not request.centre_id:
             raise ApplicationError("a centre is required", type=Refusal.INVALID_CENTRE)
         self._check(Event.REASSIGN)
 
     @workflow.update
     async def submit_feedback(self, feedback: Feedback) -> ClaimStatus:
+        if self._handled():
+            return self.status
         async with self.lock:
             self._validate_feedback(feedback)
             self.status.feedback_score = feedback.score
             await self._apply(Event.FEEDBACK)
-        return self.status
+        return self._done()
 
     @submit_feedback.validator
     def _validate_feedback(self, feedback: Feedback) -> None:
+        if self._handled():
+            return
         if not 0 <= feedback.score <= 10:
             raise ApplicationError("the score must be from 0 to 10", type=Refusal.INVALID_SCORE)
         if self.status.feedback_score is not None:

@@ -33,3 +33,25 @@ def test_claim_workflow_ids_read_both_ways() -> None:
 def test_notify_workflow_ids_are_stable_per_key() -> None:
     assert notify_workflow_id("send/ops/1") == notify_workflow_id("send/ops/1") != notify_workflow_id("send/ops/2")
     assert notify_workflow_id("send/ops/1").startswith("notify-") and len(notify_workflow_id("x")) == 39
+
+
+def test_the_next_run_carries_the_claim_and_the_update_ids_carried_out() -> None:
+    from datetime import UTC, datetime
+
+    from contracts.claims import ClaimInput
+    from workflows.claim import HANDLED_KEPT
+
+    claim = ClaimInput(
+        rma="RMA-1",
+        serial="SN-1",
+        fault_category="ELECTRICAL",
+        incident_at=datetime(2026, 1, 1, tzinfo=UTC),
+        retailer_id="r",
+        region="DE",
+        filed_by="ops",
+    )
+    run = ClaimWorkflow(claim)
+    run.handled = [f"ops/{i}" for i in range(HANDLED_KEPT + 5)]
+    after = run.next_run(claim)
+    assert after.carried == run.status and after.handled_updates == run.handled[5:]
+    assert ClaimWorkflow(after).handled == run.handled[5:]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
+import io
 import re
-import zlib
 
 import grpc
 from aftercare.repairs.v1 import repairs_pb2 as pb
+from pypdf import PdfReader
 
 from contracts.claims import ClaimStatus, claim_workflow_id
 from tests.rpc import failure
@@ -27,9 +27,8 @@ TO_CENTRE, TO_CUSTOMER = pb.DIRECTION_TO_CENTRE, pb.DIRECTION_TO_CUSTOMER
 
 
 def pdf_text(pdf: bytes) -> str:
-    """What a PDF's pages draw: its content streams (ASCII85 of Flate, as reportlab writes them), decoded."""
-    streams = re.findall(rb"/Filter \[ /ASCII85Decode /FlateDecode \].*?stream\r?\n(.*?~>)\s*endstream", pdf, re.S)
-    return "\n".join(zlib.decompress(base64.a85decode(raw, adobe=True)).decode("latin-1") for raw in streams)
+    """The text a PDF's pages show, as a reader extracts it (pypdf)."""
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 async def approved(stack: Stack) -> pb.Claim:
@@ -51,7 +50,7 @@ async def test_the_happy_path_from_filing_to_closed(stack: Stack) -> None:
         pb.GetShippingLabelRequest(rma=claim.rma, direction=TO_CENTRE), metadata=stack.as_(RETAILER)
     )
     assert label.pdf.startswith(b"%PDF-") and label.tracking_number == claim.shipments[0].tracking_number
-    assert f"({label.tracking_number})" in pdf_text(label.pdf)
+    assert label.tracking_number in pdf_text(label.pdf) and claim.rma in pdf_text(label.pdf)
 
     claim = await stack.parcel(claim, TO_CENTRE, pb.PARCEL_EVENT_PICKED_UP)
     assert claim.state == pb.CLAIM_STATE_IN_TRANSIT_TO_CENTRE
@@ -274,3 +273,22 @@ async def test_bad_input_names_every_field(stack: Stack) -> None:
     assert rma.code == grpc.StatusCode.INVALID_ARGUMENT and "rma" in rma.fields
     missing = await failure(stack.repairs.GetClaim(pb.GetClaimRequest(rma="RMA-0000-0000"), metadata=stack.as_("ops")))
     assert missing.code == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_refused_request_is_evaluated_again_and_a_carried_out_one_is_not(stack: Stack) -> None:
+    """AIP-155: only requests carried out are remembered. A move refused as illegal, sent again with the same
+    request_id once it is legal, is carried out; sent once more, it is answered the same and changes nothing."""
+    claim = await approved(stack)
+    claim = await stack.parcel(claim, TO_CENTRE, pb.PARCEL_EVENT_DELIVERED)
+    request_id = new_id()
+    await stack.status(claim.rma, pb.REPAIR_STATUS_DIAGNOSING)
+    refused = await failure(stack.status(claim.rma, pb.REPAIR_STATUS_QUALITY_CHECK, request_id=request_id))
+    assert (refused.code, refused.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "ILLEGAL_TRANSITION")
+    covered = pb.Diagnosis(covered_fault=pb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25))
+    await stack.diagnose(claim.rma, CENTRE, covered)  # now REPAIRING: QUALITY_CHECK is legal
+    carried = await stack.status(claim.rma, pb.REPAIR_STATUS_QUALITY_CHECK, request_id=request_id)
+    assert carried.state == pb.CLAIM_STATE_QUALITY_CHECK
+    again = await stack.status(claim.rma, pb.REPAIR_STATUS_QUALITY_CHECK, request_id=request_id)
+    assert again == carried
+    timeline = (await stack.get(claim.rma)).timeline
+    assert [e.kind for e in timeline].count("QUALITY_CHECK") == 1

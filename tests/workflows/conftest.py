@@ -184,6 +184,27 @@ class Claims:
         self.handles.append(handle)
         return handle, answer
 
+    async def resume(
+        self, rma: str, carried: ClaimStatus, handled: list[str]
+    ) -> WorkflowHandle[ClaimWorkflow, ClaimStatus]:
+        """A claim's next run after a continue-as-new: its status and the update ids it carried out."""
+        claim = ClaimInput(
+            rma=rma,
+            serial=carried.serial,
+            fault_category="ELECTRICAL",
+            incident_at=datetime(2026, 1, 1, tzinfo=UTC),
+            retailer_id="demo-retailer",
+            region="eu-west",
+            filed_by="retailer:demo-retailer",
+            carried=carried.model_copy(update={"rma": rma}),
+            handled_updates=handled,
+        )
+        handle = await self.client.start_workflow(
+            ClaimWorkflow.run, claim, id=claim_workflow_id(rma), task_queue=TASK_QUEUE
+        )
+        self.handles.append(handle)
+        return handle
+
 
 HISTORIES = Path(__file__).parent / "histories"
 RECORD = os.environ.get("AFTERCARE_RECORD_HISTORIES") == "1"

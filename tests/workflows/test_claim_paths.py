@@ -143,6 +143,26 @@ async def test_retried_update_is_applied_once(claims: Claims) -> None:
     assert claims.stand.kinds().count("DIAGNOSING") == 1
 
 
+async def test_a_retry_after_a_continue_as_new_is_still_recognised(claims: Claims) -> None:
+    """The update id is Temporal's dedupe only within a run: the next run must know what was carried out."""
+    handle, status = await claims.file()
+    await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.DELIVERED)
+    request = RepairStatusUpdate(centre_id="centre-a", status=Event.DIAGNOSING)
+    first = await handle.execute_update(ClaimWorkflow.update_repair_status, request, id="req-1")
+    await handle.terminate("the first run ends here; the next one carries its state")
+    recorded = len(claims.stand.events)
+
+    next_run = await claims.resume("RMA-TEST2", first, handled=["req-1"])
+    again = await next_run.execute_update(ClaimWorkflow.update_repair_status, request, id="req-1")
+    assert again.state is S.DIAGNOSING and again.seq == first.seq  # answered, nothing applied twice
+    assert len(claims.stand.events) == recorded
+    with pytest.raises(WorkflowUpdateFailedError) as refused:  # a new id is checked as ever
+        await next_run.execute_update(ClaimWorkflow.update_repair_status, request, id="req-2")
+    assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "ILLEGAL_TRANSITION"
+    await next_run.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=True, reason="ops: end the test"))
+    await next_run.result()
+
+
 async def test_another_centre_cannot_act(claims: Claims) -> None:
     handle, status = await claims.file()
     await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.DELIVERED)

@@ -575,7 +575,9 @@ class UpdatePreferencesRequest(_message.Message):
     PREFERENCES_FIELD_NUMBER: _builtins.int
     UPDATE_MASK_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
-    """Idempotency key (AIP-155)."""
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
     @_builtins.property
     def preferences(self) -> Global___Preferences:
         """The new preferences; customer_id says whose."""
@@ -690,7 +692,9 @@ class CreateWebhookEndpointRequest(_message.Message):
     URL_FIELD_NUMBER: _builtins.int
     EVENT_TYPES_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
-    """Idempotency key (AIP-155)."""
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
     retailer_id: _builtins.str
     """The retailer (ops only; a retailer registers for itself)."""
     url: _builtins.str
@@ -810,7 +814,9 @@ class DeleteWebhookEndpointRequest(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     ID_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
-    """Idempotency key (AIP-155)."""
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
     id: _builtins.str
     """The endpoint id."""
     def __init__(
@@ -854,7 +860,9 @@ class RotateWebhookSecretRequest(_message.Message):
     ID_FIELD_NUMBER: _builtins.int
     GRACE_PERIOD_SECONDS_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
-    """Idempotency key (AIP-155)."""
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
     id: _builtins.str
     """The endpoint id."""
     grace_period_seconds: _builtins.int

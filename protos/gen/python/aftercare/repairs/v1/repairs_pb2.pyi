@@ -801,7 +801,9 @@ class FileClaimRequest(_message.Message):
     RETURN_ADDRESS_FIELD_NUMBER: _builtins.int
     INCIDENT_TIME_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
-    """Idempotency key (AIP-155)."""
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
     serial: _builtins.str
     """The unit's serial."""
     fault_category: Global___FaultCategory.ValueType
@@ -993,7 +995,9 @@ class UpdateRepairStatusRequest(_message.Message):
     RMA_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
-    """Idempotency key (AIP-155)."""
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
     rma: _builtins.str
     """The RMA number."""
     status: Global___RepairStatus.ValueType
@@ -1047,7 +1051,9 @@ class RecordDiagnosisRequest(_message.Message):
     RMA_FIELD_NUMBER: _builtins.int
     DIAGNOSIS_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
-    """Idempotency key (AIP-155)."""
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
     rma: _builtins.str
     """The RMA number."""
     @_builtins.property
@@ -1103,7 +1109,9 @@ class DecideQuoteRequest(_message.Message):
     RMA_FIELD_NUMBER: _builtins.int
     ACCEPT_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
-    """Idempotency key (AIP-155)."""
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
     rma: _builtins.str
     """The RMA number."""
     accept: _builtins.bool
@@ -1160,7 +1168,9 @@ class RecordShipmentEventRequest(_message.Message):
     EVENT_FIELD_NUMBER: _builtins.int
     EVENT_TIME_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
-    """Idempotency key (AIP-155)."""
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
     rma: _builtins.str
     """The RMA number."""
     direction: Global___Direction.ValueType
@@ -1225,7 +1235,9 @@ class CancelClaimRequest(_message.Message):
     RMA_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
-    """Idempotency key (AIP-155)."""
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
     rma: _builtins.str
     """The RMA number."""
     reason: _builtins.str
@@ -1280,7 +1292,9 @@ class ReassignClaimRequest(_message.Message):
     CENTRE_ID_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
-    """Idempotency key (AIP-155)."""
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
     rma: _builtins.str
     """The RMA number."""
     centre_id: _builtins.str
@@ -1338,7 +1352,9 @@ class SubmitFeedbackRequest(_message.Message):
     SCORE_FIELD_NUMBER: _builtins.int
     COMMENT_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
-    """Idempotency key (AIP-155)."""
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
     rma: _builtins.str
     """The RMA number."""
     score: _builtins.int
@@ -1450,7 +1466,9 @@ class CreateServiceCentreRequest(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     CENTRE_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
-    """Idempotency key (AIP-155)."""
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
     @_builtins.property
     def centre(self) -> Global___ServiceCentre:
         """The centre (open_claims and create_time are ignored)."""
