@@ -73,6 +73,7 @@ class Server:
             AFTERCARE_GRPC_PORT=str(self.port),
             AFTERCARE_DATABASE_URL=database_url,
             AFTERCARE_LOG_LEVEL="WARNING",
+            AFTERCARE_RATE_LIMIT_PER_SECOND="0",  # measure the service, not its limit
         )
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cli.main", "serve", "warranty", "--no-worker"], cwd=ROOT, env=env

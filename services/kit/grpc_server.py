@@ -23,8 +23,16 @@ from grpc_status import rpc_status
 from opentelemetry import propagate, trace
 
 from services.kit import metrics, tracing
-from services.kit.auth import KeyStore, set_principal
-from services.kit.errors import DomainError, FieldViolation, InvalidArgument, Unavailable, Unimplemented
+from services.kit.auth import KeyStore, Role, set_principal
+from services.kit.errors import (
+    DomainError,
+    FieldViolation,
+    InvalidArgument,
+    ResourceExhausted,
+    Unavailable,
+    Unimplemented,
+)
+from services.kit.ratelimit import RateLimiter
 from services.kit.settings import Settings
 
 log = logging.getLogger("aftercare.rpc")
@@ -81,9 +89,10 @@ def classify(exc: BaseException) -> DomainError:
 class RpcInterceptor(grpc.aio.ServerInterceptor):
     """Authenticates every non-public RPC, maps every failure to a status with details, logs the call."""
 
-    def __init__(self, keys: KeyStore, domain: str):
+    def __init__(self, keys: KeyStore, domain: str, limiter: RateLimiter | None = None):
         self._keys = keys
         self._domain = domain
+        self._limiter = limiter or RateLimiter(0, 1)
 
     async def intercept_service(
         self,
@@ -96,8 +105,17 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
             return handler
         return self._wrap(handler, method)
 
+    def _admit(self, metadata: Any) -> None:
+        """Authenticate the caller, then take one of its tokens (services calling each other are not limited)."""
+        principal = self._keys.authenticate(metadata)
+        set_principal(principal)
+        if principal.role is not Role.SERVICE and (wait := self._limiter.take(str(principal))):
+            error = ResourceExhausted("too many requests from this caller; retry later", reason="RATE_LIMITED")
+            error.retry_after = max(wait, 0.001)
+            raise error
+
     def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
-        keys, domain = self._keys, self._domain
+        domain, admit = self._domain, self._admit
 
         async def fail(context: grpc.aio.ServicerContext, exc: BaseException, started: float) -> None:
             error = classify(exc)
@@ -123,7 +141,7 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
 
         async def traced_unary(request: Any, context: grpc.aio.ServicerContext, started: float) -> Any:
             try:
-                set_principal(keys.authenticate(context.invocation_metadata()))
+                admit(context.invocation_metadata())
                 response = await inner(decoded(request, message), context)
             except (asyncio.CancelledError, grpc.aio.AbortError):
                 raise
@@ -135,7 +153,7 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
         async def stream_response(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             started = time.perf_counter()
             try:
-                set_principal(keys.authenticate(context.invocation_metadata()))
+                admit(context.invocation_metadata())
                 with server_span(method, context):
                     async for item in inner(decoded(request, message), context):
                         yield item
@@ -240,7 +258,9 @@ class GrpcServer:
         self.bindings = list(bindings) if settings.run_api else []  # a worker-only replica: health only
         limit = settings.grpc_max_message_bytes
         self.server = grpc.aio.server(
-            interceptors=[RpcInterceptor(keys, domain)],
+            interceptors=[
+                RpcInterceptor(keys, domain, RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst))
+            ],
             options=[
                 ("grpc.max_receive_message_length", limit),
                 ("grpc.max_send_message_length", limit),

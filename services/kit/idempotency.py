@@ -7,22 +7,25 @@ replicas: a concurrent duplicate fails on it, rolls back, and is answered from t
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy import Column, LargeBinary
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kit.db import Database, UtcDateTime, is_unique_violation
 from services.kit.errors import FieldViolation, InvalidArgument, Violations
 
 M = TypeVar("M", bound=Message)
+log = logging.getLogger("aftercare.idempotency")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -131,3 +134,22 @@ async def remember(db: Database, scope: str, request_id: str, digest: str, respo
     except IntegrityError as exc:
         if not is_unique_violation(exc):
             raise
+
+
+async def purge(db: Database, older_than: datetime) -> int:
+    """Forget the requests recorded before `older_than`; how many. A retry of one of them is then a new
+    request (the retention is the window in which a retry is recognised)."""
+    async with db.write() as session:
+        result = await session.exec(delete(RequestLog).where(col(RequestLog.created_at) < older_than))
+        return int(result.rowcount or 0)
+
+
+async def purge_daily(db: Database, retention: timedelta, every: timedelta = timedelta(hours=24)) -> None:
+    """Keep the request log to `retention`: purge now, then every `every`. Every replica may run it."""
+    while True:
+        try:
+            forgotten = await purge(db, datetime.now(UTC) - retention)
+            log.info("request log purged", extra={"forgotten": forgotten, "retention_days": retention.days})
+        except Exception:
+            log.warning("request log purge failed; trying again later", exc_info=True)
+        await asyncio.sleep(every.total_seconds())

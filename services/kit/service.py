@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,6 +18,7 @@ import grpc
 from services.kit.auth import KeyStore
 from services.kit.db import Database
 from services.kit.grpc_server import GrpcServer, ServiceBinding, wait_for_shutdown_signal
+from services.kit.idempotency import purge_daily
 from services.kit.settings import Settings
 from services.kit.temporal import run_worker
 
@@ -72,8 +74,9 @@ class ServiceApp:
         return ()
 
     def background(self) -> Sequence[Coroutine[Any, Any, None]]:
-        """Tasks that run while it serves (cancelled at stop)."""
-        return ()
+        """Tasks that run while it serves (cancelled at stop): the request log's daily purge, and a service's own
+        (a subclass adds them to these)."""
+        return [purge_daily(self.db, timedelta(days=self.settings.request_log_retention_days))]
 
 
 async def serve(app: ServiceApp) -> None:

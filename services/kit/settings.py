@@ -25,6 +25,13 @@ class Settings(BaseSettings):
     )
     grpc_max_message_bytes: int = Field(4 * 1024 * 1024, description="Largest message received or sent.")
     grpc_max_concurrent_rpcs: int = Field(2000, description="RPCs served at once; more get RESOURCE_EXHAUSTED.")
+    rate_limit_per_second: float = Field(
+        500.0, description="Requests a second each caller (principal) may make to this replica; 0: no limit."
+    )
+    rate_limit_burst: float = Field(1000.0, description="How many requests a caller may make at once above the rate.")
+    request_log_retention_days: int = Field(
+        30, description="How long a request carried out is remembered: a retry within it gets the first answer."
+    )
     grpc_shutdown_grace_seconds: float = Field(10.0, description="Time in-flight RPCs get on shutdown.")
     temporal_address: str = Field("localhost:7233", description="Temporal frontend host:port.")
     temporal_namespace: str = Field("default", description="Temporal namespace.")

@@ -41,4 +41,5 @@ class RepairsApp(ServiceApp):
         return self.repairs_activities.all()
 
     def background(self) -> Sequence[Coroutine[Any, Any, None]]:
-        return [count_claims(self.repo)] if self.settings.metrics_port else []
+        counting = [count_claims(self.repo)] if self.settings.metrics_port else []
+        return [*super().background(), *counting]
