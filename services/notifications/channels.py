@@ -9,6 +9,8 @@ import ipaddress
 import time
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiosmtplib
 import httpx
@@ -110,9 +112,10 @@ class SmsChannel:
         await self._client.aclose()
 
 
-async def check_target(url: str, *, allow_dev_targets: bool) -> None:
-    """Refuse a webhook URL whose scheme or any resolved address is not allowed (see check_url). Run when
-    an endpoint is registered and before every delivery, since DNS answers change."""
+async def check_target(url: str, *, allow_dev_targets: bool) -> str:
+    """Refuse a webhook URL whose scheme or any resolved address is not allowed (see check_url); the address
+    to connect to. Run when an endpoint is registered and before every delivery, since DNS answers change;
+    the delivery then connects to this checked address (`pinned`), so a second answer cannot move it."""
     host, port = check_url(url, allow_dev_targets=allow_dev_targets)
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, proto=6)
@@ -122,6 +125,19 @@ async def check_target(url: str, *, allow_dev_targets: bool) -> None:
         reason = refused_address(ipaddress.ip_address(info[4][0]))
         if reason and not dev_allows(reason, allow_dev_targets):
             raise UrlRefused(f"resolves to a {reason} address")
+    if not infos:
+        raise UrlRefused("has a host name that does not resolve")
+    return str(infos[0][4][0])
+
+
+def pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The request for `url` sent to `address`: the URL with the address for its host, the Host header and,
+    for https, the SNI name (which the certificate is checked against) still naming the host."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    return urlunsplit(parts._replace(netloc=netloc)), {"host": parts.netloc}, extensions
 
 
 class WebhookChannel:
@@ -131,12 +147,15 @@ class WebhookChannel:
 
     async def send(self, message_id: str, url: str, secrets: list[str], body: bytes) -> str:
         try:
-            await check_target(url, allow_dev_targets=self.allow_dev_targets)
+            address = await check_target(url, allow_dev_targets=self.allow_dev_targets)
         except UrlRefused as exc:
             raise Permanent(f"URL refused: {exc}") from None
-        headers = signed_headers(secrets, message_id, int(time.time()), body)
+        target, host, extensions = pinned(url, address)
+        headers = signed_headers(secrets, message_id, int(time.time()), body) | host
         try:
-            answer = await self._client.post(url, content=body, headers=headers, timeout=self.timeout)
+            answer = await self._client.post(
+                target, content=body, headers=headers, timeout=self.timeout, extensions=extensions
+            )
         except httpx.HTTPError as exc:
             raise Temporary(f"endpoint unreachable ({type(exc).__name__})") from None
         _http_outcome(answer.status_code, "endpoint")
