@@ -121,6 +121,7 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
             error = classify(exc)
             metrics.RPCS.labels(method, error.code).inc()
             metrics.RPC_SECONDS.labels(method).observe(time.perf_counter() - started)
+            tracing.rpc_outcome(error.code)
             fields = {"method": method, "code": error.code, "reason": error.reason, "ms": _ms(started)}
             if error.code == "INTERNAL":
                 log.error("rpc failed", extra=fields, exc_info=exc)
@@ -129,6 +130,7 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
             await context.abort_with_status(rpc_status.to_status(to_status(error, domain)))
 
         def done(started: float) -> None:
+            tracing.rpc_outcome("OK")
             metrics.RPCS.labels(method, "OK").inc()
             metrics.RPC_SECONDS.labels(method).observe(time.perf_counter() - started)
             if log.isEnabledFor(logging.DEBUG):
@@ -152,16 +154,16 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
 
         async def stream_response(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             started = time.perf_counter()
-            try:
-                admit(context.invocation_metadata())
-                with server_span(method, context):
+            with server_span(method, context):
+                try:
+                    admit(context.invocation_metadata())
                     async for item in inner(decoded(request, message), context):
                         yield item
-            except (asyncio.CancelledError, grpc.aio.AbortError):
-                raise
-            except Exception as exc:  # noqa: BLE001
-                await fail(context, exc, started)
-            done(started)
+                except (asyncio.CancelledError, grpc.aio.AbortError):
+                    raise
+                except Exception as exc:  # noqa: BLE001
+                    await fail(context, exc, started)
+                done(started)
 
         kinds = {
             "unary_unary": (grpc.unary_unary_rpc_method_handler, unary_response),
@@ -231,10 +233,18 @@ async def _decoded_stream(requests: AsyncIterator[Any], message: str) -> AsyncIt
 
 @contextmanager
 def server_span(method: str, context: grpc.aio.ServicerContext) -> Iterator[None]:
-    """A SERVER span for the RPC, continuing the caller's trace when it sends W3C `traceparent` metadata."""
+    """A SERVER span for the RPC, continuing the caller's trace when it sends W3C `traceparent` metadata, with
+    the OpenTelemetry RPC attributes; its status is set from the gRPC code (tracing.rpc_outcome), not from the
+    abort that carries a refusal to the caller."""
     carrier = {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
+    service, _, name = method.lstrip("/").partition("/")
     with tracing.tracer.start_as_current_span(
-        method, context=propagate.extract(carrier), kind=trace.SpanKind.SERVER, attributes={"rpc.system": "grpc"}
+        method,
+        context=propagate.extract(carrier),
+        kind=trace.SpanKind.SERVER,
+        attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": name},
+        record_exception=False,
+        set_status_on_exception=False,
     ):
         yield
 

@@ -6,10 +6,14 @@ an OTLP/gRPC collector. Span names are methods, workflow types and activity name
 
 from __future__ import annotations
 
-from opentelemetry import trace
+from typing import Any
+
+import grpc
+from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Status, StatusCode
 from temporalio.contrib.opentelemetry import TracingInterceptor
 
 from services.kit.settings import Settings
@@ -39,3 +43,32 @@ def current_ids() -> tuple[str, str] | None:
     if not context.is_valid:
         return None
     return format(context.trace_id, "032x"), format(context.span_id, "016x")
+
+
+# OpenTelemetry's RPC conventions: a server span is an error only for codes that say the server failed.
+SERVER_FAULTS = frozenset({"UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS"})
+
+
+def rpc_outcome(code: str) -> None:
+    """Mark the current server span with the RPC's gRPC status code (a name such as "NOT_FOUND")."""
+    span = trace.get_current_span()
+    span.set_attribute("rpc.grpc.status_code", grpc.StatusCode[code].value[0])
+    if code in SERVER_FAULTS:
+        span.set_status(Status(StatusCode.ERROR, code))
+
+
+class _Propagating(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+    """Sends the current trace context as `traceparent` metadata, so the called service's span joins it."""
+
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        if carrier:
+            metadata = [*(details.metadata or ()), *carrier.items()]
+            details = details._replace(metadata=metadata)
+        return await continuation(details, request)
+
+
+def client_interceptors() -> list[grpc.aio.ClientInterceptor]:
+    """For every internal gRPC client channel: the callee continues the caller's trace."""
+    return [_Propagating()]
