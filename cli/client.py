@@ -62,9 +62,29 @@ def api_key(principal: str) -> str:
     return str(keys[principal])
 
 
+def _path(name: str) -> Path | None:
+    value = os.environ.get(name, "")
+    return Path(value) if value else None
+
+
+def credentials() -> grpc.ChannelCredentials | None:
+    """TLS to the services when AFTERCARE_CLI_TLS_CA (or --tls-ca) names the CA that signed their certificates;
+    mTLS with AFTERCARE_CLI_TLS_CERT and _KEY (--tls-cert, --tls-key)."""
+    from services.kit.grpc_server import channel_credentials
+
+    return channel_credentials(
+        _path("AFTERCARE_CLI_TLS_CA"), _path("AFTERCARE_CLI_TLS_CERT"), _path("AFTERCARE_CLI_TLS_KEY")
+    )
+
+
+def open_channel(address: str) -> grpc.Channel:
+    creds = credentials()
+    return grpc.insecure_channel(address) if creds is None else grpc.secure_channel(address, creds)
+
+
 @contextmanager
 def channel(service: str) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(target(service)) as ch:
+    with open_channel(target(service)) as ch:
         yield ch
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
@@ -36,8 +37,16 @@ def _options(
     _: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    tls_ca: Annotated[
+        Path | None, typer.Option(help="CA (PEM) of the services' TLS certificates: call them over TLS.")
+    ] = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="Client certificate (PEM), when the services ask mTLS.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="Its private key (PEM).")] = None,
 ) -> None:
     """Aftercare's command line."""
+    for name, value in (("CA", tls_ca), ("CERT", tls_cert), ("KEY", tls_key)):
+        if value is not None:
+            os.environ[f"AFTERCARE_CLI_TLS_{name}"] = str(value)
 
 
 app.add_typer(product_app, name="product")
@@ -134,8 +143,10 @@ def health(
     """Exit 0 when the gRPC health service at TARGET says SERVING (container health checks)."""
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+    from cli.client import open_channel
+
     try:
-        with grpc.insecure_channel(target) as channel:
+        with open_channel(target) as channel:
             reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout)
     except grpc.RpcError as error:
         typer.echo(f"{target}: {error.code().name}", err=True)

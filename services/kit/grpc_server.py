@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -289,7 +290,11 @@ class GrpcServer:
         self.port = 0
 
     async def start(self) -> int:
-        self.port = self.server.add_insecure_port(self.settings.grpc_target)
+        credentials = server_credentials(self.settings)
+        if credentials is None:
+            self.port = self.server.add_insecure_port(self.settings.grpc_target)
+        else:
+            self.port = self.server.add_secure_port(self.settings.grpc_target, credentials)
         if not self.port:
             raise OSError(f"cannot bind gRPC on {self.settings.grpc_target}")
         await self.server.start()
@@ -301,6 +306,45 @@ class GrpcServer:
         """Graceful: health goes NOT_SERVING so balancers stop sending, then in-flight RPCs get the grace."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.settings.grpc_shutdown_grace_seconds)
+
+
+def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    """TLS for the API when a certificate is configured, requiring client certificates from a CA (mTLS) when
+    one is named; None: plaintext (local runs, or behind a mesh that terminates TLS)."""
+    if not (settings.grpc_tls_cert or settings.grpc_tls_key):
+        if settings.grpc_tls_client_ca:
+            raise ValueError("AFTERCARE_GRPC_TLS_CLIENT_CA needs AFTERCARE_GRPC_TLS_CERT and _KEY")
+        return None
+    if not (settings.grpc_tls_cert and settings.grpc_tls_key):
+        raise ValueError("AFTERCARE_GRPC_TLS_CERT and AFTERCARE_GRPC_TLS_KEY go together")
+    ca = settings.grpc_tls_client_ca.read_bytes() if settings.grpc_tls_client_ca else None
+    pair = (settings.grpc_tls_key.read_bytes(), settings.grpc_tls_cert.read_bytes())
+    return grpc.ssl_server_credentials([pair], root_certificates=ca, require_client_auth=ca is not None)
+
+
+def channel_credentials(
+    ca: Path | None, cert: Path | None = None, key: Path | None = None
+) -> grpc.ChannelCredentials | None:
+    """TLS (and, with a certificate and key, mTLS) for a client channel; None: plaintext."""
+    if not (ca or cert or key):
+        return None
+    if bool(cert) != bool(key):
+        raise ValueError("a client certificate and its key go together")
+    return grpc.ssl_channel_credentials(
+        root_certificates=ca.read_bytes() if ca else None,
+        private_key=key.read_bytes() if key else None,
+        certificate_chain=cert.read_bytes() if cert else None,
+    )
+
+
+def aio_channel(target: str, settings: Settings, **options: Any) -> grpc.aio.Channel:
+    """A channel to another service as this process's settings say: TLS when they name a CA or certificate."""
+    credentials = channel_credentials(
+        settings.grpc_client_tls_ca, settings.grpc_client_tls_cert, settings.grpc_client_tls_key
+    )
+    if credentials is None:
+        return grpc.aio.insecure_channel(target, **options)
+    return grpc.aio.secure_channel(target, credentials, **options)
 
 
 async def wait_for_shutdown_signal() -> None:

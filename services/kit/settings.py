@@ -23,6 +23,14 @@ class Settings(BaseSettings):
     grpc_port: int | None = Field(
         None, description="gRPC port (0: any free); default: the service's own (services/registry.py)."
     )
+    grpc_tls_cert: Path | None = Field(None, description="Server certificate chain (PEM): the API serves TLS only.")
+    grpc_tls_key: Path | None = Field(None, description="Its private key (PEM).")
+    grpc_tls_client_ca: Path | None = Field(None, description="CA (PEM) whose client certificates are required: mTLS.")
+    grpc_client_tls_ca: Path | None = Field(
+        None, description="CA (PEM) this process trusts when it calls another service over TLS (internal clients)."
+    )
+    grpc_client_tls_cert: Path | None = Field(None, description="Client certificate (PEM) for mTLS to other services.")
+    grpc_client_tls_key: Path | None = Field(None, description="Its private key (PEM).")
     grpc_max_message_bytes: int = Field(4 * 1024 * 1024, description="Largest message received or sent.")
     grpc_max_concurrent_rpcs: int = Field(2000, description="RPCs served at once; more get RESOURCE_EXHAUSTED.")
     rate_limit_per_second: float = Field(

@@ -11,7 +11,6 @@ import grpc
 from aftercare.repairs.v1 import repairs_pb2, repairs_pb2_grpc
 from aftercare.warranty.v1 import warranty_pb2, warranty_pb2_grpc
 
-from services.kit import tracing
 from services.kit.validation import Contact
 
 
@@ -56,11 +55,19 @@ _RETRYABLE = {
 
 
 class GrpcDirectory:
-    def __init__(self, repairs_target: str, warranty_target: str, service_key: str, *, timeout: float = 5.0):
+    def __init__(
+        self,
+        repairs_channel: grpc.aio.Channel,
+        warranty_channel: grpc.aio.Channel,
+        service_key: str,
+        *,
+        timeout: float = 5.0,
+    ):
+        """The channels come from the wiring (kit.grpc_server.aio_channel: TLS as settings say, and the tracing
+        interceptor, so the callee's span joins the caller's trace)."""
         self._metadata = (("authorization", f"Bearer {service_key}"),)
         self._timeout = timeout
-        self._repairs_channel = grpc.aio.insecure_channel(repairs_target, interceptors=tracing.client_interceptors())
-        self._warranty_channel = grpc.aio.insecure_channel(warranty_target, interceptors=tracing.client_interceptors())
+        self._repairs_channel, self._warranty_channel = repairs_channel, warranty_channel
         self._repairs = repairs_pb2_grpc.RepairsServiceStub(self._repairs_channel)
         self._warranty = warranty_pb2_grpc.WarrantyServiceStub(self._warranty_channel)
 

@@ -10,6 +10,8 @@ from typing import Any
 from aftercare.notifications.v1 import notifications_pb2, notifications_pb2_grpc
 
 from contracts import queues
+from services.kit import tracing
+from services.kit.grpc_server import aio_channel
 from services.kit.service import ServiceApp
 from services.kit.temporal import LazyClient, connect
 from services.notifications import ERROR_DOMAIN
@@ -35,7 +37,10 @@ class NotificationsApp(ServiceApp):
         super().__init__(settings)
         s = self.settings = settings
         self.repo = NotificationsRepository(self.db)
-        self.directory = GrpcDirectory(s.repairs_target, s.warranty_target, s.own_service_key())
+        traced = {"interceptors": tracing.client_interceptors()}
+        self.directory = GrpcDirectory(
+            aio_channel(s.repairs_target, s, **traced), aio_channel(s.warranty_target, s, **traced), s.own_service_key()
+        )
         timeout = s.provider_timeout_seconds
         self.sms = SmsChannel(s.sms_url, timeout=timeout, token=s.sms_token.get_secret_value())
         self.webhooks = WebhookChannel(timeout=timeout, allow_dev_targets=s.webhook_dev_targets)
