@@ -8,9 +8,10 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import grpc
 import typer
@@ -18,6 +19,8 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from rich.console import Console
+from rich.table import Table
 
 from services.registry import PORTS
 
@@ -62,19 +65,41 @@ def api_key(principal: str) -> str:
     return str(keys[principal])
 
 
+@dataclass
+class Options:
+    """The options every command takes (`aftercare --output ... --tls-ca ...`), set afresh by each invocation."""
+
+    output: str = ""  # "json", "table", or "": each command's own default
+    tls_ca: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+
+OPTIONS = Options()
+
+
+def configure(options: Options) -> None:
+    """Called once per invocation with its options; the environment fills in what they leave out."""
+    global OPTIONS
+    OPTIONS = Options(
+        options.output or os.environ.get("AFTERCARE_OUTPUT", ""),
+        options.tls_ca or _path("AFTERCARE_CLI_TLS_CA"),
+        options.tls_cert or _path("AFTERCARE_CLI_TLS_CERT"),
+        options.tls_key or _path("AFTERCARE_CLI_TLS_KEY"),
+    )
+
+
 def _path(name: str) -> Path | None:
     value = os.environ.get(name, "")
     return Path(value) if value else None
 
 
 def credentials() -> grpc.ChannelCredentials | None:
-    """TLS to the services when AFTERCARE_CLI_TLS_CA (or --tls-ca) names the CA that signed their certificates;
-    mTLS with AFTERCARE_CLI_TLS_CERT and _KEY (--tls-cert, --tls-key)."""
+    """TLS to the services when --tls-ca (AFTERCARE_CLI_TLS_CA) names the CA that signed their certificates;
+    mTLS with --tls-cert and --tls-key (AFTERCARE_CLI_TLS_CERT, _KEY)."""
     from services.kit.grpc_server import channel_credentials
 
-    return channel_credentials(
-        _path("AFTERCARE_CLI_TLS_CA"), _path("AFTERCARE_CLI_TLS_CERT"), _path("AFTERCARE_CLI_TLS_KEY")
-    )
+    return channel_credentials(OPTIONS.tls_ca, OPTIONS.tls_cert, OPTIONS.tls_key)
 
 
 def open_channel(address: str) -> grpc.Channel:
@@ -92,8 +117,30 @@ def metadata(principal: str) -> list[tuple[str, str]]:
     return [("authorization", f"Bearer {api_key(principal)}")]
 
 
+def output() -> str:
+    """How commands print (`--output`): "json", "table", or "" for each command's own default."""
+    return OPTIONS.output
+
+
 def show(message: Message) -> None:
-    typer.echo(json_format.MessageToJson(message, preserving_proto_field_name=True, indent=2))
+    """An answer: JSON by default, or with `--output table` one row per field (nested fields dotted)."""
+    if output() != "table":
+        typer.echo(json_format.MessageToJson(message, preserving_proto_field_name=True, indent=2))
+        return
+    table = Table(show_header=True)
+    table.add_column("field")
+    table.add_column("value", overflow="fold")
+    for name, value in _flat(json_format.MessageToDict(message, preserving_proto_field_name=True)):
+        table.add_row(name, value)
+    Console(highlight=False).print(table)
+
+
+def _flat(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        return [row for key, item in value.items() for row in _flat(item, f"{prefix}.{key}" if prefix else key)]
+    if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+        return [row for i, item in enumerate(value) for row in _flat(item, f"{prefix}[{i}]")]
+    return [(prefix, ", ".join(map(str, value)) if isinstance(value, list) else str(value))]
 
 
 @contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
@@ -42,11 +41,21 @@ def _options(
     ] = None,
     tls_cert: Annotated[Path | None, typer.Option(help="Client certificate (PEM), when the services ask mTLS.")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="Its private key (PEM).")] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="table or json, for every command (default: JSON for an answer, tables for ops and reports).",
+        ),
+    ] = None,
 ) -> None:
     """Aftercare's command line."""
-    for name, value in (("CA", tls_ca), ("CERT", tls_cert), ("KEY", tls_key)):
-        if value is not None:
-            os.environ[f"AFTERCARE_CLI_TLS_{name}"] = str(value)
+    from cli.client import Options, configure
+
+    if output not in (None, "table", "json"):
+        raise typer.BadParameter("table or json", param_hint="--output")
+    configure(Options(output or "", tls_ca, tls_cert, tls_key))
 
 
 app.add_typer(product_app, name="product")

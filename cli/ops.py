@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from temporalio.client import WorkflowExecution
 
-from cli.client import As, RequestId, metadata
+from cli.client import As, RequestId, metadata, output
 from cli.repairs import _repairs, claim_cancel, claim_reassign
 from contracts.claims import ClaimState, rma_of
 from services.kit.settings import Settings
@@ -104,7 +104,7 @@ async def _visible(query: str, limit: int) -> list[dict[str, Any]]:
 def _find(query: str, limit: int, json: bool, title: str) -> None:
     settings = Settings(service="cli")
     rows = asyncio.run(_visible(query, limit))
-    if json:
+    if json or output() == "json":
         _print_json({"query": query, "ui": ui_link(settings, query), "claims": rows})
         return
     table = Table(title=f"{title}: {len(rows)}{'+' if len(rows) == limit else ''}", title_justify="left")
@@ -169,7 +169,7 @@ def ops_timeline(rma: str, json: Json = False, as_: As = "ops") -> None:
     """A claim's whole timeline: every recorded change, oldest first."""
     with _repairs() as stub:
         claim = stub.GetClaim(pb.GetClaimRequest(rma=rma), metadata=metadata(as_)).claim
-    if json:
+    if json or output() == "json":
         typer.echo(json_format.MessageToJson(claim, preserving_proto_field_name=True, indent=2))
         return
     state = pb.ClaimState.Name(claim.state).removeprefix("CLAIM_STATE_")
@@ -263,7 +263,7 @@ def ops_stuck(
     for r in rows:
         key = (r["waiting_on"], r["centre_id"] or "(unassigned)", r["state"])
         where[key] = where.get(key, 0) + 1
-    if json:
+    if json or output() == "json":
         summary = [{"waiting_on": w, "centre_id": c, "state": s, "claims": n} for (w, c, s), n in sorted(where.items())]
         _print_json({"older_than_seconds": int(threshold.total_seconds()), "where": summary, "claims": rows[:limit]})
         return
@@ -316,7 +316,7 @@ def _report_json(r: Report) -> dict[str, Any]:
 def ops_report(json: Json = False, as_: As = "ops") -> None:
     """Claims by state and by centre, with median turnaround (filed → closed) and NPS from the surveys."""
     r = report(_all_claims(as_))
-    if json:
+    if json or output() == "json":
         _print_json(_report_json(r))
         return
     states = Table(title=f"claims by state ({r.overall.total})", title_justify="left")
@@ -384,7 +384,7 @@ def ops_reminders(
     """The daily warranty-expiry reminder (a Temporal Schedule): its next and recent runs; --run-now starts one.
     A warranty gets one offer per coverage end, however often the job runs."""
     answer = asyncio.run(_reminders(run_now))
-    if json:
+    if json or output() == "json":
         _print_json(answer)
         return
     settings = Settings(service="cli")

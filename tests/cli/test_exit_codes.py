@@ -4,6 +4,7 @@ and says its version (issue 13)."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 from typer.testing import CliRunner
 
@@ -35,3 +36,32 @@ async def test_not_found_unavailable_and_not_allowed_exit_differently(stack: Sta
 def test_the_version_is_printed() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert (result.exit_code, result.output) == (0, "aftercare 0.1.0\n")
+
+
+async def test_every_command_takes_one_output_option(stack: Stack) -> None:
+    await stack.product()
+    await stack.centre()
+    claim = await stack.file(await _sold(stack))
+    env = {
+        "AFTERCARE_REPAIRS_TARGET": stack.targets["repairs"],
+        "AFTERCARE_TEMPORAL_ADDRESS": stack.targets["temporal"],
+        "AFTERCARE_API_KEY": stack.keys["ops"],
+    }
+    code, table = await run("--output", "table", "claim", "get", claim.rma, **env)
+    assert code == 0 and "claim.rma" in table and claim.rma in table and not table.lstrip().startswith("{")
+    code, plain = await run("claim", "get", claim.rma, **env)  # the last invocation's option does not linger
+    assert code == 0 and json.loads(plain)["claim"]["rma"] == claim.rma
+    code, answer = await run("-o", "json", "claim", "get", claim.rma, **env)
+    assert code == 0 and json.loads(answer)["claim"]["rma"] == claim.rma
+    code, timeline = await run("--output", "json", "ops", "timeline", claim.rma, **env)
+    assert code == 0 and isinstance(json.loads(timeline), list | dict)
+    code, refused = await run("--output", "yaml", "claim", "get", claim.rma, **env)
+    assert code == 2 and "table or json" in refused
+
+
+async def _sold(stack: Stack) -> str:
+    from tests.stack import new_serial
+
+    serial = new_serial()
+    await stack.sale(serial)
+    return serial
