@@ -9,6 +9,7 @@ from typing import Any
 
 import grpc
 import pytest
+from aftercare.common.v1 import money_pb2
 from aftercare.warranty.v1 import warranty_pb2 as pb
 from aftercare.warranty.v1 import warranty_pb2_grpc
 from google.type import datetime_pb2
@@ -112,3 +113,14 @@ async def api(tmp_path: Path, database_url: str, dev_keys: dict[str, str]) -> As
 @pytest.fixture
 async def product(api: Api) -> pb.Product:
     return await api.create_product()
+
+
+def plan(serial: str, months: int, reference: str = "", amount_minor: int = 100) -> pb.PurchaseExtendedPlanRequest:
+    """A PurchaseExtendedPlan request with a new request_id (EUR)."""
+    return pb.PurchaseExtendedPlanRequest(
+        request_id=new_id(),
+        serial=serial,
+        plan_reference=reference or f"PLAN-{months}",
+        months=months,
+        price=money_pb2.Money(currency_code="EUR", amount_minor=amount_minor),
+    )

@@ -11,7 +11,7 @@ from google.protobuf import duration_pb2
 from google.type import datetime_pb2
 
 from tests.rpc import failure
-from tests.warranty.conftest import SKU, Api, new_id, sale
+from tests.warranty.conftest import SKU, Api, new_id, plan, sale
 
 
 async def test_register_get_and_check_a_sale(api: Api, product: pb.Product) -> None:
@@ -214,16 +214,6 @@ async def test_extended_plan_extends_coverage(api: Api, product: pb.Product) -> 
         "price.currency_code",
         "price.amount_minor",
     }
-
-
-def plan(serial: str, months: int) -> pb.PurchaseExtendedPlanRequest:
-    return pb.PurchaseExtendedPlanRequest(
-        request_id=new_id(),
-        serial=serial,
-        plan_reference=f"PLAN-{months}",
-        months=months,
-        price=money_pb2.Money(currency_code="EUR", amount_minor=100),
-    )
 
 
 async def test_a_plan_ends_its_calendar_months_after_the_standard_end(api: Api, product: pb.Product) -> None:

@@ -7,7 +7,6 @@ import asyncio
 from typing import Any
 
 import grpc
-from aftercare.common.v1 import money_pb2
 from aftercare.warranty.v1 import warranty_pb2 as pb
 from sqlalchemy import func
 from sqlmodel import select
@@ -15,7 +14,7 @@ from sqlmodel import select
 from services.kit.idempotency import RequestLog
 from services.warranty.persistence.tables import ExtendedPlanRow, WarrantyRow
 from tests.rpc import failure
-from tests.warranty.conftest import Api, new_id, sale
+from tests.warranty.conftest import Api, new_id, plan, sale
 
 
 async def count(api: Api, table: type, *where: Any) -> int:
@@ -68,13 +67,7 @@ async def test_request_ids_are_per_retailer(api: Api, product: pb.Product) -> No
 
 async def test_retried_plan_purchase_is_applied_once(api: Api, product: pb.Product) -> None:
     await api.register("SN-PLAN")
-    request = pb.PurchaseExtendedPlanRequest(
-        request_id=new_id(),
-        serial="SN-PLAN",
-        plan_reference="P-1",
-        months=6,
-        price=money_pb2.Money(currency_code="EUR", amount_minor=999),
-    )
+    request = plan("SN-PLAN", 6, "P-1", 999)
     answers = await asyncio.gather(*(api.stub.PurchaseExtendedPlan(request, metadata=api.retailer) for _ in range(5)))
     assert len({a.SerializeToString() for a in answers}) == 1
     assert await count(api, ExtendedPlanRow) == 1
@@ -87,13 +80,7 @@ async def test_retried_plan_purchase_is_applied_once(api: Api, product: pb.Produ
 
 async def test_a_replay_answers_with_the_first_response_even_after_later_changes(api: Api, product: pb.Product) -> None:
     await api.register("SN-REPLAY")
-    first_plan = pb.PurchaseExtendedPlanRequest(
-        request_id=new_id(),
-        serial="SN-REPLAY",
-        plan_reference="PLAN-A",
-        months=12,
-        price=money_pb2.Money(currency_code="EUR", amount_minor=100),
-    )
+    first_plan = plan("SN-REPLAY", 12, "PLAN-A")
     first = await api.stub.PurchaseExtendedPlan(first_plan, metadata=api.retailer)
     later_plan = pb.PurchaseExtendedPlanRequest()
     later_plan.CopyFrom(first_plan)
