@@ -113,8 +113,8 @@ def channel(service: str) -> Iterator[grpc.Channel]:
         yield ch
 
 
-def metadata(principal: str) -> list[tuple[str, str]]:
-    return [("authorization", f"Bearer {api_key(principal)}")]
+def metadata(principal: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {api_key(principal)}"),)
 
 
 def output() -> str:

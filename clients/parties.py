@@ -64,13 +64,15 @@ class Parties:
         keys: Mapping[str, str],
         notifications: grpc.aio.Channel | None = None,
     ):
-        self.warranty = warranty_pb2_grpc.WarrantyServiceStub(warranty)
-        self.repairs = repairs_pb2_grpc.RepairsServiceStub(repairs)
-        self.notifications = notifications_pb2_grpc.NotificationsServiceStub(notifications) if notifications else None
+        self.warranty: warranty_pb2_grpc.WarrantyServiceAsyncStub = warranty_pb2_grpc.WarrantyServiceStub(warranty)
+        self.repairs: repairs_pb2_grpc.RepairsServiceAsyncStub = repairs_pb2_grpc.RepairsServiceStub(repairs)
+        self.notifications: notifications_pb2_grpc.NotificationsServiceAsyncStub | None = (
+            notifications_pb2_grpc.NotificationsServiceStub(notifications) if notifications else None
+        )
         self.keys = dict(keys)
 
-    def as_(self, principal: str) -> list[tuple[str, str]]:
-        return [("authorization", f"Bearer {self.keys[principal]}")]
+    def as_(self, principal: str) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.keys[principal]}"),)
 
     # -- ops ---------------------------------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ class Stack(Parties):
     """The running system, acted on as each party (clients/parties.py) with the tests' defaults, and the
     parts a test may look into or break: the Temporal client, the sinks, the repairs app."""
 
-    notifications: notifications_pb2_grpc.NotificationsServiceStub
+    notifications: notifications_pb2_grpc.NotificationsServiceAsyncStub
 
     def __init__(
         self,

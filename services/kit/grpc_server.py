@@ -97,9 +97,9 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(details)
         method = details.method
         if handler is None or method.startswith(PUBLIC_METHOD_PREFIXES):
@@ -115,10 +115,10 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
             error.retry_after = max(wait, 0.001)
             raise error
 
-    def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    def _wrap(self, handler: grpc.RpcMethodHandler[Any, Any], method: str) -> grpc.RpcMethodHandler[Any, Any]:
         domain, admit = self._domain, self._admit
 
-        async def fail(context: grpc.aio.ServicerContext, exc: BaseException, started: float) -> None:
+        async def fail(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException, started: float) -> None:
             error = classify(exc)
             metrics.RPCS.labels(method, error.code).inc()
             metrics.RPC_SECONDS.labels(method).observe(time.perf_counter() - started)
@@ -137,12 +137,12 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("rpc", extra={"method": method, "code": "OK", "ms": _ms(started)})
 
-        async def unary_response(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def unary_response(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             started = time.perf_counter()
             with server_span(method, context):
                 return await traced_unary(request, context, started)
 
-        async def traced_unary(request: Any, context: grpc.aio.ServicerContext, started: float) -> Any:
+        async def traced_unary(request: Any, context: grpc.aio.ServicerContext[Any, Any], started: float) -> Any:
             try:
                 admit(context.invocation_metadata())
                 response = await inner(decoded(request, message), context)
@@ -153,7 +153,7 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
             done(started)
             return response
 
-        async def stream_response(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        async def stream_response(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
             started = time.perf_counter()
             with server_span(method, context):
                 try:
@@ -205,7 +205,7 @@ def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], 
     return decode
 
 
-def _request_type(handler: grpc.RpcMethodHandler) -> str:
+def _request_type(handler: grpc.RpcMethodHandler[Any, Any]) -> str:
     """The full name of the method's request message, for the refusal of a body that is not one."""
     owner = getattr(handler.request_deserializer, "__self__", None)
     descriptor = getattr(owner, "DESCRIPTOR", None)
@@ -233,7 +233,7 @@ async def _decoded_stream(requests: AsyncIterator[Any], message: str) -> AsyncIt
 
 
 @contextmanager
-def server_span(method: str, context: grpc.aio.ServicerContext) -> Iterator[None]:
+def server_span(method: str, context: grpc.aio.ServicerContext[Any, Any]) -> Iterator[None]:
     """A SERVER span for the RPC, continuing the caller's trace when it sends W3C `traceparent` metadata, with
     the OpenTelemetry RPC attributes; its status is set from the gRPC code (tracing.rpc_outcome), not from the
     abort that carries a refusal to the caller."""

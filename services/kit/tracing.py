@@ -57,7 +57,7 @@ def rpc_outcome(code: str) -> None:
         span.set_status(Status(StatusCode.ERROR, code))
 
 
-class _Propagating(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+class _Propagating(grpc.aio.UnaryUnaryClientInterceptor):
     """Sends the current trace context as `traceparent` metadata, so the called service's span joins it."""
 
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 from aftercare.notifications.v1 import notifications_pb2 as pb
@@ -81,7 +82,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
     # -- the delivery log ----------------------------------------------------------------------------------
 
     async def GetNotification(
-        self, request: pb.GetNotificationRequest, context: grpc.aio.ServicerContext
+        self, request: pb.GetNotificationRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.GetNotificationResponse:
         principal = current_principal()
         principal.require(*_READERS)
@@ -91,7 +92,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         return pb.GetNotificationResponse(notification=mapping.notification(*found))
 
     async def ListNotifications(
-        self, request: pb.ListNotificationsRequest, context: grpc.aio.ServicerContext
+        self, request: pb.ListNotificationsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ListNotificationsResponse:
         principal = current_principal()
         principal.require(*_READERS)
@@ -118,7 +119,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         )
 
     async def SendNotification(
-        self, request: pb.SendNotificationRequest, context: grpc.aio.ServicerContext
+        self, request: pb.SendNotificationRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.SendNotificationResponse:
         principal = current_principal()
         principal.require(Role.OPS, Role.SERVICE)
@@ -176,7 +177,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
             raise NotFound("no customer with this id among your sales", reason="CUSTOMER_NOT_FOUND")
 
     async def GetPreferences(
-        self, request: pb.GetPreferencesRequest, context: grpc.aio.ServicerContext
+        self, request: pb.GetPreferencesRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.GetPreferencesResponse:
         principal = current_principal()
         principal.require(Role.RETAILER, Role.OPS, Role.SERVICE)
@@ -188,7 +189,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         return pb.GetPreferencesResponse(preferences=mapping.preferences(customer, row))
 
     async def UpdatePreferences(
-        self, request: pb.UpdatePreferencesRequest, context: grpc.aio.ServicerContext
+        self, request: pb.UpdatePreferencesRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.UpdatePreferencesResponse:
         principal = current_principal()
         principal.require(Role.RETAILER, Role.OPS, Role.SERVICE)
@@ -251,7 +252,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         return row
 
     async def CreateWebhookEndpoint(
-        self, request: pb.CreateWebhookEndpointRequest, context: grpc.aio.ServicerContext
+        self, request: pb.CreateWebhookEndpointRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.CreateWebhookEndpointResponse:
         principal = current_principal()
         v = Violations()
@@ -286,7 +287,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         )
 
     async def ListWebhookEndpoints(
-        self, request: pb.ListWebhookEndpointsRequest, context: grpc.aio.ServicerContext
+        self, request: pb.ListWebhookEndpointsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ListWebhookEndpointsResponse:
         principal = current_principal()
         v = Violations()
@@ -305,7 +306,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         )
 
     async def DeleteWebhookEndpoint(
-        self, request: pb.DeleteWebhookEndpointRequest, context: grpc.aio.ServicerContext
+        self, request: pb.DeleteWebhookEndpointRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.DeleteWebhookEndpointResponse:
         principal = current_principal()
         principal.require(Role.RETAILER, Role.OPS)
@@ -323,7 +324,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         )
 
     async def RotateWebhookSecret(
-        self, request: pb.RotateWebhookSecretRequest, context: grpc.aio.ServicerContext
+        self, request: pb.RotateWebhookSecretRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.RotateWebhookSecretResponse:
         principal = current_principal()
         principal.require(Role.RETAILER, Role.OPS)

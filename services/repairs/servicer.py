@@ -100,14 +100,16 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         events = await self.repo.timeline(rma) if timeline else None
         return mapping.claim(row, events, with_contact=principal.role is Role.SERVICE)
 
-    async def GetClaim(self, request: pb.GetClaimRequest, context: grpc.aio.ServicerContext) -> pb.GetClaimResponse:
+    async def GetClaim(
+        self, request: pb.GetClaimRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.GetClaimResponse:
         principal = current_principal()
         principal.require(*_READERS)
         row = await self._visible(principal, request.rma)
         return pb.GetClaimResponse(claim=await self._claim(principal, row.rma))
 
     async def ListClaims(
-        self, request: pb.ListClaimsRequest, context: grpc.aio.ServicerContext
+        self, request: pb.ListClaimsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ListClaimsResponse:
         principal = current_principal()
         principal.require(*_READERS)
@@ -144,7 +146,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         )
 
     async def GetShippingLabel(
-        self, request: pb.GetShippingLabelRequest, context: grpc.aio.ServicerContext
+        self, request: pb.GetShippingLabelRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.GetShippingLabelResponse:
         principal = current_principal()
         principal.require(*_READERS, Role.CARRIER)
@@ -158,7 +160,9 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
 
     # -- filing ------------------------------------------------------------------------------------------
 
-    async def FileClaim(self, request: pb.FileClaimRequest, context: grpc.aio.ServicerContext) -> pb.FileClaimResponse:
+    async def FileClaim(
+        self, request: pb.FileClaimRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.FileClaimResponse:
         principal = current_principal()
         principal.require(*_CUSTOMER_CHANNELS)
         now = self.clock()
@@ -263,7 +267,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         return principal, v
 
     async def UpdateRepairStatus(
-        self, request: pb.UpdateRepairStatusRequest, context: grpc.aio.ServicerContext
+        self, request: pb.UpdateRepairStatusRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.UpdateRepairStatusResponse:
         principal, v = self._start(request, Role.CENTRE)
         status = mapping.REPAIR_STATUS_EVENTS.get(request.status)
@@ -275,7 +279,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         return await self._act(principal, row, request, pb.UpdateRepairStatusResponse, Update.REPAIR_STATUS, arg)
 
     async def RecordDiagnosis(
-        self, request: pb.RecordDiagnosisRequest, context: grpc.aio.ServicerContext
+        self, request: pb.RecordDiagnosisRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.RecordDiagnosisResponse:
         principal, v = self._start(request, Role.CENTRE)
         d = request.diagnosis
@@ -307,7 +311,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         return await self._act(principal, row, request, pb.RecordDiagnosisResponse, Update.DIAGNOSIS, arg)
 
     async def DecideQuote(
-        self, request: pb.DecideQuoteRequest, context: grpc.aio.ServicerContext
+        self, request: pb.DecideQuoteRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.DecideQuoteResponse:
         principal, v = self._start(request, *_CUSTOMER_CHANNELS)
         row = await self._visible(principal, request.rma, v)
@@ -315,7 +319,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         return await self._act(principal, row, request, pb.DecideQuoteResponse, Update.QUOTE_DECISION, arg)
 
     async def RecordShipmentEvent(
-        self, request: pb.RecordShipmentEventRequest, context: grpc.aio.ServicerContext
+        self, request: pb.RecordShipmentEventRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.RecordShipmentEventResponse:
         principal, v = self._start(request, Role.CARRIER, Role.OPS, Role.SERVICE)
         direction = mapping.direction(v, "direction", request.direction)
@@ -334,7 +338,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         return await self._act(principal, row, request, pb.RecordShipmentEventResponse, Update.PARCEL, arg)
 
     async def CancelClaim(
-        self, request: pb.CancelClaimRequest, context: grpc.aio.ServicerContext
+        self, request: pb.CancelClaimRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.CancelClaimResponse:
         principal, v = self._start(request, *_CUSTOMER_CHANNELS)
         by_ops = principal.role is Role.OPS
@@ -344,7 +348,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         return await self._act(principal, row, request, pb.CancelClaimResponse, Update.CANCEL, arg)
 
     async def ReassignClaim(
-        self, request: pb.ReassignClaimRequest, context: grpc.aio.ServicerContext
+        self, request: pb.ReassignClaimRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ReassignClaimResponse:
         principal, v = self._start(request, Role.OPS)
         centre_id = check_centre_id(v, "centre_id", request.centre_id)
@@ -358,7 +362,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         return await self._act(principal, row, request, pb.ReassignClaimResponse, Update.REASSIGN, arg)
 
     async def SubmitFeedback(
-        self, request: pb.SubmitFeedbackRequest, context: grpc.aio.ServicerContext
+        self, request: pb.SubmitFeedbackRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.SubmitFeedbackResponse:
         principal, v = self._start(request, *_CUSTOMER_CHANNELS)
         if not 0 <= request.score <= 10:
@@ -374,7 +378,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
     # -- service centres ---------------------------------------------------------------------------------
 
     async def CreateServiceCentre(
-        self, request: pb.CreateServiceCentreRequest, context: grpc.aio.ServicerContext
+        self, request: pb.CreateServiceCentreRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.CreateServiceCentreResponse:
         principal, v = self._start(request, Role.OPS)
         c = request.centre
@@ -400,7 +404,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         )
 
     async def ListServiceCentres(
-        self, request: pb.ListServiceCentresRequest, context: grpc.aio.ServicerContext
+        self, request: pb.ListServiceCentresRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ListServiceCentresResponse:
         current_principal().require(Role.OPS, Role.SERVICE, Role.CENTRE)
         v = Violations()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 from aftercare.warranty.v1 import warranty_pb2 as pb
@@ -73,7 +73,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
     # -- products --------------------------------------------------------------------------------------
 
     async def CreateProduct(
-        self, request: pb.CreateProductRequest, context: grpc.aio.ServicerContext
+        self, request: pb.CreateProductRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.CreateProductResponse:
         principal = current_principal()
         principal.require(Role.OPS)
@@ -105,7 +105,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         return await run_once(self.repo.db, str(principal), request, "CreateProduct", pb.CreateProductResponse, create)
 
     async def GetProduct(
-        self, request: pb.GetProductRequest, context: grpc.aio.ServicerContext
+        self, request: pb.GetProductRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.GetProductResponse:
         current_principal().require(*_READERS)
         v = Violations()
@@ -117,7 +117,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         return pb.GetProductResponse(product=mapping.product(product))
 
     async def ListProducts(
-        self, request: pb.ListProductsRequest, context: grpc.aio.ServicerContext
+        self, request: pb.ListProductsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ListProductsResponse:
         current_principal().require(*_READERS)
         page = await pagination.page(
@@ -169,7 +169,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         return mapping.warranty(await self.repo.view(outcome.warranty(sale)))
 
     async def RegisterSale(
-        self, request: pb.RegisterSaleRequest, context: grpc.aio.ServicerContext
+        self, request: pb.RegisterSaleRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.RegisterSaleResponse:
         principal = current_principal()
         principal.require(Role.RETAILER)
@@ -178,7 +178,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         return pb.RegisterSaleResponse(warranty=await self._sale_answer(sale, outcome))
 
     async def BatchRegisterSales(
-        self, request_iterator: AsyncIterator[pb.BatchRegisterSalesRequest], context: grpc.aio.ServicerContext
+        self, request_iterator: AsyncIterator[pb.BatchRegisterSalesRequest], context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.BatchRegisterSalesResponse:
         principal = current_principal()
         principal.require(Role.RETAILER)
@@ -241,7 +241,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         return row
 
     async def GetWarranty(
-        self, request: pb.GetWarrantyRequest, context: grpc.aio.ServicerContext
+        self, request: pb.GetWarrantyRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.GetWarrantyResponse:
         principal = current_principal()
         principal.require(*_READERS)
@@ -250,7 +250,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         return pb.GetWarrantyResponse(warranty=mapping.warranty(view, with_contact=principal.role is Role.SERVICE))
 
     async def ListWarranties(
-        self, request: pb.ListWarrantiesRequest, context: grpc.aio.ServicerContext
+        self, request: pb.ListWarrantiesRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ListWarrantiesResponse:
         principal = current_principal()
         principal.require(*_READERS)
@@ -273,7 +273,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         )
 
     async def CheckEntitlement(
-        self, request: pb.CheckEntitlementRequest, context: grpc.aio.ServicerContext
+        self, request: pb.CheckEntitlementRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.CheckEntitlementResponse:
         principal = current_principal()
         principal.require(*_READERS)
@@ -306,7 +306,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         return await run_once(self.repo.db, str(principal), request, method, response_type, mutate)
 
     async def PurchaseExtendedPlan(
-        self, request: pb.PurchaseExtendedPlanRequest, context: grpc.aio.ServicerContext
+        self, request: pb.PurchaseExtendedPlanRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.PurchaseExtendedPlanResponse:
         principal = current_principal()
         principal.require(Role.RETAILER, Role.OPS)
@@ -342,7 +342,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         )
 
     async def TransferOwnership(
-        self, request: pb.TransferOwnershipRequest, context: grpc.aio.ServicerContext
+        self, request: pb.TransferOwnershipRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.TransferOwnershipResponse:
         principal = current_principal()
         principal.require(Role.RETAILER, Role.OPS)
@@ -366,7 +366,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         )
 
     async def VoidWarranty(
-        self, request: pb.VoidWarrantyRequest, context: grpc.aio.ServicerContext
+        self, request: pb.VoidWarrantyRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.VoidWarrantyResponse:
         principal = current_principal()
         principal.require(Role.OPS)

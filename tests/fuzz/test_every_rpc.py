@@ -155,9 +155,11 @@ async def call(channel: grpc.aio.Channel, method: d.MethodDescriptor, body: byte
     metadata = [("authorization", f"Bearer {key}")]
     try:
         if method.client_streaming:
-            await channel.stream_unary(path)(iter([body, body]), metadata=metadata, timeout=30)
+            stream: grpc.aio.StreamUnaryMultiCallable[bytes, bytes] = channel.stream_unary(path)
+            await stream(iter([body, body]), metadata=metadata, timeout=30)
         else:
-            await channel.unary_unary(path)(body, metadata=metadata, timeout=30)
+            unary: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(path)
+            await unary(body, metadata=metadata, timeout=30)
     except grpc.aio.AioRpcError as error:
         return error.code()
     return grpc.StatusCode.OK

@@ -28,22 +28,22 @@ class Api:
 
     app: WarrantyApp
     channel: grpc.aio.Channel
-    stub: warranty_pb2_grpc.WarrantyServiceStub
+    stub: warranty_pb2_grpc.WarrantyServiceAsyncStub
     keys: dict[str, str]
 
-    def as_(self, principal: str) -> list[tuple[str, str]]:
-        return [("authorization", f"Bearer {self.keys[principal]}")]
+    def as_(self, principal: str) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.keys[principal]}"),)
 
     @property
-    def ops(self) -> list[tuple[str, str]]:
+    def ops(self) -> tuple[tuple[str, str], ...]:
         return self.as_("ops")
 
     @property
-    def retailer(self) -> list[tuple[str, str]]:
+    def retailer(self) -> tuple[tuple[str, str], ...]:
         return self.as_("retailer:demo-retailer")
 
     @property
-    def other_retailer(self) -> list[tuple[str, str]]:
+    def other_retailer(self) -> tuple[tuple[str, str], ...]:
         return self.as_("retailer:other-retailer")
 
     async def create_product(self, sku: str = SKU, **policy: int) -> pb.Product:

@@ -23,7 +23,7 @@ from tests.warranty.conftest import Api, new_id, sale
     ],
 )
 async def test_missing_or_unknown_key_is_unauthenticated(
-    api: Api, metadata: list[tuple[str, str]], reason: str
+    api: Api, metadata: tuple[tuple[str, str], ...], reason: str
 ) -> None:
     failed = await failure(api.stub.ListProducts(pb.ListProductsRequest(), metadata=metadata))
     assert (failed.code, failed.reason) == (grpc.StatusCode.UNAUTHENTICATED, reason)

@@ -23,7 +23,7 @@ NOT_PROTOBUF = [b"\xff\xff\xff", b"\x0a\x05ab", b"\x08"]
 
 @pytest.mark.parametrize("body", NOT_PROTOBUF)
 async def test_bytes_that_are_not_protobuf_are_invalid_argument(api: Api, body: bytes) -> None:
-    raw = api.channel.unary_unary(GET)
+    raw: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = api.channel.unary_unary(GET)
     failed = await failure(raw(body, metadata=api.ops))
     assert (failed.code, failed.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "MALFORMED_REQUEST")
     assert failed.fields == {"request": "is not a valid aftercare.warranty.v1.GetWarrantyRequest"}
@@ -32,14 +32,15 @@ async def test_bytes_that_are_not_protobuf_are_invalid_argument(api: Api, body: 
 
 
 async def test_a_stream_with_a_bad_message_is_invalid_argument(api: Api, product: pb.Product) -> None:
-    stream = api.channel.stream_unary(BATCH)
+    stream: grpc.aio.StreamUnaryMultiCallable[bytes, bytes] = api.channel.stream_unary(BATCH)
     good = pb.BatchRegisterSalesRequest(sales=[sale("SN-GOOD-1")]).SerializeToString()
     failed = await failure(stream(iter([good, b"\xff\xff"]), metadata=api.retailer))
     assert (failed.code, failed.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "MALFORMED_REQUEST")
 
 
 async def test_bad_bytes_from_a_stranger_are_unauthenticated_first(api: Api) -> None:
-    failed = await failure(api.channel.unary_unary(GET)(b"\xff\xff\xff"))
+    raw: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = api.channel.unary_unary(GET)
+    failed = await failure(raw(b"\xff\xff\xff"))
     assert failed.code == grpc.StatusCode.UNAUTHENTICATED
 
 

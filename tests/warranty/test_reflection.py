@@ -22,7 +22,7 @@ async def test_reflection_lists_services_and_calls_get_product(api: Api, product
     assert reply["product"]["policy"]["coverageMonths"] == 24
 
 
-def _reflect_and_get_product(port: int, metadata: list[tuple[str, str]]) -> dict[str, Any]:
+def _reflect_and_get_product(port: int, metadata: tuple[tuple[str, str], ...]) -> dict[str, Any]:
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         database = ProtoReflectionDescriptorDatabase(channel)
         assert "aftercare.warranty.v1.WarrantyService" in database.get_services()
@@ -31,7 +31,7 @@ def _reflect_and_get_product(port: int, metadata: list[tuple[str, str]]) -> dict
         method = pool.FindServiceByName("aftercare.warranty.v1.WarrantyService").methods_by_name["GetProduct"]
         request_class = GetMessageClass(method.input_type)
         response_class = GetMessageClass(method.output_type)
-        call = channel.unary_unary(
+        call: grpc.UnaryUnaryMultiCallable[Any, Any] = channel.unary_unary(
             "/aftercare.warranty.v1.WarrantyService/GetProduct",
             request_serializer=lambda m: m.SerializeToString(),
             response_deserializer=response_class.FromString,
