@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -157,12 +158,22 @@ async def _pump(process: Process, log_file: Path) -> None:
     read as markup) and whole (never wrapped); a line that cannot be shown is still logged, and the copying
     goes on: a reader that stopped would fill the pipe and freeze the process on its next write."""
     assert process.proc is not None and process.proc.stdout is not None
-    with log_file.open("ab") as sink:
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        sink: BinaryIO | None = log_file.open("ab")
+    except OSError:
+        sink = None  # no log (a read-only disk, say): still drain the pipe, and show the output
+        console.print(f"[red]cannot write {log_file}: {process.name}'s output goes to the console only[/red]")
+    try:
         async for line in process.proc.stdout:
-            sink.write(line)
-            sink.flush()
+            if sink is not None:
+                sink.write(line)
+                sink.flush()
             if process.echo:
                 _echo(process.name, line)
+    finally:
+        if sink is not None:
+            sink.close()
 
 
 def _echo(name: str, line: bytes) -> None:

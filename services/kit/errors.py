@@ -21,11 +21,20 @@ class DomainError(Exception):
     default_reason = "INTERNAL"
     retry_after: float | None = None  # seconds a caller should wait before trying again (google.rpc.RetryInfo)
 
-    def __init__(self, message: str, *, reason: str | None = None, metadata: dict[str, str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str | None = None,
+        metadata: dict[str, str] | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.reason = reason or self.default_reason
         self.metadata = metadata or {}
+        if retry_after is not None:
+            self.retry_after = retry_after
 
 
 class InvalidArgument(DomainError):

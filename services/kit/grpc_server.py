@@ -111,9 +111,9 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
         principal = self._keys.authenticate(metadata)
         set_principal(principal)
         if principal.role is not Role.SERVICE and (wait := self._limiter.take(str(principal))):
-            error = ResourceExhausted("too many requests from this caller; retry later", reason="RATE_LIMITED")
-            error.retry_after = max(wait, 0.001)
-            raise error
+            raise ResourceExhausted(
+                "too many requests from this caller; retry later", reason="RATE_LIMITED", retry_after=max(wait, 0.001)
+            )
 
     def _wrap(self, handler: grpc.RpcMethodHandler[Any, Any], method: str) -> grpc.RpcMethodHandler[Any, Any]:
         domain, admit = self._domain, self._admit

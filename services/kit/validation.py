@@ -95,7 +95,7 @@ def canonical_locale(raw: str) -> str:
     if not localedata.exists(language):
         raise ValueError("names a language this service does not know")
     known = _cldr()
-    if script and script not in known.scripts:
+    if script and (script not in known.scripts or script == "Zzzz"):
         raise ValueError("names a script this service does not know")
     if region and (region not in known.territories or region == "ZZ"):
         raise ValueError("names a region this service does not know")

@@ -37,3 +37,18 @@ async def test_markup_looking_lines_print_whole_and_the_copy_goes_on(tmp_path: P
     assert (tmp_path / "warranty.log").read_text().splitlines() == LINES
     shown = console.export_text().splitlines()
     assert shown == [f"{'warranty':>9} | {line}" for line in LINES]  # as printed, one line each, not wrapped
+
+
+async def test_the_output_is_drained_even_where_no_log_can_be_written(tmp_path: Path) -> None:
+    """A reader that stops fills the pipe and freezes the process: without a log folder (or a writable one) the
+    output is still read to its end, and the log folder is made when it can be."""
+    script = "import sys\n" + "for i in range(20000):\n    print('x' * 100)\n"  # 2 MB: far more than a pipe holds
+    for log in (tmp_path / "made" / "logs" / "w.log", Path("/proc/forbidden/w.log")):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", script, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
+        process = dev.Process("warranty", [], lambda _: asyncio.sleep(0, True), [], echo=False)
+        process.proc = proc
+        await asyncio.wait_for(dev._pump(process, log), 20)
+        assert await asyncio.wait_for(proc.wait(), 20) == 0
+    assert len((tmp_path / "made" / "logs" / "w.log").read_bytes()) == 20000 * 101

@@ -4,10 +4,11 @@ restart NAME` restarts one at once, and one that keeps dying stops everything (i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -42,36 +43,37 @@ async def until_pid_changes(p: dev.Process, old: int) -> int:
     raise AssertionError(f"{p.name} was not restarted")
 
 
-async def test_a_killed_process_is_started_again(tmp_path: Path, said: Console) -> None:
-    sleeper = process("claims", "import time; time.sleep(60)")
+@contextlib.asynccontextmanager
+async def supervised(tmp_path: Path, name: str) -> AsyncIterator[tuple[dev.Process, int]]:
+    """A sleeping process under the supervisor; its first pid. Ctrl-C (stop) must end the supervisor with 0."""
+    sleeper = process(name, "import time; time.sleep(60)")
     await dev._start(sleeper, tmp_path)
     stop = asyncio.Event()
     supervisor = asyncio.create_task(dev.supervise([sleeper], tmp_path, stop))
     assert sleeper.proc is not None
-    first = sleeper.proc.pid
-    os.kill(first, signal.SIGKILL)
-    second = await until_pid_changes(sleeper, first)
-    assert second != first and (tmp_path / "run" / "claims.pid").read_text() == str(second)
-    assert "claims exited with -9; restarting in 0s" in said.export_text()
-    stop.set()
-    assert await supervisor == 0
-    await dev._stop([sleeper])
+    try:
+        yield sleeper, sleeper.proc.pid
+        stop.set()
+        assert await supervisor == 0
+    finally:
+        supervisor.cancel()
+        await dev._stop([sleeper])
+
+
+async def test_a_killed_process_is_started_again(tmp_path: Path, said: Console) -> None:
+    async with supervised(tmp_path, "claims") as (sleeper, first):
+        os.kill(first, signal.SIGKILL)
+        second = await until_pid_changes(sleeper, first)
+        assert second != first and (tmp_path / "run" / "claims.pid").read_text() == str(second)
+        assert "claims exited with -9; restarting in 0s" in said.export_text()
 
 
 async def test_dev_restart_restarts_one_process_at_once(tmp_path: Path, said: Console) -> None:
-    sleeper = process("repairs", "import time; time.sleep(60)")
-    await dev._start(sleeper, tmp_path)
-    stop = asyncio.Event()
-    supervisor = asyncio.create_task(dev.supervise([sleeper], tmp_path, stop))
-    assert sleeper.proc is not None
-    first = sleeper.proc.pid
-    assert dev.request_restart(tmp_path, "repairs") == "asked make run to restart repairs"
-    await until_pid_changes(sleeper, first)
-    assert "restarting repairs, as asked" in said.export_text() and "exited with" not in said.export_text()
-    assert dev.request_restart(tmp_path, "nothing").startswith("nothing is not running under make run")
-    stop.set()
-    assert await supervisor == 0
-    await dev._stop([sleeper])
+    async with supervised(tmp_path, "repairs") as (sleeper, first):
+        assert dev.request_restart(tmp_path, "repairs") == "asked make run to restart repairs"
+        await until_pid_changes(sleeper, first)
+        assert "restarting repairs, as asked" in said.export_text() and "exited with" not in said.export_text()
+        assert dev.request_restart(tmp_path, "nothing").startswith("nothing is not running under make run")
 
 
 async def test_a_process_that_keeps_dying_stops_everything(tmp_path: Path, said: Console) -> None:

@@ -116,6 +116,7 @@ def test_locales(raw: str, canonical: str) -> None:
         ("en-XY", "region"),
         ("en-ZZ", "region"),  # CLDR's "unknown region"
         ("zh-Abcd-TW", "script"),
+        ("en-Zzzz", "script"),  # CLDR's "unknown script", as ZZ is its unknown region
     ],
 )
 def test_bad_locales(raw: str, why: str) -> None:
