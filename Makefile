@@ -29,9 +29,11 @@ demo: $(STAMP)
 	$(PY) -m cli.main demo
 
 test: $(STAMP)
+	@tools/browser.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
+	@tools/browser.sh
 	@url=$$($(PY) tools/ci_postgres.py create) && [ -n "$$url" ] || { echo "PostgreSQL does not answer on 127.0.0.1:5432"; exit 1; }; \
 	  trap '$(PY) tools/ci_postgres.py drop "$${url##*/}"' EXIT; \
 	  AFTERCARE_TEST_DATABASE_URL="$$url" $(PY) -m pytest $(PYTEST_ARGS)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import grpc
+from aftercare.portal.v1 import portal_pb2, portal_pb2_grpc
 from aftercare.repairs.v1 import repairs_pb2 as rpb
 from aftercare.warranty.v1 import warranty_pb2 as wpb
 from rich.console import Console
@@ -60,6 +61,7 @@ class Outcome:
     resolution: str = ""
     sla_breached: bool = False
     score: int | None = None
+    portal_link: str = ""  # the customer's page (a fresh capability link)
 
 
 @dataclass
@@ -243,6 +245,7 @@ async def play(
     repairs_target: str,
     keys: dict[str, str],
     *,
+    portal_target: str = "",
     sales: int = 300,
     console: Console | None = None,
     progress: bool = True,
@@ -265,7 +268,20 @@ async def play(
         day.outcomes = list(
             await asyncio.gather(*(_story(p, serials[i], i, story, score) for i, (story, score) in enumerate(STORIES)))
         )
+    if portal_target:
+        await _portal_links(portal_target, keys["ops"], day.outcomes)
     return day
+
+
+async def _portal_links(portal_target: str, ops_key: str, outcomes: list[Outcome]) -> None:
+    """A customer's link to each claim's portal page (made as ops: each is a fresh token, like a message's)."""
+    async with grpc.aio.insecure_channel(portal_target) as channel:
+        portal = portal_pb2_grpc.PortalServiceStub(channel)
+        for outcome in outcomes:
+            answer = await portal.CreateLink(
+                portal_pb2.CreateLinkRequest(rma=outcome.rma), metadata=(("authorization", f"Bearer {ops_key}"),)
+            )
+            outcome.portal_link = answer.url
 
 
 def summary(day: Day, ui_url: str, namespace: str, say: Console) -> None:
@@ -307,6 +323,10 @@ def summary(day: Day, ui_url: str, namespace: str, say: Console) -> None:
     say.print("\n[bold]Open in the Temporal UI[/bold]")
     for label, link in links:
         say.print(f"  {label:<18} {link}", soft_wrap=True)
+    if any(o.portal_link for o in day.outcomes):
+        say.print("\n[bold]Open as the customer[/bold] (the portal; each e-mail in the mail sink has its own link)")
+        for o in day.outcomes:
+            say.print(f"  {o.rma:<16} {o.story:<16} {o.portal_link}", soft_wrap=True)
     say.print(
         "\n[bold]Then ask the CLI[/bold]\n"
         "  .venv/bin/aftercare ops report\n"

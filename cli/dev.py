@@ -136,7 +136,13 @@ def processes(var: Path) -> list[Process]:
             [SMTP_SINK_PORT, HTTP_SINK_PORT],
         ),
         *(
-            Process(e.name, [*service, e.name], _healthy_on(e.port), [e.port], env=dict(e.dev_env))
+            Process(
+                e.name,
+                [*service, e.name],
+                _healthy_on(e.port),
+                [e.port] + ([e.http_port] if e.http_port else []),
+                env=dict(e.dev_env),
+            )
             for e in registry.SERVICES
         ),
         Process(
@@ -233,8 +239,10 @@ def _banner(keys: dict[str, str]) -> None:
     table.add_column("where")
     table.add_row("Temporal UI", f"http://localhost:{TEMPORAL_UI_PORT}")
     table.add_row("Temporal frontend", f"localhost:{TEMPORAL_PORT}")
-    for name, port in registry.PORTS.items():
-        table.add_row(f"{name} gRPC", f"localhost:{port}")
+    for entry in registry.SERVICES:
+        if entry.http_port:
+            table.add_row(f"customer {entry.name}", f"http://localhost:{entry.http_port} (links in every message)")
+        table.add_row(f"{entry.name} gRPC", f"localhost:{entry.port}")
     table.add_row("mail sink (SMTP)", f"localhost:{SMTP_SINK_PORT} → var/sinks/mail.jsonl")
     table.add_row("SMS and webhook sink", f"http://localhost:{HTTP_SINK_PORT}/sms, /webhooks/<name> → var/sinks/")
     table.add_row(

@@ -135,7 +135,16 @@ def demo(
     settings = Settings(service="cli")
     console = Console(highlight=False, width=max(Console().width, 120))
     try:
-        day = asyncio.run(play(target("warranty"), target("repairs"), keys, sales=sales, console=console))
+        day = asyncio.run(
+            play(
+                target("warranty"),
+                target("repairs"),
+                keys,
+                portal_target=target("portal"),
+                sales=sales,
+                console=console,
+            )
+        )
     except grpc.aio.AioRpcError as error:
         console.print(f"[red]{error.code().name}: {error.details()}[/red]")
         if error.code() == grpc.StatusCode.UNAVAILABLE:

@@ -12,13 +12,14 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import typer
+from aftercare.portal.v1 import portal_pb2, portal_pb2_grpc
 from aftercare.repairs.v1 import repairs_pb2 as pb
 from google.protobuf import json_format
 from rich.console import Console
 from rich.table import Table
 from temporalio.client import WorkflowExecution
 
-from cli.client import As, RequestId, metadata, output
+from cli.client import As, RequestId, channel, metadata, output, rpc_errors
 from cli.repairs import _repairs, claim_cancel, claim_reassign
 from contracts.claims import ClaimState, rma_of
 from services.kit.settings import Settings
@@ -191,6 +192,44 @@ def ops_timeline(rma: str, json: Json = False, as_: As = "ops") -> None:
             event.detail,
         )
     console.print(table)
+
+
+PAGES = ("claim", "label", "survey", "warranty", "preferences")
+
+
+def portal_link(rma: str = "", serial: str = "", page: str = "", locale: str = "", as_: str = "ops") -> str:
+    """A fresh capability link to a claim's (or a warranty's) portal page, as the portal makes for messages."""
+    request = portal_pb2.CreateLinkRequest(
+        page=portal_pb2.Page.Value(f"PAGE_{page.upper()}") if page else portal_pb2.PAGE_UNSPECIFIED, locale=locale
+    )
+    if rma:
+        request.rma = rma
+    else:
+        request.serial = serial
+    with rpc_errors(), channel("portal") as ch:
+        answer = portal_pb2_grpc.PortalServiceStub(ch).CreateLink(request, metadata=metadata(as_))
+    return answer.url
+
+
+@ops_app.command("link")
+def ops_link(
+    rma: Annotated[str, typer.Argument(help="The claim's RMA number (or use --serial for a warranty).")] = "",
+    serial: Annotated[str, typer.Option(help="A warranty's serial instead of a claim.")] = "",
+    page: Annotated[str, typer.Option(help=f"The page it opens: one of {', '.join(PAGES)}.")] = "",
+    locale: Annotated[str, typer.Option(help="The language it opens in, e.g. fr (the customer may switch).")] = "",
+    as_: As = "ops",
+) -> None:
+    """Print a customer's portal link (a fresh token, e.g. to read out or send by hand). Treat it like a
+    password: whoever has it can act on the claim."""
+    if bool(rma) == bool(serial):
+        raise typer.BadParameter("give an RMA number or --serial, not both")
+    if page and page not in PAGES:
+        raise typer.BadParameter(f"--page must be one of {', '.join(PAGES)}")
+    url = portal_link(rma=rma, serial=serial, page=page, locale=locale, as_=as_)
+    if output() == "json":
+        typer.echo(jsonlib.dumps({"url": url}))
+    else:
+        typer.echo(url)
 
 
 @ops_app.command("cancel")

@@ -17,6 +17,7 @@ DEV_PRINCIPALS = (
     "centre:demo-centre",
     "centre:other-centre",
     "carrier:local",
+    "portal",
 )
 
 

@@ -20,6 +20,7 @@ class Entry:
     port: int  # its gRPC port (AFTERCARE_GRPC_PORT overrides it)
     app: str  # "module:ServiceApp subclass"
     dev_env: dict[str, str] = field(default_factory=dict)  # what `make run` sets for it besides the defaults
+    http_port: int = 0  # its web port, if it serves one (AFTERCARE_HTTP_PORT overrides it)
 
     def app_type(self) -> type[ServiceApp]:
         module, _, name = self.app.partition(":")
@@ -44,6 +45,7 @@ SERVICES = (
         "services.notifications.server:NotificationsApp",
         dev_env={"AFTERCARE_WEBHOOK_DEV_TARGETS": "true"},  # the demo's webhook receiver is on localhost
     ),
+    Entry("portal", 50054, "services.portal.server:PortalApp", http_port=8080),
 )
 BY_NAME = {entry.name: entry for entry in SERVICES}
 PORTS = {entry.name: entry.port for entry in SERVICES}

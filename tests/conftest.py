@@ -4,6 +4,7 @@ dev API keys, and the Temporal binaries installed by the lock file (never downlo
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -66,10 +67,26 @@ async def database_url(new_database: Callable[[str], Awaitable[str]]) -> str:
     return await new_database("test")
 
 
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port for a server that a test starts later, below the kernel's ephemeral range: a port handed
+    out for `bind(0)` meanwhile (every gRPC server on port 0, every outgoing connection) can never take it."""
+    floor = _ephemeral_floor()
+    for _ in range(200):
+        port = random.randrange(10_000, max(floor, 10_001))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 @pytest.fixture(scope="session")

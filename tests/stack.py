@@ -29,6 +29,7 @@ from services import registry
 from services.kit.service import ServiceApp
 from services.kit.temporal import connect
 from services.notifications.settings import NotificationsSettings
+from services.portal.server import PortalApp
 from services.repairs.server import RepairsApp
 from tests.conftest import free_port
 from workflows.worker import WORKFLOWS
@@ -48,6 +49,7 @@ class Stack(Parties):
     parts a test may look into or break: the Temporal client, the sinks, the repairs app."""
 
     notifications: notifications_pb2_grpc.NotificationsServiceAsyncStub
+    portal_url: str = ""  # the portal's web server
 
     def __init__(
         self,
@@ -156,7 +158,7 @@ async def stack(
 ) -> AsyncIterator[Stack]:
     common: dict[str, Any] = {"var_dir": tmp_path, "grpc_port": 0, "temporal_address": temporal_dev_server}
     mail, http = MailSink(tmp_path / "sinks"), HttpSink(tmp_path / "sinks")
-    smtp_port, http_port = free_port(), free_port()
+    smtp_port, http_port, portal_port, portal_http = free_port(), free_port(), free_port(), free_port()
     mail_server = await start_mail_sink(mail, "127.0.0.1", smtp_port)
     http_runner = await start_http_sink(http, "127.0.0.1", http_port)
     ports: dict[str, int] = {}
@@ -173,14 +175,31 @@ async def stack(
                 "sms_url": f"http://127.0.0.1:{http_port}/sms",
                 "webhook_dev_targets": True,
                 "provider_timeout_seconds": 5,
+                "portal_target": f"127.0.0.1:{portal_port}",
+            }
+        if name == "portal":  # started last, on the port notifications was given
+            return {
+                "grpc_port": portal_port,
+                "http_port": portal_http,
+                "public_url": f"http://127.0.0.1:{portal_http}",
+                "repairs_target": f"127.0.0.1:{ports['repairs']}",
+                "warranty_target": f"127.0.0.1:{ports['warranty']}",
+                "notifications_target": f"127.0.0.1:{ports['notifications']}",
             }
         return {}
 
     apps: dict[str, ServiceApp] = {}
-    for entry in registry.SERVICES:
-        app = entry.build(database_url=await new_database(entry.name), **own(entry.name), **common)
-        apps[entry.name] = app
-        ports[entry.name] = await app.start()
+    try:
+        for entry in registry.SERVICES:
+            app = entry.build(database_url=await new_database(entry.name), **{**common, **own(entry.name)})
+            apps[entry.name] = app
+            ports[entry.name] = await app.start()
+    except BaseException:  # one that did not start: stop those that did, and their sinks
+        for started in reversed(apps.values()):
+            await started.stop()
+        mail_server.close()
+        await http_runner.cleanup()
+        raise
     repairs, notifications = apps["repairs"], apps["notifications"]
     assert isinstance(repairs, RepairsApp) and isinstance(notifications.settings, NotificationsSettings)
     client = await connect(repairs.settings)
@@ -190,7 +209,7 @@ async def stack(
     workers = [Worker(client, task_queue=CLAIMS_QUEUE, workflows=WORKFLOWS)] + [
         Worker(client, task_queue=app.task_queue, activities=app.activities())
         for app in apps.values()
-        if not (elsewhere and app is notifications)
+        if app.task_queue and not (elsewhere and app is notifications)
     ]
     try:
         async with (
@@ -214,6 +233,9 @@ async def stack(
                 {**{name: f"127.0.0.1:{port}" for name, port in ports.items()}, "temporal": temporal_dev_server},
                 repairs,
             )
+            portal = apps["portal"]
+            assert isinstance(portal, PortalApp)
+            stack.portal_url = f"http://127.0.0.1:{portal.http_port}"
             yield stack
             await terminate_running(client)
     finally:

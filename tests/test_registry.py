@@ -47,10 +47,17 @@ def test_the_cli_and_make_run_start_what_the_registry_lists(tmp_path: Path) -> N
 def test_compose_runs_each_service(entry: registry.Entry) -> None:
     whole = compose("compose.yaml")[entry.name]
     assert whole["command"] == ["serve", entry.name] and f"{entry.port}:{entry.port}" in whole["ports"]
+    if entry.http_port:
+        assert f"{entry.http_port}:{entry.http_port}" in whole["ports"]
     split = compose("compose.split.yaml")
     assert split[f"{entry.name}-api"]["command"] == ["serve", entry.name, "--no-worker"]
-    assert split[f"{entry.name}-api"]["ports"] == [str(entry.port)]
-    assert split[f"{entry.name}-worker"]["command"] == ["serve", entry.name, "--no-api"]
+    assert split[f"{entry.name}-api"]["ports"] == [str(entry.port)] + (
+        [str(entry.http_port)] if entry.http_port else []
+    )
+    if entry.app_type().task_queue:  # a service with activities runs its worker apart
+        assert split[f"{entry.name}-worker"]["command"] == ["serve", entry.name, "--no-api"]
+    else:
+        assert f"{entry.name}-worker" not in split
 
 
 @pytest.mark.parametrize("entry", ENTRIES)
@@ -59,10 +66,8 @@ def test_kubernetes_runs_each_service(entry: registry.Entry) -> None:
     containers = [
         c for d in documents if d["kind"] == "Deployment" for c in d["spec"]["template"]["spec"]["containers"]
     ]
-    assert {tuple(c["args"]) for c in containers} == {
-        ("serve", entry.name, "--no-worker"),
-        ("serve", entry.name, "--no-api"),
-    }
+    worker = {("serve", entry.name, "--no-api")} if entry.app_type().task_queue else set()
+    assert {tuple(c["args"]) for c in containers} == {("serve", entry.name, "--no-worker"), *worker}
     for container in containers:
         grpc_port = next(p["containerPort"] for p in container["ports"] if p["name"] == "grpc")
         assert grpc_port == entry.port

@@ -6,7 +6,7 @@ those inside functions:
 3. the kit imports no service, and nothing above it (contracts, workflows, cli, ...);
 4. `contracts/` is pure: pydantic models and names, importing only itself and the standard library;
 5. every `domain/` package is pure: no gRPC, SQL, HTTP or Temporal client imports, and of the project only
-   contracts, the kit's errors and validation, and its own service's domain;
+   contracts, the kit's errors, validation and grants (names and signing), and its own service's domain;
 6. `workflows/` imports contracts, the kit and pure domain only;
 7. no room holds more than a quarter of the project's own Python lines (tests and generated code aside).
 
@@ -40,7 +40,7 @@ IMPURE = (
     "google.protobuf",
     "aftercare",
 )
-DOMAIN_MAY_USE = ("contracts", "services.kit.errors", "services.kit.validation")
+DOMAIN_MAY_USE = ("contracts", "services.kit.errors", "services.kit.validation", "services.kit.grants")
 SIZED_ROOMS_LIMIT = 0.25
 
 

@@ -2,3 +2,4 @@
 CREATE DATABASE warranty;
 CREATE DATABASE repairs;
 CREATE DATABASE notifications;
+CREATE DATABASE portal;

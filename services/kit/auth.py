@@ -1,7 +1,8 @@
 """API keys and principals.
 
 A key arrives as `authorization: Bearer <key>` and maps to a principal: `retailer:<id>`, `centre:<id>`,
-`carrier:<id>`, `ops` or `service`. Keys come from configuration (`AFTERCARE_API_KEYS`, or the JSON file
+`carrier:<id>`, `ops`, `service` or `portal` (the customer portal, which acts only on what a customer's link
+grants: services/kit/grants.py). Keys come from configuration (`AFTERCARE_API_KEYS`, or the JSON file
 `AFTERCARE_API_KEYS_FILE`); `make run` generates dev keys under var/ on first start (devtools/keys.py)."""
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ class Role(StrEnum):
     CARRIER = "carrier"
     OPS = "ops"
     SERVICE = "service"
+    PORTAL = "portal"
 
 
-_PRINCIPAL = re.compile(r"^(?:(retailer|centre|carrier):([a-z0-9][a-z0-9-]{0,62})|(ops|service))$")
+_PRINCIPAL = re.compile(r"^(?:(retailer|centre|carrier):([a-z0-9][a-z0-9-]{0,62})|(ops|service|portal))$")
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class Principal:
         match = _PRINCIPAL.match(text)
         if not match:
             raise ValueError(
-                f"not a principal: {text!r} (want retailer:<id>, centre:<id>, carrier:<id>, ops or service)"
+                f"not a principal: {text!r} (want retailer:<id>, centre:<id>, carrier:<id>, ops, service or portal)"
             )
         if match.group(3):
             return cls(Role(match.group(3)))
@@ -66,7 +68,8 @@ def set_principal(principal: Principal) -> None:
     _current.set(principal)
 
 
-def _digest(key: str) -> bytes:
+def key_digest(key: str) -> bytes:
+    """What a key is held as (and, for the portal's key, what its grants are signed with)."""
     return hashlib.sha256(key.encode()).digest()
 
 
@@ -74,7 +77,7 @@ class KeyStore:
     """Maps API keys to principals. Only digests are held, and lookup is by digest."""
 
     def __init__(self, pairs: Iterable[tuple[str, str]]):
-        self._by_digest = {_digest(key): Principal.parse(name) for name, key in pairs if key}
+        self._by_digest = {key_digest(key): Principal.parse(name) for name, key in pairs if key}
 
     @classmethod
     def from_config(cls, env_value: str, file: Path | None) -> KeyStore:
@@ -90,13 +93,18 @@ class KeyStore:
         return len(self._by_digest)
 
     def authenticate(self, metadata: Iterable[tuple[str, str | bytes]] | None) -> Principal:
+        return self.identify(metadata)[0]
+
+    def identify(self, metadata: Iterable[tuple[str, str | bytes]] | None) -> tuple[Principal, bytes]:
+        """The caller and the digest of the key it presented (the portal's grants are signed with it)."""
         header = next((v for k, v in metadata or () if k == "authorization"), None)
         if header is None:
             raise Unauthenticated("missing 'authorization: Bearer <api key>' metadata", reason="MISSING_API_KEY")
         scheme, _, key = (header.decode() if isinstance(header, bytes) else header).partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             raise Unauthenticated("authorization must be 'Bearer <api key>'", reason="MALFORMED_API_KEY")
-        principal = self._by_digest.get(_digest(key.strip()))
+        digest = key_digest(key.strip())
+        principal = self._by_digest.get(digest)
         if principal is None:
             raise Unauthenticated("unknown API key", reason="UNKNOWN_API_KEY")
-        return principal
+        return principal, digest

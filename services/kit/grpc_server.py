@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 from opentelemetry import propagate, trace
 
-from services.kit import metrics, tracing
+from services.kit import grants, metrics, tracing
 from services.kit.auth import KeyStore, Role, set_principal
 from services.kit.errors import (
     DomainError,
@@ -107,10 +107,17 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
         return self._wrap(handler, method)
 
     def _admit(self, metadata: Any) -> None:
-        """Authenticate the caller, then take one of its tokens (services calling each other are not limited)."""
-        principal = self._keys.authenticate(metadata)
+        """Authenticate the caller, then take one of its tokens. Services calling each other are not limited, nor
+        is the portal, which speaks for many customers and limits each of them itself; its calls carry the
+        grant of the customer it serves (services/kit/grants.py)."""
+        principal, digest = self._keys.identify(metadata)
         set_principal(principal)
-        if principal.role is not Role.SERVICE and (wait := self._limiter.take(str(principal))):
+        grant = None
+        if principal.role is Role.PORTAL:
+            text = next((v for k, v in metadata or () if k == grants.METADATA_KEY), None)
+            grant = grants.verify(text, digest, datetime.now(UTC)) if isinstance(text, str) else None
+        grants.set_grant(grant)
+        if principal.role not in (Role.SERVICE, Role.PORTAL) and (wait := self._limiter.take(str(principal))):
             raise ResourceExhausted(
                 "too many requests from this caller; retry later", reason="RATE_LIMITED", retry_after=max(wait, 0.001)
             )

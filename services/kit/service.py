@@ -31,7 +31,7 @@ class ServiceApp:
     `activities` for its worker, `background` for tasks that run while it serves."""
 
     name: ClassVar[str]  # as in the registry, the database file and the logs
-    task_queue: ClassVar[str]  # where its activity worker polls (contracts.queues)
+    task_queue: ClassVar[str]  # where its activity worker polls (contracts.queues); "" for none
     error_domain: ClassVar[str]  # ErrorInfo.domain of its refusals
     migrations: ClassVar[Path]  # its Alembic folder
     settings_type: ClassVar[type[Settings]] = Settings
@@ -84,7 +84,7 @@ async def serve(app: ServiceApp) -> None:
     background tasks; then stop them in order."""
     await app.start()
     tasks = [asyncio.create_task(job) for job in app.background()]
-    if app.settings.run_worker:
+    if app.settings.run_worker and app.task_queue:
         tasks.append(asyncio.create_task(run_worker(app.settings, app.task_queue, activities=app.activities())))
     await wait_for_shutdown_signal()
     app.log.info(f"{app.name} stopping")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Self
 
@@ -73,6 +74,13 @@ class Settings(BaseSettings):
         if settings.api_keys_file is None:
             settings.api_keys_file = settings.var_dir / "api-keys.json"
         return settings
+
+    def key_from_file(self, principal: str) -> str:
+        """The key of `principal` in the API key file (a dev default; deployments set the key directly)."""
+        file = self.api_keys_file
+        if file is not None and file.exists():
+            return str(json.loads(file.read_text()).get(principal, ""))
+        return ""
 
     @property
     def grpc_target(self) -> str:

@@ -34,6 +34,7 @@ from services.notifications.directory import Addressee, Directory
 from services.notifications.domain.messages import (
     DEFAULT_LOCALE,
     FINAL,
+    LINKS,
     TEMPLATES,
     Channel,
     Choices,
@@ -48,6 +49,7 @@ from services.notifications.domain.messages import (
     mask,
     message_id,
 )
+from services.notifications.links import Links
 from services.notifications.persistence.repository import NotificationsRepository
 from services.notifications.persistence.tables import DeliveryRow, EndpointRow, PreferenceRow
 from services.notifications.rendering import Rendered, Renderer
@@ -93,6 +95,7 @@ class Dispatcher:
         repo: NotificationsRepository,
         directory: Directory,
         renderer: Renderer,
+        links: Links,
         email: EmailChannel,
         sms: SmsChannel,
         webhooks: WebhookChannel,
@@ -100,7 +103,7 @@ class Dispatcher:
         ops_email: str,
         lease: timedelta,
     ) -> None:
-        self.repo, self.directory, self.renderer = repo, directory, renderer
+        self.repo, self.directory, self.renderer, self.links = repo, directory, renderer, links
         self.email, self.sms, self.webhooks = email, sms, webhooks
         self.ops_email, self.lease = ops_email, lease
 
@@ -115,7 +118,8 @@ class Dispatcher:
         rendered = None
         if any(t.channel is not Channel.WEBHOOK for t in plan.targets):
             zone = plan.addressee.time_zone if plan.addressee else ""
-            rendered = self.renderer.render(spec.name, plan.locale, request.variables, zone)
+            link = await self._link(spec, request, plan.locale, zone)
+            rendered = self.renderer.render(spec.name, plan.locale, request.variables, zone, link)
         pending = 0
         for target in plan.targets:
             fresh = self._row(spec, request, plan, target, rendered)
@@ -150,6 +154,17 @@ class Dispatcher:
         if DeliveryState(row.state) in FINAL:
             return True
         return number is not None and await self._attempt(row, number, target, rendered, request)
+
+    async def _link(self, spec: TemplateSpec, request: NotificationRequest, locale: str, zone: str) -> str:
+        """The portal's link for this message, if its template has one (a fresh token each time it is rendered:
+        only the message that is sent carries one)."""
+        if spec.name not in LINKS:
+            return ""
+        page = LINKS[spec.name][1]
+        recipient = Recipient.parse(request.recipient)
+        if recipient.kind is RecipientKind.WARRANTY:
+            return await self.links.link(serial=recipient.id, page=page, locale=locale, zone=zone)
+        return await self.links.link(rma=recipient.id, page=page, locale=locale, zone=zone)
 
     async def _plan(self, spec: TemplateSpec, recipient: Recipient, request: NotificationRequest) -> Plan:
         if recipient.kind is RecipientKind.OPS:

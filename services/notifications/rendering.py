@@ -7,18 +7,16 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
-from decimal import Decimal
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_time, get_datetime_format
-from babel.numbers import format_currency, get_currency_precision
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from services.kit.validation import parse_zone
-from services.notifications.domain.messages import DEFAULT_LOCALE, TEMPLATES, Audience, supported_locale
+from contracts.claims import claim_workflow_id
+from services.kit.l10n import local_date, local_time, money, reader_zone
+from services.notifications.domain.messages import DEFAULT_LOCALE, LINKS, TEMPLATES, Audience, supported_locale
 
 HERE = Path(__file__).parent
 TEMPLATE_DIR = HERE / "templates"
@@ -58,36 +56,6 @@ def _environment() -> Environment:
     )
 
 
-def money(amount_minor: int, currency: str, locale: str) -> str:
-    """Minor units as the reader writes the amount: the currency's own decimals (KWD 3, XOF 0), the locale's
-    separators and symbol (`1 234,56 €` in French). CLDR's data, through Babel."""
-    major = Decimal(amount_minor).scaleb(-get_currency_precision(currency))
-    return format_currency(major, currency, locale=locale)
-
-
-def local_time(moment: datetime, locale: str, zone: tzinfo) -> str:
-    """A moment in the reader's zone and words: `5 mars 2026, 10:30 (UTC+01:00)`."""
-    local = moment.astimezone(zone)
-    date = format_date(local.date(), "long", locale=locale)
-    time = format_time(local, "short", tzinfo=zone, locale=locale)
-    offset = format_time(local, "ZZZZZ", tzinfo=zone, locale=locale)
-    joined = str(get_datetime_format("long", locale=locale)).replace("'", "").format(time, date)
-    return f"{joined} (UTC{'' if offset == 'Z' else offset})"
-
-
-def local_date(moment: datetime, locale: str, zone: tzinfo) -> str:
-    """The day a moment falls on in the reader's zone, in their words: `16 janvier 2027`."""
-    return format_date(moment.astimezone(zone).date(), "long", locale=locale)
-
-
-def reader_zone(name: str) -> tzinfo:
-    """The customer's zone (their sale's), or UTC when it is unknown or not a zone."""
-    try:
-        return parse_zone(name) if name else UTC
-    except ValueError:
-        return UTC
-
-
 class _Strict(dict[str, Any]):
     def __missing__(self, key: str) -> Any:
         raise MissingText(f"no value for {{{key}}}")
@@ -96,11 +64,13 @@ class _Strict(dict[str, Any]):
 class Renderer:
     """Renders a template in a locale. `strict` refuses to fall back to English (for tests)."""
 
-    def __init__(self, portal_url: str, *, strict: bool = False):
-        self.portal_url = portal_url.rstrip("/")
+    def __init__(self, temporal_ui_url: str = "http://localhost:8233", *, strict: bool = False):
+        self.temporal_ui_url = temporal_ui_url.rstrip("/")
         self.strict = strict
 
-    def context(self, template: str, locale: str, variables: Mapping[str, str], zone: str = "") -> dict[str, Any]:
+    def context(
+        self, template: str, locale: str, variables: Mapping[str, str], zone: str = "", link: str = ""
+    ) -> dict[str, Any]:
         texts = self._texts(locale)
         ctx: dict[str, Any] = dict(variables)
         tz = reader_zone(zone)
@@ -115,18 +85,21 @@ class Renderer:
             ctx["because"] = texts(f"shipped_because.{resolution}")
         rma, serial = variables.get("rma", ""), variables.get("serial", "")
         ctx["reference"] = rma or serial
-        ctx["claim_url"] = f"{self.portal_url}/claims/{rma}"
-        ctx["label_url"] = f"{ctx['claim_url']}/label"
-        ctx["survey_url"] = f"{ctx['claim_url']}/survey"
-        ctx["offer_url"] = f"{self.portal_url}/warranties/{serial}/plans"
+        if template in LINKS:
+            ctx[LINKS[template][0]] = link
+        elif TEMPLATES[template].audience is Audience.OPS and rma:
+            ctx["claim_url"] = f"{self.temporal_ui_url}/namespaces/default/workflows/{claim_workflow_id(rma)}"
         return ctx
 
-    def render(self, template: str, locale: str, variables: Mapping[str, str], zone: str = "") -> Rendered:
-        """`zone`: the customer's time zone (an IANA name or an offset); times are shown in it, UTC without."""
+    def render(
+        self, template: str, locale: str, variables: Mapping[str, str], zone: str = "", link: str = ""
+    ) -> Rendered:
+        """`zone`: the customer's time zone (an IANA name or an offset); times are shown in it, UTC without.
+        `link`: the portal's link for this message (the templates in LINKS need one)."""
         spec = TEMPLATES[template]
         locale = supported_locale(locale)
         texts = self._texts(locale)
-        ctx = self.context(template, locale, variables, zone)
+        ctx = self.context(template, locale, variables, zone, link)
 
         def t(key: str) -> str:
             text: str = texts(key).format_map(_Strict(ctx))

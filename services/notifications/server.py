@@ -19,6 +19,7 @@ from services.notifications.activities import NotificationsActivities
 from services.notifications.channels import EmailChannel, SmsChannel, WebhookChannel
 from services.notifications.delivery import Dispatcher
 from services.notifications.directory import GrpcDirectory
+from services.notifications.links import GrpcLinks
 from services.notifications.persistence import MIGRATIONS
 from services.notifications.persistence.repository import NotificationsRepository
 from services.notifications.rendering import Renderer
@@ -41,6 +42,7 @@ class NotificationsApp(ServiceApp):
         self.directory = GrpcDirectory(
             aio_channel(s.repairs_target, s, **traced), aio_channel(s.warranty_target, s, **traced), s.own_service_key()
         )
+        self.links = GrpcLinks(aio_channel(s.portal_target, s, **traced), s.own_service_key())
         timeout = s.provider_timeout_seconds
         self.sms = SmsChannel(s.sms_url, timeout=timeout, token=s.sms_token.get_secret_value())
         self.webhooks = WebhookChannel(timeout=timeout, allow_dev_targets=s.webhook_dev_targets)
@@ -55,7 +57,8 @@ class NotificationsApp(ServiceApp):
         self.dispatcher = Dispatcher(
             self.repo,
             self.directory,
-            Renderer(s.portal_url),
+            Renderer(s.temporal_ui_url),
+            self.links,
             email,
             self.sms,
             self.webhooks,
@@ -71,6 +74,7 @@ class NotificationsApp(ServiceApp):
 
     async def on_stop(self) -> None:
         await self.directory.close()
+        await self.links.close()
         await self.sms.close()
         await self.webhooks.close()
 

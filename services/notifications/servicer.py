@@ -20,6 +20,7 @@ from contracts.notifications import NOTIFY_WORKFLOW, NotificationRequest, notify
 from services.kit import pagination
 from services.kit.auth import Principal, Role, current_principal
 from services.kit.errors import NotFound, PermissionDenied, ResourceExhausted, Unavailable, Violations
+from services.kit.grants import Purpose, current_grant
 from services.kit.idempotency import check_request_id, fingerprint, recall, remember, run_once
 from services.kit.temporal import LazyClient
 from services.kit.validation import canonical_locale
@@ -163,8 +164,16 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
     # -- preferences ----------------------------------------------------------------------------------------
 
     async def _may_manage(self, principal: Principal, customer_id: str) -> None:
-        """Ops and services manage anyone's preferences; a retailer those of customers it sold to."""
-        principal.require(Role.RETAILER, Role.OPS, Role.SERVICE)
+        """Ops and services manage anyone's preferences; a retailer those of customers it sold to; the portal
+        those of the customer whose link it serves."""
+        principal.require(Role.RETAILER, Role.OPS, Role.SERVICE, Role.PORTAL)
+        if principal.role is Role.PORTAL:
+            grant = current_grant()
+            if grant is None or not customer_id or grant.customer_id != customer_id:
+                raise NotFound("no customer with this id", reason="CUSTOMER_NOT_FOUND")
+            if Purpose.PREFERENCES not in grant.purposes:
+                raise PermissionDenied("this link does not allow preferences", reason="PURPOSE_NOT_GRANTED")
+            return
         if principal.role is not Role.RETAILER:
             return
         try:
@@ -180,7 +189,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         self, request: pb.GetPreferencesRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.GetPreferencesResponse:
         principal = current_principal()
-        principal.require(Role.RETAILER, Role.OPS, Role.SERVICE)
+        principal.require(Role.RETAILER, Role.OPS, Role.SERVICE, Role.PORTAL)
         v = Violations()
         customer = _customer_id(v, request.customer_id)
         v.raise_if_any()
@@ -192,7 +201,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         self, request: pb.UpdatePreferencesRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.UpdatePreferencesResponse:
         principal = current_principal()
-        principal.require(Role.RETAILER, Role.OPS, Role.SERVICE)
+        principal.require(Role.RETAILER, Role.OPS, Role.SERVICE, Role.PORTAL)
         v = Violations()
         check_request_id(v, request.request_id)
         p = request.preferences

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from pydantic import Field, SecretStr
 
 from services.kit.settings import Settings
@@ -23,7 +21,9 @@ class NotificationsSettings(Settings):
         description="Also allow http:// and loopback webhook targets (dev only; private and link-local stay refused).",
     )
     ops_email: str = Field("ops@aftercare.local", description="Where SLA-breach alerts go.")
-    portal_url: str = Field("http://localhost:8080", description="Customer portal base URL used in messages.")
+    portal_target: str = Field(
+        "127.0.0.1:50054", description="Portal gRPC address: every customer message's link comes from it."
+    )
     repairs_target: str = Field("127.0.0.1:50052", description="Repairs gRPC address (contacts of claims).")
     warranty_target: str = Field("127.0.0.1:50051", description="Warranty gRPC address (warranty owners).")
     service_api_key: SecretStr = Field(
@@ -32,9 +32,4 @@ class NotificationsSettings(Settings):
 
     def own_service_key(self) -> str:
         """The `service` principal's key: AFTERCARE_SERVICE_API_KEY, else the key file's "service" entry."""
-        if key := self.service_api_key.get_secret_value():
-            return key
-        file = self.api_keys_file
-        if file is not None and file.exists():
-            return str(json.loads(file.read_text()).get("service", ""))
-        return ""
+        return self.service_api_key.get_secret_value() or self.key_from_file("service")

@@ -12,7 +12,7 @@ from services.kit.errors import Violations
 from services.kit.timestamps import ts
 from services.kit.validation import enum_name
 from services.repairs.domain.centres import Centre
-from services.repairs.domain.claims import CENTRE_STATUSES
+from services.repairs.domain.claims import CENTRE_STATUSES, shipment_deadline
 from services.repairs.persistence.tables import ClaimEventRow, ClaimRow
 
 # Proto enum values and the domain's names differ only by a prefix.
@@ -128,6 +128,8 @@ def claim(row: ClaimRow, timeline: list[ClaimEventRow] | None = None, *, with_co
             out.quote.expire_time.CopyFrom(ts(s.quote.expires_at))
     if s.sla_due_at is not None:
         out.sla_due_time.CopyFrom(ts(s.sla_due_at))
+    if ship_by := shipment_deadline(s):
+        out.ship_by_time.CopyFrom(ts(ship_by))
     for shipment in s.shipments:
         out.shipments.append(
             pb.Shipment(
@@ -166,3 +168,17 @@ def centre(c: Centre, *, open_claims: int, created_at: datetime) -> pb.ServiceCe
         open_claims=open_claims,
         create_time=ts(created_at),
     )
+
+
+def customer_safe(claim: pb.Claim) -> pb.Claim:
+    """The claim as its customer may read it (through the portal): no notes written by staff or ops (timeline
+    details, the diagnosis' notes), no contact, no internal assignment."""
+    safe = pb.Claim()
+    safe.CopyFrom(claim)
+    safe.ClearField("contact")
+    safe.centre_id = ""
+    if safe.HasField("diagnosis"):
+        safe.diagnosis.notes = ""
+    for event in safe.timeline:
+        event.detail = ""
+    return safe

@@ -19,6 +19,7 @@ from contracts.claims import (
     ClaimInput,
     ClaimState,
     DiagnosisUpdate,
+    Direction,
     Feedback,
     ParcelUpdate,
     QuoteDecision,
@@ -26,9 +27,10 @@ from contracts.claims import (
     RepairStatusUpdate,
     Update,
 )
-from services.kit import pagination
+from services.kit import grants, pagination
 from services.kit.auth import Principal, Role, current_principal
 from services.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
+from services.kit.grants import Purpose, Subject
 from services.kit.idempotency import check_request_id, fingerprint, recall, remember, reused, run_once
 from services.kit.timestamps import checked
 from services.kit.validation import MAX_CLOCK_SKEW, check_contact, check_money, check_serial, check_text, enum_name
@@ -53,6 +55,8 @@ R = TypeVar(
 )
 _READERS = (Role.RETAILER, Role.CENTRE, Role.OPS, Role.SERVICE)
 _CUSTOMER_CHANNELS = (Role.RETAILER, Role.OPS)
+# The customer, through the portal, on the one claim its link grants (services/kit/grants.py).
+_CUSTOMER_ACTIONS = (*_CUSTOMER_CHANNELS, Role.PORTAL)
 
 
 def _utcnow() -> datetime:
@@ -60,7 +64,10 @@ def _utcnow() -> datetime:
 
 
 def can_see(principal: Principal, row: ClaimRow) -> bool:
-    """Ops, services and carriers see every claim; a retailer its own; a centre those assigned to it."""
+    """Ops, services and carriers see every claim; a retailer its own; a centre those assigned to it; the portal
+    the one its grant names."""
+    if principal.role is Role.PORTAL:
+        return grants.grants(Subject.CLAIM, row.rma, Purpose.CLAIM)
     if principal.role is Role.RETAILER:
         return row.retailer_id == principal.id
     if principal.role is Role.CENTRE:
@@ -98,13 +105,14 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         row = await self.repo.claim(rma)
         assert row is not None
         events = await self.repo.timeline(rma) if timeline else None
-        return mapping.claim(row, events, with_contact=principal.role is Role.SERVICE)
+        claim = mapping.claim(row, events, with_contact=principal.role is Role.SERVICE)
+        return mapping.customer_safe(claim) if principal.role is Role.PORTAL else claim
 
     async def GetClaim(
         self, request: pb.GetClaimRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.GetClaimResponse:
         principal = current_principal()
-        principal.require(*_READERS)
+        principal.require(*_READERS, Role.PORTAL)
         row = await self._visible(principal, request.rma)
         return pb.GetClaimResponse(claim=await self._claim(principal, row.rma))
 
@@ -149,9 +157,11 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         self, request: pb.GetShippingLabelRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.GetShippingLabelResponse:
         principal = current_principal()
-        principal.require(*_READERS, Role.CARRIER)
+        principal.require(*_READERS, Role.CARRIER, Role.PORTAL)
         v = Violations()
         direction = mapping.direction(v, "direction", request.direction)
+        if principal.role is Role.PORTAL and direction is not Direction.TO_CENTRE:
+            v.add("direction", "the customer's label is the inbound one")
         row = await self._visible(principal, request.rma, v)
         label = await self.repo.label(row.rma, direction.value)
         if label is None:
@@ -313,7 +323,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
     async def DecideQuote(
         self, request: pb.DecideQuoteRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.DecideQuoteResponse:
-        principal, v = self._start(request, *_CUSTOMER_CHANNELS)
+        principal, v = self._start(request, *_CUSTOMER_ACTIONS)
         row = await self._visible(principal, request.rma, v)
         arg = QuoteDecision(accept=request.accept)
         return await self._act(principal, row, request, pb.DecideQuoteResponse, Update.QUOTE_DECISION, arg)
@@ -340,7 +350,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
     async def CancelClaim(
         self, request: pb.CancelClaimRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.CancelClaimResponse:
-        principal, v = self._start(request, *_CUSTOMER_CHANNELS)
+        principal, v = self._start(request, *_CUSTOMER_ACTIONS)
         by_ops = principal.role is Role.OPS
         reason = check_text(v, "reason", request.reason, min_len=3 if by_ops else 0, max_len=200)
         row = await self._visible(principal, request.rma, v)
@@ -364,7 +374,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
     async def SubmitFeedback(
         self, request: pb.SubmitFeedbackRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.SubmitFeedbackResponse:
-        principal, v = self._start(request, *_CUSTOMER_CHANNELS)
+        principal, v = self._start(request, *_CUSTOMER_ACTIONS)
         if not 0 <= request.score <= 10:
             v.add("score", "must be from 0 to 10")
         comment = check_text(v, "comment", request.comment, max_len=2000)

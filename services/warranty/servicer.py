@@ -13,7 +13,7 @@ from aftercare.warranty.v1 import warranty_pb2_grpc
 from google.rpc import code_pb2, status_pb2
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.kit import pagination
+from services.kit import grants, pagination
 from services.kit.auth import Principal, Role, current_principal
 from services.kit.batching import GroupCommitter
 from services.kit.errors import (
@@ -26,6 +26,7 @@ from services.kit.errors import (
     ResourceExhausted,
     Violations,
 )
+from services.kit.grants import Purpose, Subject
 from services.kit.grpc_server import to_status
 from services.kit.idempotency import check_request_id, fingerprint, reused, run_once
 from services.kit.timestamps import checked
@@ -236,7 +237,10 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         v.raise_if_any()
         if row is None:
             row = await self.repo.get(serial)
-        if row is None or (principal.role is Role.RETAILER and row.retailer_id != principal.id):
+        hidden = (principal.role is Role.RETAILER and row is not None and row.retailer_id != principal.id) or (
+            principal.role is Role.PORTAL and not grants.grants(Subject.WARRANTY, serial, Purpose.WARRANTY)
+        )
+        if row is None or hidden:
             raise NotFound(f"no warranty for serial {serial}", reason="WARRANTY_NOT_FOUND")
         return row
 
@@ -244,7 +248,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         self, request: pb.GetWarrantyRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.GetWarrantyResponse:
         principal = current_principal()
-        principal.require(*_READERS)
+        principal.require(*_READERS, Role.PORTAL)
         row = await self._visible(principal, request.serial)
         view = await self.repo.view(row)
         return pb.GetWarrantyResponse(warranty=mapping.warranty(view, with_contact=principal.role is Role.SERVICE))
@@ -309,10 +313,12 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         self, request: pb.PurchaseExtendedPlanRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.PurchaseExtendedPlanResponse:
         principal = current_principal()
-        principal.require(Role.RETAILER, Role.OPS)
+        principal.require(Role.RETAILER, Role.OPS, Role.PORTAL)
         v = Violations()
         check_request_id(v, request.request_id)
         serial = check_serial(v, "serial", request.serial)
+        if principal.role is Role.PORTAL:
+            grants.require(Subject.WARRANTY, serial, Purpose.PLAN, f"warranty for serial {serial}")
         reference = check_text(v, "plan_reference", request.plan_reference, min_len=1, max_len=128)
         if not 1 <= request.months <= 60:
             v.add("months", "must be from 1 to 60")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import httpx
 from aftercare.repairs.v1 import repairs_pb2 as pb
 from rich.console import Console
 
@@ -16,7 +17,13 @@ async def test_the_demo_day_ends_as_scripted_and_points_at_the_ui(stack: Stack) 
     out = io.StringIO()
     console = Console(file=out, width=200, highlight=False)
     day = await play(
-        stack.targets["warranty"], stack.targets["repairs"], stack.keys, sales=60, console=console, progress=False
+        stack.targets["warranty"],
+        stack.targets["repairs"],
+        stack.keys,
+        portal_target=stack.targets["portal"],
+        sales=60,
+        console=console,
+        progress=False,
     )
 
     assert day.sales == 60 and len(day.outcomes) == len(STORIES)
@@ -46,3 +53,10 @@ async def test_the_demo_day_ends_as_scripted_and_points_at_the_ui(stack: Stack) 
     assert f"http://localhost:8233/namespaces/default/workflows/claim-{breached.rma}" in text
     assert "workflows?query=SlaBreached%3Dtrue" in text and "query=ClaimState%3D%22AWAITING_PARTS%22" in text
     assert "NPS of today's answers: +29" in text  # 4 promoters, 2 detractors, 1 passive of 7
+    assert "Open as the customer" in text
+    for o in day.outcomes:  # each claim's own link, naming no RMA, and each opens that claim's page
+        assert o.portal_link.startswith(f"{stack.portal_url}/l/") and o.rma not in o.portal_link
+        assert o.portal_link in text
+    async with httpx.AsyncClient(base_url=stack.portal_url) as web:
+        opened = await web.get(day.outcomes[0].portal_link.removeprefix(stack.portal_url), follow_redirects=True)
+        assert opened.status_code == 200 and day.outcomes[0].rma in opened.text

@@ -14,13 +14,14 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 
 from services.kit.errors import Violations
+from services.kit.l10n import local_time, money
 from services.kit.validation import check_money
 from services.notifications.domain.messages import LOCALES
-from services.notifications.rendering import Renderer, local_time, money
+from services.notifications.rendering import Renderer
 from tests.notifications.test_delivery import owner
 from tests.stack import Stack, new_id, until
 
-R = Renderer("https://portal.example", strict=True)
+R = Renderer("https://temporal.example", strict=True)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from babel.numbers import format_currency
 
-from services.notifications.domain.messages import LOCALES, RESOLUTIONS, TEMPLATES, Audience
+from services.notifications.domain.messages import LINKS, LOCALES, RESOLUTIONS, TEMPLATES, Audience
 from services.notifications.rendering import TEMPLATE_DIR, MissingText, Renderer, catalog
 
 RENDERED = [name for name, spec in TEMPLATES.items() if spec.audience is not Audience.RETAILER]
@@ -36,8 +36,11 @@ def placeholders(text: str) -> set[str]:
 @pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("template", RENDERED)
 def test_every_template_renders_in_every_locale(template: str, locale: str) -> None:
-    out = Renderer("https://portal.example", strict=True).render(template, locale, SAMPLE)
+    link = "https://portal.example/l/tok_EN-123"
+    out = Renderer("https://temporal.example", strict=True).render(template, locale, SAMPLE, link=link)
     assert out.locale == locale
+    if template in LINKS:  # the portal's link, in every part a customer reads
+        assert link in out.text and f'href="{link}"' in out.html and link in out.sms
     assert out.subject and out.text.strip() and "<html" in out.html
     for part in (out.subject, out.text, out.html, out.sms):
         assert "{" not in part and "}" not in part, "an unfilled placeholder"
@@ -66,26 +69,34 @@ def test_each_template_has_a_text_and_an_html_file_and_its_texts() -> None:
 
 
 def test_a_strict_renderer_refuses_a_missing_key() -> None:
-    renderer = Renderer("https://portal.example", strict=True)
+    renderer = Renderer("https://temporal.example", strict=True)
     with pytest.raises(MissingText):
         renderer.render("device_received", "fr", {})  # {rma} has no value
 
 
 def test_an_unknown_or_regional_locale_falls_back() -> None:
-    renderer = Renderer("https://portal.example")
+    renderer = Renderer("https://temporal.example")
     assert renderer.render("delivered", "de-DE", SAMPLE).locale == "en"
     assert renderer.render("delivered", "ms-MY", SAMPLE).subject.startswith("Dihantar")
     assert renderer.render("delivered", "fr_CA", SAMPLE).subject.startswith("Livré")
 
 
 def test_html_escapes_what_it_is_given_and_links_the_portal() -> None:
-    out = Renderer("https://portal.example").render("claim_accepted", "en", {"rma": "<b>RMA</b>"})
+    link = "https://portal.example/l/a&b"
+    out = Renderer("https://temporal.example").render("claim_accepted", "en", {"rma": "<b>RMA</b>"}, link=link)
     assert "<b>RMA</b>" not in out.html and "&lt;b&gt;RMA&lt;/b&gt;" in out.html
-    assert 'href="https://portal.example/claims/&lt;b&gt;RMA&lt;/b&gt;/label"' in out.html
+    assert 'href="https://portal.example/l/a&amp;b"' in out.html
+
+
+def test_ops_messages_link_the_claim_in_the_temporal_ui_and_customer_links_name_no_rma() -> None:
+    out = Renderer("https://temporal.example").render("sla_breached", "en", SAMPLE)
+    assert f"https://temporal.example/namespaces/default/workflows/claim-{SAMPLE['rma']}" in out.text
+    customer = Renderer("https://temporal.example").render("survey", "en", SAMPLE, link="https://p.example/l/x")
+    assert f"/{SAMPLE['rma']}" not in customer.text
 
 
 def test_money_and_dates_are_formatted_per_locale() -> None:
-    renderer = Renderer("https://portal.example")
+    renderer = Renderer("https://temporal.example")
     fr = renderer.render("quote_offered", "fr", SAMPLE).text
     ko = renderer.render("quote_offered", "ko", SAMPLE).text
     assert format_currency(Decimal("149.00"), "EUR", locale="fr") in fr and "8 décembre 2026, 09:30 (UTC)" in fr

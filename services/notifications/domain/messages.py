@@ -90,6 +90,16 @@ TEMPLATES: dict[str, TemplateSpec] = {
         ),
     )
 }
+# The portal page each customer message links to, as (the template's variable, the page): the portal makes a
+# fresh capability link for each message (services/portal); no RMA or serial goes into a URL.
+LINKS: dict[str, tuple[str, str]] = {
+    "claim_accepted": ("label_url", "label"),
+    "ship_reminder": ("label_url", "label"),
+    "quote_offered": ("claim_url", "claim"),
+    "quote_reminder": ("claim_url", "claim"),
+    "survey": ("survey_url", "survey"),
+    "extended_plan_offer": ("offer_url", "warranty"),
+}
 WEBHOOK_EVENT_TYPES = tuple(name for name, s in TEMPLATES.items() if s.audience is Audience.RETAILER)
 RESOLUTIONS = ("REPAIRED", "REPLACED", "REFUNDED", "RETURNED_UNREPAIRED", "EXCHANGED")
 

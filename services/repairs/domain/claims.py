@@ -222,3 +222,11 @@ def deadlines(status: ClaimStatus, now: datetime) -> list[tuple[datetime, Timer]
     if status.sla_due_at is not None and not status.sla_breached:
         due.append((status.sla_due_at + timedelta(microseconds=1), Timer.SLA))
     return sorted(due)
+
+
+def shipment_deadline(status: ClaimStatus) -> datetime | None:
+    """When an unshipped RMA expires, while the claim waits for the unit (None otherwise, or before the state
+    has a start time)."""
+    if status.state_since is None:
+        return None
+    return next((at for at, timer in deadlines(status, status.state_since) if timer is Timer.SHIPMENT_DEADLINE), None)

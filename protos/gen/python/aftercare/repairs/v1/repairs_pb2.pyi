@@ -379,6 +379,7 @@ class Claim(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     CONTACT_FIELD_NUMBER: _builtins.int
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    SHIP_BY_TIME_FIELD_NUMBER: _builtins.int
     rma: _builtins.str
     """The RMA number, e.g. "RMA-7KQM-X3TD"."""
     serial: _builtins.str
@@ -437,6 +438,10 @@ class Claim(_message.Message):
     def contact(self) -> Global___CustomerContact:
         """The contact (only for the `service` principal)."""
 
+    @_builtins.property
+    def ship_by_time(self) -> _timestamp_pb2.Timestamp:
+        """While the claim waits for the unit: when the RMA expires if it has not been shipped."""
+
     def __init__(
         self,
         *,
@@ -461,10 +466,11 @@ class Claim(_message.Message):
         update_time: _timestamp_pb2.Timestamp | None = ...,
         contact: Global___CustomerContact | None = ...,
         customer_id: _builtins.str = ...,
+        ship_by_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "create_time", b"create_time", "diagnosis", b"diagnosis", "quote", b"quote", "sla_due_time", b"sla_due_time", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "create_time", b"create_time", "diagnosis", b"diagnosis", "quote", b"quote", "ship_by_time", b"ship_by_time", "sla_due_time", b"sla_due_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["centre_id", b"centre_id", "contact", b"contact", "create_time", b"create_time", "customer_id", b"customer_id", "decision", b"decision", "decision_reason", b"decision_reason", "diagnosis", b"diagnosis", "fault_category", b"fault_category", "feedback_score", b"feedback_score", "quote", b"quote", "resolution", b"resolution", "retailer_id", b"retailer_id", "rma", b"rma", "serial", b"serial", "shipments", b"shipments", "sku", b"sku", "sla_breached", b"sla_breached", "sla_due_time", b"sla_due_time", "state", b"state", "timeline", b"timeline", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["centre_id", b"centre_id", "contact", b"contact", "create_time", b"create_time", "customer_id", b"customer_id", "decision", b"decision", "decision_reason", b"decision_reason", "diagnosis", b"diagnosis", "fault_category", b"fault_category", "feedback_score", b"feedback_score", "quote", b"quote", "resolution", b"resolution", "retailer_id", b"retailer_id", "rma", b"rma", "serial", b"serial", "ship_by_time", b"ship_by_time", "shipments", b"shipments", "sku", b"sku", "sla_breached", b"sla_breached", "sla_due_time", b"sla_due_time", "state", b"state", "timeline", b"timeline", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

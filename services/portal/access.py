@@ -1,0 +1,172 @@
+"""Links, sessions and codes at work: making a link for a message, opening one, and finding the grant behind a
+browser's session. The rules are in domain/links.py; this joins them to the database and the services."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from aftercare.repairs.v1 import repairs_pb2 as rpb
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.kit.grants import Grant, Subject
+from services.kit.validation import canonical_locale
+from services.portal.backends import Backends, Denied
+from services.portal.domain import links
+from services.portal.domain.claim_view import TERMINAL
+from services.portal.domain.links import Dead, LinkFacts, Page
+from services.portal.persistence.repository import PortalRepository
+from services.portal.persistence.tables import LinkRow, SessionRow
+
+log = logging.getLogger("aftercare.portal")
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A signed-in browser: what it may see, in which language and zone."""
+
+    grant: Grant
+    csrf: str
+    time_zone: str
+
+
+@dataclass(frozen=True)
+class Opened:
+    session_id: str  # the cookie's value (only its hash is stored)
+    page: Page
+    locale: str
+
+
+class Access:
+    def __init__(
+        self,
+        repo: PortalRepository,
+        backends: Backends,
+        *,
+        public_url: str,
+        link_ttl: timedelta,
+        grace: timedelta,
+        session_ttl: timedelta,
+        clock: Clock = _utcnow,
+    ):
+        self.repo, self.backends = repo, backends
+        self.public_url = public_url.rstrip("/")
+        self.link_ttl, self.grace, self.session_ttl = link_ttl, grace, session_ttl
+        self.clock = clock
+
+    def _grant(self, subject: Subject, ref: str, customer_id: str = "") -> Grant:
+        expires = self.clock() + self.session_ttl
+        return Grant(subject, ref, links.purposes_for(subject), expires, customer_id)
+
+    async def _facts(self, subject: Subject, ref: str) -> tuple[str, datetime | None]:
+        """The subject's owner today and, for a claim that is over, when it ended. Raises Denied."""
+        grant = self._grant(subject, ref)
+        if subject is Subject.CLAIM:
+            claim = await self.backends.claim(grant)
+            state = rpb.ClaimState.Name(claim.state).removeprefix("CLAIM_STATE_")
+            ended = claim.update_time.ToDatetime(UTC) if state in TERMINAL else None
+            return claim.customer_id, ended
+        warranty = await self.backends.warranty(grant)
+        return warranty.customer_id, None
+
+    async def create_link(
+        self, subject: Subject, ref: str, page: Page | None, locale: str, zone: str
+    ) -> tuple[str, datetime]:
+        """A fresh link to the subject (which must exist: Denied otherwise): its URL and expiry."""
+        owner, _ = await self._facts(subject, ref)
+        now = self.clock()
+        token = links.new_token()
+        try:
+            locale = canonical_locale(locale) if locale else "en"
+        except ValueError:
+            locale = "en"
+        row = LinkRow(
+            token_hash=links.token_hash(token),
+            subject=subject.value,
+            ref=ref,
+            customer_id=owner,
+            page=links.landing(subject, page).value,
+            locale=locale[:8],
+            time_zone=zone[:64],
+            created_at=now,
+            expires_at=now + self.link_ttl,
+        )
+        await self.repo.add_link(row)
+        return f"{self.public_url}/l/{token}", row.expires_at
+
+    async def revoke(self, session: AsyncSession, subject: Subject, ref: str) -> int:
+        return await self.repo.revoke(session, subject.value, ref, self.clock())
+
+    async def open_link(self, token: str) -> Opened | None:
+        """Start a session from a link, or None when the link does not work (whatever the reason)."""
+        row = await self.repo.link(links.token_hash(token)) if links.looks_like_token(token) else None
+        now = self.clock()
+        if row is None:
+            return None
+        facts = LinkFacts(row.expires_at, row.revoked_at is not None, row.customer_id)
+        subject = Subject(row.subject)
+        try:
+            owner, ended = await self._facts(subject, row.ref) if not facts.revoked else ("", None)
+        except Denied:
+            owner, ended = "", None
+            facts = LinkFacts(row.expires_at, True, row.customer_id)
+        dead = links.why_dead(facts, now, owner_now=owner, ended_at=ended, grace=self.grace)
+        if dead is not None:
+            if dead in (Dead.CLOSED, Dead.NEW_OWNER) and row.id is not None:
+                await self.repo.revoke_link(row.id, now)
+            log.info("link refused", extra={"why": dead.value, "link": row.id})
+            return None
+        session_id = secrets.token_urlsafe(32)
+        await self.repo.add_session(
+            SessionRow(
+                sid_hash=links.token_hash(session_id),
+                csrf=secrets.token_urlsafe(32),
+                subject=row.subject,
+                ref=row.ref,
+                customer_id=owner,
+                link_id=row.id,
+                time_zone=row.time_zone,
+                created_at=now,
+                expires_at=min(now + self.session_ttl, row.expires_at),
+            )
+        )
+        log.info("link opened", extra={"link": row.id})
+        return Opened(session_id, Page(row.page), row.locale)
+
+    async def start_session(self, subject: Subject, ref: str, customer_id: str) -> str:
+        """A session for a customer who proved their contact with a one-time code."""
+        now = self.clock()
+        session_id = secrets.token_urlsafe(32)
+        await self.repo.add_session(
+            SessionRow(
+                sid_hash=links.token_hash(session_id),
+                csrf=secrets.token_urlsafe(32),
+                subject=subject.value,
+                ref=ref,
+                customer_id=customer_id,
+                created_at=now,
+                expires_at=now + self.session_ttl,
+            )
+        )
+        return session_id
+
+    async def visit(self, session_id: str) -> Visit | None:
+        if not session_id or len(session_id) > 64:
+            return None
+        row = await self.repo.session(links.token_hash(session_id), self.clock())
+        if row is None:
+            return None
+        subject = Subject(row.subject)
+        grant = Grant(subject, row.ref, links.purposes_for(subject), row.expires_at, row.customer_id)
+        return Visit(grant, row.csrf, row.time_zone)
+
+    async def sign_out(self, session_id: str) -> None:
+        await self.repo.end_session(links.token_hash(session_id), self.clock())

@@ -1,0 +1,3 @@
+from pathlib import Path
+
+MIGRATIONS = Path(__file__).parent / "migrations"

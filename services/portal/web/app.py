@@ -1,0 +1,399 @@
+"""The portal's web pages: server-rendered HTML that works without JavaScript, in the reader's language.
+
+Every page that shows a claim or a warranty needs a session, started by opening a message's link (`/l/<token>`)
+or by a one-time code. Every action is a form with the session's CSRF token and a request id, so a double click
+or a retried post changes nothing twice (the services dedupe by request id), and every action is the same
+gRPC call a retailer's system makes, refused by the same workflow validators. Any denial, whatever its reason,
+is the same page."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from aftercare.repairs.v1 import repairs_pb2 as rpb
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from services.kit.l10n import local_time, money, reader_zone
+from services.portal.access import Access, Visit
+from services.portal.backends import Backends, Denied, Down, Invalid, Refused
+from services.portal.domain.claim_view import ClaimFacts, moves, view
+from services.portal.domain.links import Page
+from services.portal.web import i18n
+from services.portal.web.security import SecurityHeaders
+
+log = logging.getLogger("aftercare.portal")
+HERE = Path(__file__).resolve().parent
+LANG_COOKIE = "ac_lang"
+PAGES = {
+    Page.CLAIM: "/claim",
+    Page.LABEL: "/claim/label",
+    Page.SURVEY: "/claim/survey",
+    Page.WARRANTY: "/warranty",
+    Page.PREFERENCES: "/preferences",
+}
+DONE = frozenset({"quote_accepted", "quote_declined", "cancelled", "survey", "preferences", "unsubscribed", "refused"})
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class TooLarge(Exception):
+    pass
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",)),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _name(enum: Any, value: int, prefix: str) -> str:
+    return str(enum.Name(value)).removeprefix(prefix)
+
+
+class PortalWeb:
+    def __init__(
+        self,
+        access: Access,
+        backends: Backends,
+        *,
+        secure_cookies: bool,
+        max_form_bytes: int,
+        trust_forwarded_for: bool = False,
+    ):
+        self.access, self.backends = access, backends
+        self.secure = secure_cookies
+        self.session_cookie = "__Host-ac_session" if secure_cookies else "ac_session"
+        self.max_form_bytes = max_form_bytes
+        self.trust_forwarded_for = trust_forwarded_for
+
+    def app(self) -> Starlette:
+        routes = [
+            Route("/", self.home),
+            Route("/healthz", self.health),
+            Route("/l/{token}", self.open_link),
+            Route("/lang/{locale}", self.switch_language),
+            Route("/claim", self.with_visit(self.claim)),
+            Route("/claim/label", self.with_visit(self.label)),
+            Route("/claim/label.pdf", self.with_visit(self.label_pdf)),
+            Route("/claim/quote", self.with_visit(self.decide_quote), methods=["POST"]),
+            Route("/claim/cancel", self.with_visit(self.cancel), methods=["POST"]),
+            Route("/claim/survey", self.with_visit(self.survey), methods=["GET", "POST"]),
+            Route("/sign-out", self.sign_out, methods=["POST"]),
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        ]
+        return Starlette(
+            routes=routes,
+            middleware=[Middleware(AccessLog), Middleware(SecurityHeaders, secure=self.secure)],
+            exception_handlers={404: self._not_found, 405: self._not_found},
+        )
+
+    # -- the frame ----------------------------------------------------------------------------------------
+
+    def locale(self, request: Request) -> str:
+        chosen = i18n.supported(request.cookies.get(LANG_COOKIE, ""))
+        return chosen or i18n.from_accept_language(request.headers.get("accept-language", "")) or i18n.DEFAULT
+
+    def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        locale = self.locale(request)
+        t = i18n.texts(locale)
+        here = context.pop("here", None) or (request.url.path if request.url.path in PAGES.values() else "/")
+        languages = [(code, i18n.NAMES[code], f"/lang/{code}?next={here}") for code in i18n.LOCALES]
+        html = (
+            _environment()
+            .get_template(template)
+            .render(**{"t": t, "locale": locale, "languages": languages, "here": here, "nav": False, **context})
+        )
+        return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+    def denied(self, request: Request) -> HTMLResponse:
+        """The one page for every refusal: unknown, expired, revoked, another's, a bad form token."""
+        return self.page(request, "denied.html.j2", status=404, here="/")  # never echo what was asked for
+
+    async def _not_found(self, request: Request, exc: Exception) -> Response:
+        return self.denied(request)
+
+    def down(self, request: Request) -> HTMLResponse:
+        return self.page(request, "down.html.j2", status=503)
+
+    def with_visit(self, handler: Callable[[Request, Visit], Awaitable[Response]]) -> Handler:
+        """The handler, for a signed-in browser; the denied page for any other. A service that cannot answer
+        gives the try-again page."""
+
+        async def guarded(request: Request) -> Response:
+            visit = await self.access.visit(request.cookies.get(self.session_cookie, ""))
+            if visit is None:
+                return self.denied(request)
+            try:
+                return await handler(request, visit)
+            except Denied:
+                return self.denied(request)
+            except Down:
+                return self.down(request)
+            except TooLarge:
+                return PlainTextResponse("request too large", status_code=413)
+
+        guarded.__name__ = handler.__name__
+        return guarded
+
+    async def form(self, request: Request, visit: Visit) -> dict[str, str]:
+        """The posted form, once its CSRF token is checked (Denied otherwise). Bodies over the limit raise
+        TooLarge before they are read whole."""
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+            raise Denied("not a form")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_form_bytes:
+            raise TooLarge()
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > self.max_form_bytes:
+                raise TooLarge()
+        try:
+            fields = parse_qs(body.decode(), max_num_fields=20, strict_parsing=False)
+        except (UnicodeDecodeError, ValueError):
+            raise Denied("not a form") from None
+        form = {key: values[0] for key, values in fields.items()}
+        if not hmac.compare_digest(form.get("csrf", "").encode(), visit.csrf.encode()):
+            raise Denied("bad form token")
+        return form
+
+    def done(self, to: str, what: str) -> RedirectResponse:
+        """Post/redirect/get: the page again, with what was done."""
+        return RedirectResponse(f"{to}?done={what}", status_code=303)
+
+    # -- entry --------------------------------------------------------------------------------------------
+
+    async def health(self, request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def home(self, request: Request) -> Response:
+        return self.page(request, "home.html.j2")
+
+    async def open_link(self, request: Request) -> Response:
+        try:
+            opened = await self.access.open_link(request.path_params["token"])
+        except Down:
+            return self.down(request)
+        if opened is None:
+            return self.denied(request)
+        response = RedirectResponse(PAGES[opened.page], status_code=303)
+        response.set_cookie(
+            self.session_cookie,
+            opened.session_id,
+            max_age=int(self.access.session_ttl.total_seconds()),
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="lax",
+        )
+        if not request.cookies.get(LANG_COOKIE) and (locale := i18n.supported(opened.locale)):
+            self._language_cookie(response, locale)
+        return response
+
+    def _language_cookie(self, response: Response, locale: str) -> None:
+        response.set_cookie(
+            LANG_COOKIE, locale, max_age=365 * 86400, path="/", secure=self.secure, httponly=True, samesite="lax"
+        )
+
+    async def switch_language(self, request: Request) -> Response:
+        locale = i18n.supported(request.path_params["locale"]) or i18n.DEFAULT
+        target = request.query_params.get("next", "/")
+        if target not in {"/", *PAGES.values()}:  # no open redirect
+            target = "/"
+        response = RedirectResponse(target, status_code=303)
+        self._language_cookie(response, locale)
+        return response
+
+    async def sign_out(self, request: Request) -> Response:
+        session_id = request.cookies.get(self.session_cookie, "")
+        visit = await self.access.visit(session_id)
+        if visit is not None:
+            try:
+                await self.form(request, visit)
+            except (Denied, TooLarge):
+                return self.denied(request)
+            await self.access.sign_out(session_id)
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(self.session_cookie, path="/", secure=self.secure, httponly=True, samesite="lax")
+        return response
+
+    # -- the claim ----------------------------------------------------------------------------------------
+
+    def _claim_context(self, request: Request, visit: Visit, claim: rpb.Claim) -> dict[str, Any]:
+        locale = self.locale(request)
+        t = i18n.texts(locale)
+        zone = reader_zone(visit.time_zone)
+
+        def when(stamp: Any) -> str:
+            return local_time(stamp.ToDatetime(UTC), locale, zone)
+
+        state = _name(rpb.ClaimState, claim.state, "CLAIM_STATE_")
+        has_label = any(s.direction == rpb.DIRECTION_TO_CENTRE for s in claim.shipments)
+        facts = ClaimFacts(
+            state=state,
+            ship_by=claim.ship_by_time.ToDatetime(UTC) if claim.HasField("ship_by_time") else None,
+            quote_expires=claim.quote.expire_time.ToDatetime(UTC) if claim.quote.HasField("expire_time") else None,
+            sla_due=claim.sla_due_time.ToDatetime(UTC) if claim.HasField("sla_due_time") else None,
+            has_quote=claim.HasField("quote"),
+            feedback_given=claim.feedback_score >= 0,
+            has_inbound_label=has_label,
+        )
+        shown = view(facts)
+        states = [_name(rpb.ClaimState, e.state, "CLAIM_STATE_") for e in claim.timeline]
+        timeline = [(when(claim.timeline[i].event_time), t(f"state.{states[i]}")) for i in moves(states)]
+        parcels = [
+            {
+                "direction": t(f"direction.{_name(rpb.Direction, s.direction, 'DIRECTION_')}"),
+                "tracking": s.tracking_number,
+                "events": [
+                    (when(e.event_time), t(f"parcel.{_name(rpb.ParcelEvent, e.event, 'PARCEL_EVENT_')}"))
+                    for e in s.events
+                ],
+            }
+            for s in claim.shipments
+        ]
+        quote = None
+        if claim.HasField("quote"):
+            price = claim.quote.price
+            quote = {
+                "price": money(price.amount_minor, price.currency_code, locale),
+                "expires": when(claim.quote.expire_time) if claim.quote.HasField("expire_time") else "",
+            }
+        resolution = _name(rpb.Resolution, claim.resolution, "RESOLUTION_") if claim.resolution else ""
+        return {
+            "rma": claim.rma,
+            "view": shown,
+            "by": local_time(shown.by, locale, zone) if shown.by else "",
+            "filed": when(claim.create_time),
+            "timeline": list(reversed(timeline)),
+            "parcels": parcels,
+            "quote": quote,
+            "outcome": t(f"outcome.{resolution}") if resolution else "",
+            "csrf": visit.csrf,
+            "request_id": str(uuid.uuid4()),
+            "done": request.query_params.get("done", "") if request.query_params.get("done") in DONE else "",
+            "nav": True,
+        }
+
+    async def claim(self, request: Request, visit: Visit) -> Response:
+        if visit.grant.subject.value != "claim":
+            return self.denied(request)
+        claim = await self.backends.claim(visit.grant)
+        return self.page(request, "claim.html.j2", **self._claim_context(request, visit, claim))
+
+    async def label(self, request: Request, visit: Visit) -> Response:
+        claim = await self.backends.claim(visit.grant)
+        context = self._claim_context(request, visit, claim)
+        return self.page(request, "label.html.j2", **context)
+
+    async def label_pdf(self, request: Request, visit: Visit) -> Response:
+        try:
+            pdf = await self.backends.label(visit.grant)
+        except Refused:
+            return self.denied(request)
+        name = f"label-{visit.grant.ref}.pdf"
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
+
+    async def _act(
+        self, request: Request, visit: Visit, action: Callable[[dict[str, str]], Awaitable[str]]
+    ) -> Response:
+        form = await self.form(request, visit)
+        back = "/claim"
+        try:
+            what = await action(form)
+        except Refused:
+            what = "refused"
+        except Invalid:
+            return self.page(request, "down.html.j2", status=400, invalid=True)
+        return self.done(back, what)
+
+    async def decide_quote(self, request: Request, visit: Visit) -> Response:
+        async def decide(form: dict[str, str]) -> str:
+            accept = form.get("decision") == "accept"
+            if form.get("decision") not in ("accept", "decline"):
+                raise Invalid("decision")
+            await self.backends.decide_quote(visit.grant, accept, form.get("request_id", ""))
+            return "quote_accepted" if accept else "quote_declined"
+
+        return await self._act(request, visit, decide)
+
+    async def cancel(self, request: Request, visit: Visit) -> Response:
+        async def cancel(form: dict[str, str]) -> str:
+            await self.backends.cancel(visit.grant, form.get("request_id", ""))
+            return "cancelled"
+
+        return await self._act(request, visit, cancel)
+
+    async def survey(self, request: Request, visit: Visit) -> Response:
+        if request.method == "GET":
+            claim = await self.backends.claim(visit.grant)
+            context = self._claim_context(request, visit, claim)
+            return self.page(request, "survey.html.j2", scores=range(11), **context)
+
+        async def answer(form: dict[str, str]) -> str:
+            score = form.get("score", "")
+            if not score.isdigit() or not 0 <= int(score) <= 10:
+                raise Invalid("score")
+            comment = form.get("comment", "").strip()[:2000]
+            await self.backends.feedback(visit.grant, int(score), comment, form.get("request_id", ""))
+            return "survey"
+
+        return await self._act(request, visit, answer)
+
+
+class AccessLog:
+    """One line per request: method, the route's pattern (never the path: links carry tokens), status, time.
+    No address, no cookie, no query."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = scope.get("route")
+            pattern = getattr(route, "path", "?")
+            log.info(
+                "http",
+                extra={
+                    "method": scope["method"],
+                    "route": pattern,
+                    "status": status["code"],
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )

@@ -1,0 +1,60 @@
+"""What the claim page says for each state (services/portal/domain/claim_view.py), for every state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from contracts.claims import ClaimState
+from services.portal.domain.claim_view import ClaimFacts, WaitingOn, moves, view
+
+T = datetime(2026, 12, 1, tzinfo=UTC)
+SHIP, QUOTE, SLA = T + timedelta(days=14), T + timedelta(days=7), T + timedelta(days=10)
+EXPECTED = {
+    "SUBMITTED": (WaitingOn.US, None),
+    "AWAITING_SHIPMENT": (WaitingOn.CUSTOMER, SHIP),
+    "AWAITING_QUOTE_DECISION": (WaitingOn.CUSTOMER, QUOTE),
+    "IN_TRANSIT_TO_CENTRE": (WaitingOn.CARRIER, None),
+    "RECEIVED": (WaitingOn.CENTRE, SLA),
+    "DIAGNOSING": (WaitingOn.CENTRE, SLA),
+    "REPAIRING": (WaitingOn.CENTRE, SLA),
+    "AWAITING_PARTS": (WaitingOn.CENTRE, SLA),
+    "QUALITY_CHECK": (WaitingOn.CENTRE, SLA),
+    "READY_TO_SHIP": (WaitingOn.CENTRE, SLA),
+    "IN_TRANSIT_TO_CUSTOMER": (WaitingOn.CARRIER, None),
+    "DELIVERED": (WaitingOn.CUSTOMER, None),
+    "REFUNDED": (WaitingOn.CUSTOMER, None),
+    "CLOSED": (WaitingOn.NOBODY, None),
+    "REJECTED": (WaitingOn.NOBODY, None),
+    "CANCELLED": (WaitingOn.NOBODY, None),
+    "EXPIRED": (WaitingOn.NOBODY, None),
+}
+
+
+def test_every_state_is_described() -> None:
+    assert set(EXPECTED) == {s.value for s in ClaimState}
+
+
+@pytest.mark.parametrize("state", list(EXPECTED))
+def test_who_the_claim_waits_on_and_until_when(state: str) -> None:
+    facts = ClaimFacts(state, ship_by=SHIP, quote_expires=QUOTE, sla_due=SLA, has_quote=True, has_inbound_label=True)
+    shown = view(facts)
+    assert (shown.waiting_on, shown.by) == EXPECTED[state]
+    assert shown.state == f"state.{state}" and shown.next == f"next.{state}"
+    assert shown.can_cancel is (state in {"SUBMITTED", "AWAITING_SHIPMENT", "AWAITING_QUOTE_DECISION"})
+    assert shown.can_decide_quote is (state == "AWAITING_QUOTE_DECISION")
+    assert shown.label is (state == "AWAITING_SHIPMENT")
+    assert shown.can_answer_survey is (state in {"DELIVERED", "REFUNDED"})
+
+
+def test_actions_need_what_they_act_on() -> None:
+    assert not view(ClaimFacts("AWAITING_QUOTE_DECISION", has_quote=False)).can_decide_quote
+    assert not view(ClaimFacts("AWAITING_SHIPMENT", has_inbound_label=False)).label
+    assert not view(ClaimFacts("DELIVERED", feedback_given=True)).can_answer_survey
+
+
+def test_the_customers_timeline_keeps_only_moves() -> None:
+    assert moves([]) == []
+    assert moves(["SUBMITTED", "AWAITING_SHIPMENT", "AWAITING_SHIPMENT", "IN_TRANSIT_TO_CENTRE"]) == [0, 1, 3]
+    assert moves(["RECEIVED", "RECEIVED", "RECEIVED"]) == [0]
