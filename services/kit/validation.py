@@ -4,6 +4,7 @@ value (it may be personal data). Pure: no I/O."""
 
 from __future__ import annotations
 
+import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -128,6 +129,20 @@ def canonical_phone(raw: str) -> str:
 def takes_sms(e164: str) -> bool:
     """Whether a valid number can receive an SMS: not a fixed line (a number that may be either can)."""
     return phonenumbers.number_type(phonenumbers.parse(e164, None)) is not phonenumbers.PhoneNumberType.FIXED_LINE
+
+
+def contact_matches(typed: str, email: str, phone: str) -> bool:
+    """Whether what a customer typed (an e-mail address or a phone number) is the contact on file, compared in
+    canonical form (case of the address, spaces in the number) and in constant time."""
+    text = typed.strip()
+    try:
+        if "@" in text:
+            given, on_file = canonical_email(text).casefold(), email.casefold()
+        else:
+            given, on_file = canonical_phone(text), phone
+    except ValueError:
+        return False
+    return bool(on_file) and hmac.compare_digest(given.encode(), on_file.encode())
 
 
 def check_contact(v: Violations, field: str, email: str, phone: str, locale: str) -> Contact:

@@ -67,7 +67,11 @@ class NotificationsApp(ServiceApp):
         )
         self.notifications_activities = NotificationsActivities(self.dispatcher)
         self.servicer = NotificationsServicer(
-            self.repo, self.directory, LazyClient(lambda: connect(s)), allow_dev_targets=s.webhook_dev_targets
+            self.repo,
+            self.directory,
+            LazyClient(lambda: connect(s)),
+            allow_dev_targets=s.webhook_dev_targets,
+            deliver_now=self.dispatcher.deliver,
         )
         service = notifications_pb2.DESCRIPTOR.services_by_name["NotificationsService"].full_name
         self.serve_api(service, notifications_pb2_grpc.add_NotificationsServiceServicer_to_server, self.servicer)

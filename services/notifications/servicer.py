@@ -4,7 +4,7 @@ webhook endpoints, and queue messages. Errors are raised as domain errors; the s
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
 from contracts import queues
-from contracts.notifications import NOTIFY_WORKFLOW, NotificationRequest, notify_workflow_id
+from contracts.notifications import NOTIFY_WORKFLOW, DeliveryReport, NotificationRequest, notify_workflow_id
 from services.kit import pagination
 from services.kit.auth import Principal, Role, current_principal
 from services.kit.errors import NotFound, PermissionDenied, ResourceExhausted, Unavailable, Violations
@@ -26,8 +26,15 @@ from services.kit.temporal import LazyClient
 from services.kit.validation import canonical_locale
 from services.notifications import mapping
 from services.notifications.channels import check_target
-from services.notifications.directory import Directory, DirectoryUnavailable
-from services.notifications.domain.messages import WEBHOOK_EVENT_TYPES, Channel, check_request
+from services.notifications.delivery import Retry
+from services.notifications.directory import Directory, DirectoryUnavailable, RecipientNotFound
+from services.notifications.domain.messages import (
+    ACCESS_CODE,
+    WEBHOOK_EVENT_TYPES,
+    Channel,
+    Recipient,
+    check_request,
+)
 from services.notifications.domain.webhooks import UrlRefused, new_secret
 from services.notifications.persistence.repository import DeliveryFilters, NotificationsRepository
 from services.notifications.persistence.tables import AttemptRow, DeliveryRow, EndpointRow, PreferenceRow
@@ -74,11 +81,13 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         temporal: LazyClient,
         *,
         allow_dev_targets: bool,
+        deliver_now: Callable[[NotificationRequest], Awaitable[DeliveryReport]] | None = None,
     ):
         self.repo = repo
         self.directory = directory
         self.temporal = temporal
         self.allow_dev_targets = allow_dev_targets
+        self.deliver_now = deliver_now  # the dispatcher, for the portal's one-time codes
 
     # -- the delivery log ----------------------------------------------------------------------------------
 
@@ -123,13 +132,15 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         self, request: pb.SendNotificationRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.SendNotificationResponse:
         principal = current_principal()
-        principal.require(Role.OPS, Role.SERVICE)
+        principal.require(Role.OPS, Role.SERVICE, Role.PORTAL)
         v = Violations()
         check_request_id(v, request.request_id)
         variables = dict(request.variables)
         for field, problem in check_request(request.template, request.recipient, variables):
             v.add(field, problem)
         v.raise_if_any()
+        if principal.role is Role.PORTAL or request.template == ACCESS_CODE:
+            return await self._access_code(principal, request, variables)
         scope, digest = str(principal), fingerprint("SendNotification", request)
         prior = await recall(self.repo.db, scope, request.request_id, digest)
         if prior is not None:
@@ -160,6 +171,31 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
         response = pb.SendNotificationResponse(idempotency_key=key)
         await remember(self.repo.db, scope, request.request_id, digest, response.SerializeToString())
         return response
+
+    async def _access_code(
+        self, principal: Principal, request: pb.SendNotificationRequest, variables: dict[str, str]
+    ) -> pb.SendNotificationResponse:
+        """The portal's one-time code, sent now rather than through a workflow: a code must not sit in Temporal's
+        history, and one that did not arrive is simply asked for again. Only the portal sends it, only to the
+        customer of the claim its grant names."""
+        recipient = Recipient.parse(request.recipient)
+        if principal.role is not Role.PORTAL or request.template != ACCESS_CODE:
+            raise PermissionDenied(
+                "one-time codes are the portal's, and the portal sends nothing else", reason="ROLE_NOT_ALLOWED"
+            )
+        grant = current_grant()
+        if grant is None or grant.subject.value != recipient.kind.value or grant.ref != recipient.id:
+            raise NotFound("no such recipient", reason="RECIPIENT_NOT_FOUND")
+        key = f"send/{principal}/{request.request_id}"
+        assert self.deliver_now is not None
+        message = NotificationRequest(key=key, template=ACCESS_CODE, recipient=request.recipient, variables=variables)
+        try:
+            await self.deliver_now(message)
+        except (Retry, DirectoryUnavailable):
+            raise Unavailable("the message could not be sent now; retry later", reason="NOT_SENT") from None
+        except RecipientNotFound:
+            raise NotFound("no such recipient", reason="RECIPIENT_NOT_FOUND") from None
+        return pb.SendNotificationResponse(idempotency_key=key)
 
     # -- preferences ----------------------------------------------------------------------------------------
 

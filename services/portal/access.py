@@ -3,6 +3,8 @@ browser's session. The rules are in domain/links.py; this joins them to the data
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 from collections.abc import Callable
@@ -12,14 +14,14 @@ from datetime import UTC, datetime, timedelta
 from aftercare.repairs.v1 import repairs_pb2 as rpb
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.kit.grants import Grant, Subject
+from services.kit.grants import Grant, Purpose, Subject
 from services.kit.validation import canonical_locale
 from services.portal.backends import Backends, Denied
 from services.portal.domain import links
 from services.portal.domain.claim_view import TERMINAL
 from services.portal.domain.links import Dead, LinkFacts, Page
 from services.portal.persistence.repository import PortalRepository
-from services.portal.persistence.tables import LinkRow, SessionRow
+from services.portal.persistence.tables import CodeRow, LinkRow, SessionRow
 
 log = logging.getLogger("aftercare.portal")
 Clock = Callable[[], datetime]
@@ -140,6 +142,61 @@ class Access:
         )
         log.info("link opened", extra={"link": row.id})
         return Opened(session_id, Page(row.page), row.locale)
+
+    # -- one-time codes -----------------------------------------------------------------------------------
+
+    async def request_code(self, rma: str, contact: str, client: str, locale: str) -> str | None:
+        """Send a one-time code to the claim's contact if `contact` is the one on file; the code's id either way
+        (what follows looks the same whether the RMA is unknown or the contact wrong). None when the hourly
+        limits for this RMA or this client are reached. Raises Down when the code could not be sent."""
+        now = self.clock()
+        typed = rma.strip().upper()[:64]
+        client_hash = hashlib.sha256(client.encode()).hexdigest()
+        hour_ago = now - timedelta(hours=1)
+        per_subject = await self.repo.codes_since(hour_ago, subject=Subject.CLAIM.value, ref=typed)
+        per_client = await self.repo.codes_since(hour_ago, client_hash=client_hash)
+        if not links.may_send_code(per_subject, per_client):
+            log.info("code refused: hourly limit")
+            return None
+        found = await self.backends.verify_contact(typed, contact)
+        code_id, salt = secrets.token_urlsafe(16), secrets.token_hex(16)
+        code_hash, customer = "", ""
+        if found.matches:
+            code = links.new_code()
+            grant = Grant(Subject.CLAIM, found.rma, frozenset({Purpose.CLAIM}), now + timedelta(minutes=1))
+            await self.backends.send_code(grant, code, request_id=code_id)
+            code_hash, customer = links.code_hash(code, salt), found.customer_id
+        await self.repo.add_code(
+            CodeRow(
+                id=code_id,
+                subject=Subject.CLAIM.value,
+                ref=found.rma if found.matches else typed,
+                customer_id=customer,
+                code_hash=code_hash,
+                salt=salt,
+                client_hash=client_hash,
+                locale=locale[:8],
+                created_at=now,
+                expires_at=now + links.CODE_LIFETIME,
+            )
+        )
+        log.info("code asked for", extra={"sent": found.matches})
+        return code_id
+
+    async def redeem(self, code_id: str, typed: str) -> str | None:
+        """A session for the right code, typed in time and within its tries, once; None otherwise."""
+        now = self.clock()
+        row = await self.repo.code(code_id) if 0 < len(code_id) <= 32 else None
+        if row is None or not await self.repo.take_try(code_id, links.CODE_TRIES, now):
+            return None
+        code = links.normal_code(typed)
+        if not row.code_hash or code is None:
+            return None
+        if not hmac.compare_digest(links.code_hash(code, row.salt), row.code_hash):
+            return None
+        if not await self.repo.use_code(code_id, now):
+            return None  # replayed
+        return await self.start_session(Subject(row.subject), row.ref, row.customer_id)
 
     async def start_session(self, subject: Subject, ref: str, customer_id: str) -> str:
         """A session for a customer who proved their contact with a one-time code."""

@@ -126,6 +126,27 @@ class Backends:
         request = rpb.SubmitFeedbackRequest(request_id=request_id, rma=grant.ref, score=score, comment=comment)
         await self._call(self._repairs.SubmitFeedback, request, grant)
 
+    async def verify_contact(self, rma: str, contact: str) -> rpb.VerifyClaimContactResponse:
+        """Whether `contact` is on file for claim `rma` (no grant: this is how a customer without a link gets one)."""
+        request = rpb.VerifyClaimContactRequest(rma=rma, contact=contact)
+        try:
+            answer: rpb.VerifyClaimContactResponse = await self._repairs.VerifyClaimContact(
+                request, metadata=(("authorization", f"Bearer {self._key}"),), timeout=self._timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise _failure(exc) from None
+        return answer
+
+    async def send_code(self, grant: Grant, code: str, request_id: str) -> None:
+        """The one-time code to the contact on file for the granted claim (notifications sends it at once)."""
+        request = npb.SendNotificationRequest(
+            request_id=request_id,
+            template="access_code",
+            recipient=f"claim:{grant.ref}",
+            variables={"rma": grant.ref, "code": code},
+        )
+        await self._call(self._notifications.SendNotification, request, grant)
+
     # -- warranties ---------------------------------------------------------------------------------------
 
     async def warranty(self, grant: Grant) -> wpb.Warranty:

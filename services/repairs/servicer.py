@@ -33,7 +33,15 @@ from services.kit.errors import FailedPrecondition, NotFound, PermissionDenied, 
 from services.kit.grants import Purpose, Subject
 from services.kit.idempotency import check_request_id, fingerprint, recall, remember, reused, run_once
 from services.kit.timestamps import checked
-from services.kit.validation import MAX_CLOCK_SKEW, check_contact, check_money, check_serial, check_text, enum_name
+from services.kit.validation import (
+    MAX_CLOCK_SKEW,
+    check_contact,
+    check_money,
+    check_serial,
+    check_text,
+    contact_matches,
+    enum_name,
+)
 from services.repairs import mapping
 from services.repairs.domain.centres import check_centre, check_centre_id, check_region
 from services.repairs.domain.claims import CENTRE_STATUSES, TERMINAL
@@ -167,6 +175,22 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         if label is None:
             raise NotFound(f"claim {row.rma} has no {direction.value} label yet", reason="LABEL_NOT_FOUND")
         return pb.GetShippingLabelResponse(tracking_number=label.tracking_number, carrier=label.carrier, pdf=label.pdf)
+
+    async def VerifyClaimContact(
+        self, request: pb.VerifyClaimContactRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.VerifyClaimContactResponse:
+        current_principal().require(Role.PORTAL, Role.SERVICE)
+        if len(request.rma) > 64 or len(request.contact) > 254:
+            return pb.VerifyClaimContactResponse()
+        try:
+            rma = canonical_rma(request.rma)
+        except ValueError:
+            return pb.VerifyClaimContactResponse()
+        row = await self.repo.claim(rma)
+        if row is None or not contact_matches(request.contact, row.email, row.phone):
+            return pb.VerifyClaimContactResponse()
+        status = mapping.claim(row)
+        return pb.VerifyClaimContactResponse(matches=True, rma=row.rma, customer_id=status.customer_id)
 
     # -- filing ------------------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ SAMPLE = {
     "tracking_number": "LC12345678903",
     "resolution": "REPAIRED",
     "centre_id": "demo-centre",
+    "code": "042917",
 }
 
 
@@ -103,3 +104,10 @@ def test_money_and_dates_are_formatted_per_locale() -> None:
     assert "2026년 12월 8일 오전 9:30 (UTC)" in ko
     yen = renderer.render("quote_offered", "en", SAMPLE | {"currency": "JPY", "amount_minor": "14900"}).text
     assert "¥14,900" in yen
+
+
+def test_the_one_time_code_is_in_the_body_and_never_in_the_subject_the_log_keeps() -> None:
+    for locale in LOCALES:
+        out = Renderer("https://temporal.example", strict=True).render("access_code", locale, SAMPLE)
+        assert "042917" in out.text and "042917" in out.html and "042917" in out.sms
+        assert "042917" not in out.subject  # the delivery log keeps the subject

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -39,6 +40,8 @@ from services.portal.web.security import SecurityHeaders
 log = logging.getLogger("aftercare.portal")
 HERE = Path(__file__).resolve().parent
 LANG_COOKIE = "ac_lang"
+FORM_COOKIE = "ac_form"  # the anonymous forms' CSRF token
+CODE_COOKIE = "ac_code"  # which one-time code this browser is typing
 PAGES = {
     Page.CLAIM: "/claim",
     Page.LABEL: "/claim/label",
@@ -88,6 +91,8 @@ class PortalWeb:
     def app(self) -> Starlette:
         routes = [
             Route("/", self.home),
+            Route("/find", self.find, methods=["POST"]),
+            Route("/find/code", self.enter_code, methods=["GET", "POST"]),
             Route("/healthz", self.health),
             Route("/l/{token}", self.open_link),
             Route("/lang/{locale}", self.switch_language),
@@ -124,9 +129,11 @@ class PortalWeb:
         )
         return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
-    def denied(self, request: Request) -> HTMLResponse:
+    def denied(self, request: Request) -> Response:
         """The one page for every refusal: unknown, expired, revoked, another's, a bad form token."""
-        return self.page(request, "denied.html.j2", status=404, here="/")  # never echo what was asked for
+        token, fresh = self._form_token(request)
+        page = self.page(request, "denied.html.j2", status=404, here="/", form_token=token)  # echoes nothing asked
+        return self._with_form_token(page, token, fresh)
 
     async def _not_found(self, request: Request, exc: Exception) -> Response:
         return self.denied(request)
@@ -155,8 +162,15 @@ class PortalWeb:
         return guarded
 
     async def form(self, request: Request, visit: Visit) -> dict[str, str]:
-        """The posted form, once its CSRF token is checked (Denied otherwise). Bodies over the limit raise
-        TooLarge before they are read whole."""
+        """The posted form, once its CSRF token is the session's (Denied otherwise)."""
+        form = await self.read_form(request)
+        if not hmac.compare_digest(form.get("csrf", "").encode(), visit.csrf.encode()):
+            raise Denied("bad form token")
+        return form
+
+    async def read_form(self, request: Request) -> dict[str, str]:
+        """The posted form. Bodies over the limit raise TooLarge before they are read whole; what is not a
+        form raises Denied."""
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
             raise Denied("not a form")
         declared = request.headers.get("content-length", "")
@@ -171,10 +185,7 @@ class PortalWeb:
             fields = parse_qs(body.decode(), max_num_fields=20, strict_parsing=False)
         except (UnicodeDecodeError, ValueError):
             raise Denied("not a form") from None
-        form = {key: values[0] for key, values in fields.items()}
-        if not hmac.compare_digest(form.get("csrf", "").encode(), visit.csrf.encode()):
-            raise Denied("bad form token")
-        return form
+        return {key: values[0] for key, values in fields.items()}
 
     def done(self, to: str, what: str) -> RedirectResponse:
         """Post/redirect/get: the page again, with what was done."""
@@ -185,8 +196,78 @@ class PortalWeb:
     async def health(self, request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    # -- finding a claim without a link: a one-time code to the contact on file ---------------------------
+
+    def _form_token(self, request: Request) -> tuple[str, bool]:
+        """The anonymous forms' CSRF token (double submit: a cookie and the same value in the form)."""
+        token = request.cookies.get(FORM_COOKIE, "")
+        return (token, False) if len(token) == 43 else (secrets.token_urlsafe(32), True)
+
+    def _with_form_token(self, response: Response, token: str, fresh: bool) -> Response:
+        if fresh:
+            response.set_cookie(FORM_COOKIE, token, path="/", secure=self.secure, httponly=True, samesite="strict")
+        return response
+
+    async def _anonymous_form(self, request: Request) -> dict[str, str]:
+        form = await self.read_form(request)
+        cookie = request.cookies.get(FORM_COOKIE, "")
+        if not cookie or not hmac.compare_digest(form.get("form_token", "").encode(), cookie.encode()):
+            raise Denied("bad form token")
+        return form
+
     async def home(self, request: Request) -> Response:
-        return self.page(request, "home.html.j2")
+        token, fresh = self._form_token(request)
+        return self._with_form_token(self.page(request, "home.html.j2", form_token=token), token, fresh)
+
+    def _client(self, request: Request) -> str:
+        return request.client.host if request.client else ""
+
+    async def find(self, request: Request) -> Response:
+        try:
+            form = await self._anonymous_form(request)
+        except (Denied, TooLarge):
+            return self.denied(request)
+        rma, contact = form.get("rma", "")[:64], form.get("contact", "")[:254]
+        if not rma.strip() or not contact.strip():
+            return self.page(request, "home.html.j2", status=400, form_token=form["form_token"], invalid=True)
+        try:
+            code_id = await self.access.request_code(rma, contact, self._client(request), self.locale(request))
+        except (Down, Denied, Refused, Invalid):
+            return self.down(request)
+        if code_id is None:
+            return self.page(request, "home.html.j2", status=429, form_token=form["form_token"], limited=True)
+        response = RedirectResponse("/find/code", status_code=303)
+        response.set_cookie(
+            CODE_COOKIE, code_id, max_age=600, path="/find", secure=self.secure, httponly=True, samesite="strict"
+        )
+        return response
+
+    async def enter_code(self, request: Request) -> Response:
+        token, fresh = self._form_token(request)
+        if request.method == "GET":
+            return self._with_form_token(self.page(request, "code.html.j2", form_token=token), token, fresh)
+        try:
+            form = await self._anonymous_form(request)
+        except (Denied, TooLarge):
+            return self.denied(request)
+        session_id = await self.access.redeem(request.cookies.get(CODE_COOKIE, ""), form.get("code", "")[:20])
+        if session_id is None:
+            return self.page(request, "code.html.j2", status=400, form_token=token, wrong=True)
+        response = RedirectResponse("/claim", status_code=303)
+        self._session_cookie(response, session_id)
+        response.delete_cookie(CODE_COOKIE, path="/find")
+        return response
+
+    def _session_cookie(self, response: Response, session_id: str) -> None:
+        response.set_cookie(
+            self.session_cookie,
+            session_id,
+            max_age=int(self.access.session_ttl.total_seconds()),
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="lax",
+        )
 
     async def open_link(self, request: Request) -> Response:
         try:
@@ -196,15 +277,7 @@ class PortalWeb:
         if opened is None:
             return self.denied(request)
         response = RedirectResponse(PAGES[opened.page], status_code=303)
-        response.set_cookie(
-            self.session_cookie,
-            opened.session_id,
-            max_age=int(self.access.session_ttl.total_seconds()),
-            path="/",
-            secure=self.secure,
-            httponly=True,
-            samesite="lax",
-        )
+        self._session_cookie(response, opened.session_id)
         if not request.cookies.get(LANG_COOKIE) and (locale := i18n.supported(opened.locale)):
             self._language_cookie(response, locale)
         return response

@@ -1464,6 +1464,62 @@ class GetShippingLabelResponse(_message.Message):
 Global___GetShippingLabelResponse: _TypeAlias = GetShippingLabelResponse  # noqa: Y015
 
 @_typing.final
+class VerifyClaimContactRequest(_message.Message):
+    """Request for VerifyClaimContact."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RMA_FIELD_NUMBER: _builtins.int
+    CONTACT_FIELD_NUMBER: _builtins.int
+    rma: _builtins.str
+    """The RMA number as the customer typed it."""
+    contact: _builtins.str
+    """An e-mail address, or a phone number in international form (+44 7400 765432)."""
+    def __init__(
+        self,
+        *,
+        rma: _builtins.str = ...,
+        contact: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "rma", b"rma"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyClaimContactRequest: _TypeAlias = VerifyClaimContactRequest  # noqa: Y015
+
+@_typing.final
+class VerifyClaimContactResponse(_message.Message):
+    """Response for VerifyClaimContact."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MATCHES_FIELD_NUMBER: _builtins.int
+    RMA_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    matches: _builtins.bool
+    """True only when the claim exists and the contact is the one on file."""
+    rma: _builtins.str
+    """The claim's RMA in canonical form, when it matches."""
+    customer_id: _builtins.str
+    """The claim's owner, when it matches."""
+    def __init__(
+        self,
+        *,
+        matches: _builtins.bool = ...,
+        rma: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "matches", b"matches", "rma", b"rma"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyClaimContactResponse: _TypeAlias = VerifyClaimContactResponse  # noqa: Y015
+
+@_typing.final
 class CreateServiceCentreRequest(_message.Message):
     """CreateServiceCentre."""
 

@@ -100,6 +100,11 @@ class RepairsServiceStub:
                 request_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetShippingLabelRequest.SerializeToString,
                 response_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetShippingLabelResponse.FromString,
                 _registered_method=True)
+        self.VerifyClaimContact = channel.unary_unary(
+                '/aftercare.repairs.v1.RepairsService/VerifyClaimContact',
+                request_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.VerifyClaimContactRequest.SerializeToString,
+                response_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.VerifyClaimContactResponse.FromString,
+                _registered_method=True)
         self.CreateServiceCentre = channel.unary_unary(
                 '/aftercare.repairs.v1.RepairsService/CreateServiceCentre',
                 request_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.CreateServiceCentreRequest.SerializeToString,
@@ -204,6 +209,14 @@ class RepairsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VerifyClaimContact(self, request, context):
+        """Whether a contact is the one on file for a claim (the portal's "find your claim", before it sends a
+        one-time code; portal and service only). An unknown RMA and a wrong contact answer the same: no match.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateServiceCentre(self, request, context):
         """Registers a service centre (ops).
         """
@@ -275,6 +288,11 @@ def add_RepairsServiceServicer_to_server(servicer, server):
                     servicer.GetShippingLabel,
                     request_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetShippingLabelRequest.FromString,
                     response_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetShippingLabelResponse.SerializeToString,
+            ),
+            'VerifyClaimContact': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyClaimContact,
+                    request_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.VerifyClaimContactRequest.FromString,
+                    response_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.VerifyClaimContactResponse.SerializeToString,
             ),
             'CreateServiceCentre': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateServiceCentre,
@@ -595,6 +613,33 @@ class RepairsService:
             '/aftercare.repairs.v1.RepairsService/GetShippingLabel',
             aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetShippingLabelRequest.SerializeToString,
             aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetShippingLabelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyClaimContact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aftercare.repairs.v1.RepairsService/VerifyClaimContact',
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.VerifyClaimContactRequest.SerializeToString,
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.VerifyClaimContactResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -68,6 +68,10 @@ class RepairsServiceStub:
     """Records the customer's survey answer, once per claim."""
     GetShippingLabel: _grpc.UnaryUnaryMultiCallable[_repairs_pb2.GetShippingLabelRequest, _repairs_pb2.GetShippingLabelResponse]
     """Gets a claim's shipping label as a PDF with a Code 128 barcode of the tracking number."""
+    VerifyClaimContact: _grpc.UnaryUnaryMultiCallable[_repairs_pb2.VerifyClaimContactRequest, _repairs_pb2.VerifyClaimContactResponse]
+    """Whether a contact is the one on file for a claim (the portal's "find your claim", before it sends a
+    one-time code; portal and service only). An unknown RMA and a wrong contact answer the same: no match.
+    """
     CreateServiceCentre: _grpc.UnaryUnaryMultiCallable[_repairs_pb2.CreateServiceCentreRequest, _repairs_pb2.CreateServiceCentreResponse]
     """Registers a service centre (ops)."""
     ListServiceCentres: _grpc.UnaryUnaryMultiCallable[_repairs_pb2.ListServiceCentresRequest, _repairs_pb2.ListServiceCentresResponse]
@@ -113,6 +117,10 @@ class RepairsServiceAsyncStub(RepairsServiceStub):
     """Records the customer's survey answer, once per claim."""
     GetShippingLabel: _aio.UnaryUnaryMultiCallable[_repairs_pb2.GetShippingLabelRequest, _repairs_pb2.GetShippingLabelResponse]  # type: ignore[assignment]
     """Gets a claim's shipping label as a PDF with a Code 128 barcode of the tracking number."""
+    VerifyClaimContact: _aio.UnaryUnaryMultiCallable[_repairs_pb2.VerifyClaimContactRequest, _repairs_pb2.VerifyClaimContactResponse]  # type: ignore[assignment]
+    """Whether a contact is the one on file for a claim (the portal's "find your claim", before it sends a
+    one-time code; portal and service only). An unknown RMA and a wrong contact answer the same: no match.
+    """
     CreateServiceCentre: _aio.UnaryUnaryMultiCallable[_repairs_pb2.CreateServiceCentreRequest, _repairs_pb2.CreateServiceCentreResponse]  # type: ignore[assignment]
     """Registers a service centre (ops)."""
     ListServiceCentres: _aio.UnaryUnaryMultiCallable[_repairs_pb2.ListServiceCentresRequest, _repairs_pb2.ListServiceCentresResponse]  # type: ignore[assignment]
@@ -221,6 +229,16 @@ class RepairsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_repairs_pb2.GetShippingLabelResponse, _abc.Awaitable[_repairs_pb2.GetShippingLabelResponse]]:
         """Gets a claim's shipping label as a PDF with a Code 128 barcode of the tracking number."""
+
+    @_abc_1.abstractmethod
+    def VerifyClaimContact(
+        self,
+        request: _repairs_pb2.VerifyClaimContactRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_repairs_pb2.VerifyClaimContactResponse, _abc.Awaitable[_repairs_pb2.VerifyClaimContactResponse]]:
+        """Whether a contact is the one on file for a claim (the portal's "find your claim", before it sends a
+        one-time code; portal and service only). An unknown RMA and a wrong contact answer the same: no match.
+        """
 
     @_abc_1.abstractmethod
     def CreateServiceCentre(
