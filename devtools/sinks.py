@@ -36,6 +36,8 @@ class SunkMail:
     language: str
     text: str
     html: str
+    list_unsubscribe: str = ""  # RFC 8058 headers, on offers
+    list_unsubscribe_post: str = ""
 
 
 @dataclass
@@ -106,6 +108,8 @@ class MailSink:
             language=str(msg.get("Content-Language", "")),
             text=text.get_content() if text is not None else "",
             html=html.get_content() if html is not None else "",
+            list_unsubscribe=str(msg.get("List-Unsubscribe", "")),
+            list_unsubscribe_post=str(msg.get("List-Unsubscribe-Post", "")),
         )
         self.messages.append(mail)
         self._journal.write(mail)

@@ -66,6 +66,9 @@ class EmailChannel:
         msg.set_content(rendered.text)
         msg.add_alternative(rendered.html, subtype="html")
         msg["Content-Language"] = rendered.locale  # after the parts: set_content drops Content-* headers
+        if rendered.unsubscribe_url:  # RFC 8058 one-click unsubscribe, for offers
+            msg["List-Unsubscribe"] = f"<{rendered.unsubscribe_url}>"
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         try:
             await aiosmtplib.send(
                 msg,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from contracts.notifications import DeliveryReport, NotificationRequest
@@ -36,6 +36,7 @@ from services.notifications.domain.messages import (
     FINAL,
     LINKS,
     TEMPLATES,
+    Category,
     Channel,
     Choices,
     DeliveryState,
@@ -118,8 +119,10 @@ class Dispatcher:
         rendered = None
         if any(t.channel is not Channel.WEBHOOK for t in plan.targets):
             zone = plan.addressee.time_zone if plan.addressee else ""
-            link = await self._link(spec, request, plan.locale, zone)
+            link, unsubscribe = await self._link(spec, request, plan.locale, zone)
             rendered = self.renderer.render(spec.name, plan.locale, request.variables, zone, link)
+            if spec.category is Category.MARKETING:
+                rendered = replace(rendered, unsubscribe_url=unsubscribe)
         pending = 0
         for target in plan.targets:
             fresh = self._row(spec, request, plan, target, rendered)
@@ -155,11 +158,11 @@ class Dispatcher:
             return True
         return number is not None and await self._attempt(row, number, target, rendered, request)
 
-    async def _link(self, spec: TemplateSpec, request: NotificationRequest, locale: str, zone: str) -> str:
+    async def _link(self, spec: TemplateSpec, request: NotificationRequest, locale: str, zone: str) -> tuple[str, str]:
         """The portal's link for this message, if its template has one (a fresh token each time it is rendered:
-        only the message that is sent carries one)."""
+        only the message that is sent carries one), and the same token's one-click unsubscribe URL."""
         if spec.name not in LINKS:
-            return ""
+            return "", ""
         page = LINKS[spec.name][1]
         recipient = Recipient.parse(request.recipient)
         if recipient.kind is RecipientKind.WARRANTY:

@@ -21,7 +21,9 @@ _PERMANENT = {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT, grpc.
 
 
 class Links(Protocol):
-    async def link(self, *, rma: str = "", serial: str = "", page: str, locale: str, zone: str = "") -> str: ...
+    async def link(
+        self, *, rma: str = "", serial: str = "", page: str, locale: str, zone: str = ""
+    ) -> tuple[str, str]: ...
 
 
 class GrpcLinks:
@@ -31,7 +33,8 @@ class GrpcLinks:
         self._metadata = (("authorization", f"Bearer {service_key}"),)
         self._timeout = timeout
 
-    async def link(self, *, rma: str = "", serial: str = "", page: str, locale: str, zone: str = "") -> str:
+    async def link(self, *, rma: str = "", serial: str = "", page: str, locale: str, zone: str = "") -> tuple[str, str]:
+        """The page's link and the same token's one-click unsubscribe URL."""
         request = portal_pb2.CreateLinkRequest(page=_PAGES[page], locale=locale, time_zone=zone)
         if rma:
             request.rma = rma
@@ -43,7 +46,7 @@ class GrpcLinks:
             if exc.code() in _PERMANENT:
                 raise RecipientNotFound(f"the portal refused a link: {exc.code().name}") from None
             raise DirectoryUnavailable(f"the portal did not answer: {exc.code().name}") from None
-        return answer.url
+        return answer.url, answer.unsubscribe_url
 
     async def close(self) -> None:
         await self._channel.close()

@@ -35,6 +35,7 @@ class Rendered:
     text: str
     html: str
     sms: str
+    unsubscribe_url: str = ""  # marketing e-mails: where one click unsubscribes (RFC 8058)
 
 
 @cache

@@ -81,8 +81,9 @@ class Access:
 
     async def create_link(
         self, subject: Subject, ref: str, page: Page | None, locale: str, zone: str
-    ) -> tuple[str, datetime]:
-        """A fresh link to the subject (which must exist: Denied otherwise): its URL and expiry."""
+    ) -> tuple[str, str, datetime]:
+        """A fresh link to the subject (which must exist: Denied otherwise): its URL, the same token's one-click
+        unsubscribe URL, and its expiry."""
         owner, _ = await self._facts(subject, ref)
         now = self.clock()
         token = links.new_token()
@@ -102,13 +103,14 @@ class Access:
             expires_at=now + self.link_ttl,
         )
         await self.repo.add_link(row)
-        return f"{self.public_url}/l/{token}", row.expires_at
+        return f"{self.public_url}/l/{token}", f"{self.public_url}/u/{token}", row.expires_at
 
     async def revoke(self, session: AsyncSession, subject: Subject, ref: str) -> int:
         return await self.repo.revoke(session, subject.value, ref, self.clock())
 
-    async def open_link(self, token: str) -> Opened | None:
-        """Start a session from a link, or None when the link does not work (whatever the reason)."""
+    async def live_link(self, token: str) -> tuple[LinkRow, str] | None:
+        """The link behind a token and its subject's owner today, or None when it does not work (whatever the
+        reason; a link whose claim ended or whose unit changed hands is revoked on the way)."""
         row = await self.repo.link(links.token_hash(token)) if links.looks_like_token(token) else None
         now = self.clock()
         if row is None:
@@ -126,6 +128,20 @@ class Access:
                 await self.repo.revoke_link(row.id, now)
             log.info("link refused", extra={"why": dead.value, "link": row.id})
             return None
+        return row, owner
+
+    def grant_of(self, row: LinkRow, owner: str) -> Grant:
+        subject = Subject(row.subject)
+        expires = min(self.clock() + self.session_ttl, row.expires_at)
+        return Grant(subject, row.ref, links.purposes_for(subject), expires, owner)
+
+    async def open_link(self, token: str) -> Opened | None:
+        """Start a session from a link, or None when the link does not work (whatever the reason)."""
+        live = await self.live_link(token)
+        if live is None:
+            return None
+        row, owner = live
+        now = self.clock()
         session_id = secrets.token_urlsafe(32)
         await self.repo.add_session(
             SessionRow(

@@ -58,7 +58,7 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
             v.add("time_zone", "is too long")
         v.raise_if_any()
         try:
-            url, expires = await self.access.create_link(
+            url, unsubscribe, expires = await self.access.create_link(
                 subject, ref, _PAGES.get(request.page), request.locale, request.time_zone
             )
         except (Denied, Invalid, Refused):
@@ -67,7 +67,7 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
             raise Unavailable(
                 f"the {subject.value}'s service is unavailable; retry later", reason="BACKEND_DOWN"
             ) from None
-        return pb.CreateLinkResponse(url=url, expire_time=ts(expires))
+        return pb.CreateLinkResponse(url=url, unsubscribe_url=unsubscribe, expire_time=ts(expires))
 
     async def RevokeLinks(
         self, request: pb.RevokeLinksRequest, context: grpc.aio.ServicerContext[Any, Any]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aftercare.notifications.v1 import notifications_pb2 as npb
 from aftercare.repairs.v1 import repairs_pb2 as rpb
 from playwright.async_api import Browser, expect
 
@@ -57,6 +58,17 @@ async def test_a_customer_follows_the_claim_from_the_e_mail_to_the_survey(stack:
     await expect(page.get_by_role("status")).to_have_text("Merci pour votre réponse.")
     assert (await stack.get(claim.rma)).feedback_score == 9
 
+    await page.get_by_role("link", name="Préférences de messages").click()
+    await page.get_by_label("M'envoyer des offres, comme les extensions de garantie").uncheck()
+    await page.get_by_role("button", name="Enregistrer").click()
+    await expect(page.get_by_role("status")).to_have_text("Vos préférences sont enregistrées.")
+    await shot(page, "preferences-fr")
+    prefs = await stack.notifications.GetPreferences(
+        npb.GetPreferencesRequest(customer_id=claim.customer_id), metadata=stack.as_("ops")
+    )
+    assert prefs.preferences.marketing_opt_out
+    await page.get_by_role("link", name="Votre demande").first.click()
+
     await page.get_by_role("link", name="한국어").click()
     await expect(page.locator("html")).to_have_attribute("lang", "ko")
     await expect(page.get_by_role("heading", level=1)).to_contain_text("접수 건")
@@ -98,8 +110,12 @@ async def test_every_page_passes_axe_in_every_locale(stack: Stack, chromium: Bro
     found["home"] = await serious_violations(page)
     await page.goto(f"{stack.portal_url}/l/not-a-token")
     found["denied"] = await serious_violations(page)
+    await page.goto(f"{stack.portal_url}/find/code")
+    found["code"] = await serious_violations(page)
+    await page.goto(link.replace("/l/", "/u/"))
+    found["unsubscribe"] = await serious_violations(page)
     await page.goto(link)
-    for path in ("/claim", "/claim/label", "/claim/survey"):
+    for path in ("/claim", "/claim/label", "/claim/survey", "/preferences"):
         await page.goto(f"{stack.portal_url}{path}")
         await expect(page.locator("html")).to_have_attribute("lang", locale)
         found[path] = await serious_violations(page)

@@ -8,14 +8,18 @@ import html
 import logging
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
+from aftercare.notifications.v1 import notifications_pb2 as npb
 from aftercare.repairs.v1 import repairs_pb2 as rpb
+from aftercare.warranty.v1 import warranty_pb2 as wpb
 
+from contracts.notifications import notify_workflow_id
 from services.kit.auth import key_digest
 from services.kit.grants import METADATA_KEY, Grant, Subject, sign
 from services.portal.domain.links import CLAIM_PURPOSES
 from tests.portal.helpers import browser, claim_with_link, csrf_and_request_id
-from tests.stack import Stack
+from tests.stack import Stack, new_id, new_serial, until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -200,3 +204,76 @@ async def test_a_grant_for_one_claim_reads_another_as_unknown(stack: Stack) -> N
     with pytest.raises(grpc.aio.AioRpcError) as unsigned:
         await stack.repairs.GetClaim(rpb.GetClaimRequest(rma=first.rma), metadata=forged)
     assert unsigned.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+async def test_preferences_are_set_on_the_portal_for_the_links_customer(stack: Stack) -> None:
+    claim, link = await claim_with_link(stack)
+    async with browser(stack) as web:
+        await web.get(link.removeprefix(stack.portal_url))
+        page = await web.get("/preferences")
+        assert page.status_code == 200 and 'name="marketing"' in page.text
+        csrf, request_id = csrf_and_request_id(page.text)
+        form = {"csrf": csrf, "request_id": request_id, "email": "on", "language": "ko"}  # marketing unticked
+        saved = await web.post("/preferences", data=form)
+        assert saved.headers["location"] == "/preferences?done=preferences"
+    got = await stack.notifications.GetPreferences(
+        npb.GetPreferencesRequest(customer_id=claim.customer_id), metadata=stack.as_("ops")
+    )
+    assert got.preferences.locale == "ko" and got.preferences.marketing_opt_out
+    assert list(got.preferences.channels) == [npb.CHANNEL_EMAIL]
+
+
+async def test_an_offer_carries_one_click_unsubscribe_and_one_post_turns_offers_off(stack: Stack) -> None:
+    await stack.product()
+    serial = new_serial()
+    await stack.sale(serial)
+    offer = {"serial": serial, "sku": "KETTLE-3000", "coverage_end_at": "2027-01-15T00:00:00+00:00"}
+
+    async def send() -> str:
+        sent = await stack.notifications.SendNotification(
+            npb.SendNotificationRequest(
+                request_id=new_id(), template="extended_plan_offer", recipient=f"warranty:{serial}", variables=offer
+            ),
+            metadata=stack.as_("ops"),
+        )
+        return sent.idempotency_key
+
+    await send()
+    await until(lambda: _mail_with(stack, serial), within=30, what="the offer")
+    mail = next(m for m in stack.mail.messages if serial in m.text or m.list_unsubscribe)
+    assert mail.list_unsubscribe_post == "List-Unsubscribe=One-Click"
+    url = mail.list_unsubscribe.strip("<>")
+    assert url.startswith(f"{stack.portal_url}/u/") and serial not in url
+    async with httpx.AsyncClient() as mail_client:  # no cookies, no form token: what a mail client sends
+        done = await mail_client.post(
+            url, content=b"List-Unsubscribe=One-Click", headers={"content-type": "application/x-www-form-urlencoded"}
+        )
+        assert done.status_code == 200
+        again = await mail_client.post(
+            url, content=b"List-Unsubscribe=One-Click", headers={"content-type": "application/x-www-form-urlencoded"}
+        )
+        assert again.status_code == 200
+    warranty = await stack.warranty.GetWarranty(wpb.GetWarrantyRequest(serial=serial), metadata=stack.as_("ops"))
+    prefs = await stack.notifications.GetPreferences(
+        npb.GetPreferencesRequest(customer_id=warranty.warranty.customer_id), metadata=stack.as_("ops")
+    )
+    assert prefs.preferences.marketing_opt_out
+    before = len(stack.mail.messages)
+    key = await send()  # the next offer is suppressed
+    await stack.temporal.get_workflow_handle(notify_workflow_id(key)).result()
+    listed = await stack.notifications.ListNotifications(
+        npb.ListNotificationsRequest(idempotency_key_prefix=key), metadata=stack.as_("ops")
+    )
+    assert [n.state for n in listed.notifications] == [npb.Notification.STATE_SUPPRESSED]
+    assert len(stack.mail.messages) == before
+
+
+async def _mail_with(stack: Stack, serial: str) -> bool:
+    return any(m.list_unsubscribe for m in stack.mail.messages)
+
+
+async def _settled(stack: Stack) -> bool:
+    running = [
+        w async for w in stack.temporal.list_workflows('WorkflowType="NotifyWorkflow" AND ExecutionStatus="Running"')
+    ]
+    return not running

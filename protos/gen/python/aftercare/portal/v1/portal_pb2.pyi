@@ -102,8 +102,13 @@ class CreateLinkResponse(_message.Message):
 
     URL_FIELD_NUMBER: _builtins.int
     EXPIRE_TIME_FIELD_NUMBER: _builtins.int
+    UNSUBSCRIBE_URL_FIELD_NUMBER: _builtins.int
     url: _builtins.str
     """The URL to put in the message."""
+    unsubscribe_url: _builtins.str
+    """The same link's one-click unsubscribe URL (RFC 8058), for the List-Unsubscribe header of offers: a POST
+    to it turns marketing messages off for the subject's owner.
+    """
     @_builtins.property
     def expire_time(self) -> _timestamp_pb2.Timestamp:
         """When the link stops working (it may stop earlier: when the claim closes, after a grace period, or when
@@ -115,10 +120,11 @@ class CreateLinkResponse(_message.Message):
         *,
         url: _builtins.str = ...,
         expire_time: _timestamp_pb2.Timestamp | None = ...,
+        unsubscribe_url: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time", "url", b"url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time", "unsubscribe_url", b"unsubscribe_url", "url", b"url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
