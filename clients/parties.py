@@ -86,8 +86,10 @@ class Parties:
         return_window_days: int = 0,
         paid_repair_minor: int = 0,
         timers: Mapping[str, int] | None = None,
+        plan: tuple[int, int] = (0, 0),
     ) -> wpb.Product:
-        """A product with a 24-month, 10-day-SLA policy; `timers` in seconds (ClaimTimers' fields)."""
+        """A product with a 24-month, 10-day-SLA policy; `timers` in seconds (ClaimTimers' fields); `plan`: the
+        extended plan offered, as (months, price in euro cents)."""
         policy = wpb.WarrantyPolicy(
             coverage_months=24,
             return_window_days=return_window_days,
@@ -96,6 +98,9 @@ class Parties:
         )
         if paid_repair_minor:
             policy.paid_repair_price.currency_code, policy.paid_repair_price.amount_minor = "EUR", paid_repair_minor
+        if plan[0]:
+            offer = policy.extended_plan_offer
+            offer.months, offer.price.currency_code, offer.price.amount_minor = plan[0], "EUR", plan[1]
         if timers:
             policy.claim_timers.CopyFrom(
                 wpb.ClaimTimers(**{name: duration_pb2.Duration(seconds=s) for name, s in timers.items()})

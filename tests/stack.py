@@ -85,13 +85,16 @@ class Stack(Parties):
     async def mail_up(self) -> None:
         self.mail_server = await start_mail_sink(self.mail, "127.0.0.1", self.smtp_port)
 
-    async def product(self, *, paid_repair_minor: int = 0, return_window_days: int = 0) -> None:
+    async def product(
+        self, *, paid_repair_minor: int = 0, return_window_days: int = 0, plan: tuple[int, int] = (0, 0)
+    ) -> None:
         await self.create_product(
             SKU,
             category=CATEGORY,
             display_name="Kettle 3000",
             paid_repair_minor=paid_repair_minor,
             return_window_days=return_window_days,
+            plan=plan,
         )
 
     async def centre(self, centre_id: str = "demo-centre", region: str = "DE", capacity: int = 10) -> None:

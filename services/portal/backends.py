@@ -3,7 +3,7 @@ link or session being served (services/kit/grants.py): the services serve only w
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -126,6 +126,42 @@ class Backends:
         request = rpb.SubmitFeedbackRequest(request_id=request_id, rma=grant.ref, score=score, comment=comment)
         await self._call(self._repairs.SubmitFeedback, request, grant)
 
+    async def photos(self, grant: Grant) -> list[rpb.Attachment]:
+        answer = await self._call(self._repairs.ListAttachments, rpb.ListAttachmentsRequest(rma=grant.ref), grant)
+        assert isinstance(answer, rpb.ListAttachmentsResponse)
+        return list(answer.attachments)
+
+    async def add_photo(self, grant: Grant, request_id: str, content: bytes) -> rpb.Attachment:
+        """Streams the file to repairs, which checks and re-encodes it (Invalid when it is not a photo we keep,
+        Refused when the claim has enough or is over)."""
+
+        async def parts() -> AsyncIterator[rpb.AddAttachmentRequest]:
+            yield rpb.AddAttachmentRequest(header=rpb.AttachmentHeader(request_id=request_id, rma=grant.ref))
+            for start in range(0, len(content), 256 * 1024):
+                yield rpb.AddAttachmentRequest(chunk=content[start : start + 256 * 1024])
+
+        try:
+            answer: rpb.AddAttachmentResponse = await self._repairs.AddAttachment(
+                parts(), metadata=self._metadata(grant), timeout=self._timeout * 4
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise _failure(exc) from None
+        return answer.attachment
+
+    async def photo(self, grant: Grant, attachment_id: str) -> tuple[rpb.Attachment, bytes]:
+        request = rpb.GetAttachmentRequest(rma=grant.ref, attachment_id=attachment_id)
+        attachment, content = rpb.Attachment(), bytearray()
+        try:
+            async for part in self._repairs.GetAttachment(
+                request, metadata=self._metadata(grant), timeout=self._timeout
+            ):
+                if part.HasField("attachment"):
+                    attachment = part.attachment
+                content += part.chunk
+        except grpc.aio.AioRpcError as exc:
+            raise _failure(exc) from None
+        return attachment, bytes(content)
+
     async def verify_contact(self, rma: str, contact: str) -> rpb.VerifyClaimContactResponse:
         """Whether `contact` is on file for claim `rma` (no grant: this is how a customer without a link gets one)."""
         request = rpb.VerifyClaimContactRequest(rma=rma, contact=contact)
@@ -153,6 +189,11 @@ class Backends:
         answer = await self._call(self._warranty.GetWarranty, wpb.GetWarrantyRequest(serial=grant.ref), grant)
         assert isinstance(answer, wpb.GetWarrantyResponse)
         return answer.warranty
+
+    async def product(self, grant: Grant, sku: str) -> wpb.Product:
+        answer = await self._call(self._warranty.GetProduct, wpb.GetProductRequest(sku=sku), grant)
+        assert isinstance(answer, wpb.GetProductResponse)
+        return answer.product
 
     async def buy_plan(
         self, grant: Grant, *, months: int, price: money_pb2.Money, reference: str, request_id: str

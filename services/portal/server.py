@@ -16,7 +16,7 @@ from aftercare.portal.v1 import portal_pb2, portal_pb2_grpc
 from services.kit import tracing
 from services.kit.grpc_server import aio_channel
 from services.kit.service import ServiceApp
-from services.portal import ERROR_DOMAIN
+from services.portal import ERROR_DOMAIN, payments
 from services.portal.access import Access
 from services.portal.backends import Backends
 from services.portal.persistence import MIGRATIONS
@@ -68,6 +68,7 @@ class PortalApp(ServiceApp):
             secure_cookies=s.secure_cookies,
             max_form_bytes=s.max_form_bytes,
             trust_forwarded_for=s.trust_forwarded_for,
+            payments=payments.provider(s.payment_provider),
         )
         self.http_port = 0
         self._http: _Server | None = None

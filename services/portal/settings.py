@@ -27,6 +27,9 @@ class PortalSettings(Settings):
     portal_api_key: SecretStr = Field(
         SecretStr(""), description="This service's `portal` key for the other services' APIs."
     )
+    payment_provider: str = Field(
+        "fake", description="Who takes plan payments: 'fake' (moves no money; local runs and tests) or an adapter."
+    )
     max_form_bytes: int = Field(64 * 1024, description="Largest form body accepted (uploads have their own limit).")
 
     def own_portal_key(self) -> str:

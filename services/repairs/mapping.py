@@ -13,7 +13,7 @@ from services.kit.timestamps import ts
 from services.kit.validation import enum_name
 from services.repairs.domain.centres import Centre
 from services.repairs.domain.claims import CENTRE_STATUSES, shipment_deadline
-from services.repairs.persistence.tables import ClaimEventRow, ClaimRow
+from services.repairs.persistence.tables import AttachmentRow, ClaimEventRow, ClaimRow
 
 # Proto enum values and the domain's names differ only by a prefix.
 REPAIR_STATUS_EVENTS = {pb.RepairStatus.Value(f"REPAIR_STATUS_{event.value}"): event for event in CENTRE_STATUSES}
@@ -182,3 +182,16 @@ def customer_safe(claim: pb.Claim) -> pb.Claim:
     for event in safe.timeline:
         event.detail = ""
     return safe
+
+
+def attachment(row: AttachmentRow) -> pb.Attachment:
+    return pb.Attachment(
+        id=row.id,
+        rma=row.rma,
+        content_type=row.content_type,
+        size_bytes=row.size_bytes,
+        width=row.width,
+        height=row.height,
+        added_by=row.added_by,
+        create_time=ts(row.created_at),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from aftercare.repairs.v1 import repairs_pb2, repairs_pb2_grpc
@@ -12,10 +13,11 @@ from services.kit.service import ServiceApp
 from services.kit.temporal import connect
 from services.repairs import ERROR_DOMAIN
 from services.repairs.activities import RepairsActivities
+from services.repairs.attachments import Attachments, LocalDirectoryStore
 from services.repairs.carriers import carrier
 from services.repairs.metrics import count_claims
 from services.repairs.persistence import MIGRATIONS
-from services.repairs.persistence.repository import RepairsRepository
+from services.repairs.persistence.repository import AttachmentsRepository, RepairsRepository
 from services.repairs.servicer import RepairsServicer
 from services.repairs.settings import RepairsSettings
 from services.repairs.workflow_client import ClaimWorkflows
@@ -32,7 +34,9 @@ class RepairsApp(ServiceApp):
         super().__init__(settings)
         self.repo = RepairsRepository(self.db)
         self.workflows = ClaimWorkflows(lambda: connect(settings))
-        self.servicer = RepairsServicer(self.repo, self.workflows)
+        store = LocalDirectoryStore(settings.attachments_dir or settings.var_dir / "attachments")
+        self.attachments = Attachments(AttachmentsRepository(self.db), store, lambda: datetime.now(UTC))
+        self.servicer = RepairsServicer(self.repo, self.workflows, attachments=self.attachments)
         self.repairs_activities = RepairsActivities(self.repo, carrier(settings.carrier))
         service = repairs_pb2.DESCRIPTOR.services_by_name["RepairsService"].full_name
         self.serve_api(service, repairs_pb2_grpc.add_RepairsServiceServicer_to_server, self.servicer)

@@ -4,7 +4,7 @@ the server's interceptor turns them into statuses."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -29,7 +29,14 @@ from contracts.claims import (
 )
 from services.kit import grants, pagination
 from services.kit.auth import Principal, Role, current_principal
-from services.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
+from services.kit.errors import (
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Violations,
+)
 from services.kit.grants import Purpose, Subject
 from services.kit.idempotency import check_request_id, fingerprint, recall, remember, reused, run_once
 from services.kit.timestamps import checked
@@ -43,10 +50,19 @@ from services.kit.validation import (
     enum_name,
 )
 from services.repairs import mapping
+from services.repairs.attachments import Attachments
+from services.repairs.domain import photos
 from services.repairs.domain.centres import check_centre, check_centre_id, check_region
 from services.repairs.domain.claims import CENTRE_STATUSES, TERMINAL
 from services.repairs.domain.rma import canonical_rma, new_rma
-from services.repairs.persistence.repository import ClaimFilters, Filed, NewClaim, RepairsRepository, centre_of
+from services.repairs.persistence.repository import (
+    ClaimFilters,
+    Filed,
+    NewClaim,
+    RepairsRepository,
+    TooManyAttachments,
+    centre_of,
+)
 from services.repairs.persistence.tables import ClaimRow
 from services.repairs.workflow_client import ClaimWorkflows, WorkflowGone
 
@@ -92,10 +108,17 @@ def _check_rma(v: Violations, raw: str) -> str:
 
 
 class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
-    def __init__(self, repo: RepairsRepository, workflows: ClaimWorkflows, clock: Clock = _utcnow):
+    def __init__(
+        self,
+        repo: RepairsRepository,
+        workflows: ClaimWorkflows,
+        clock: Clock = _utcnow,
+        attachments: Attachments | None = None,
+    ):
         self.repo = repo
         self.workflows = workflows
         self.clock = clock
+        self.attachments = attachments
 
     # -- reading -----------------------------------------------------------------------------------------
 
@@ -175,6 +198,68 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         if label is None:
             raise NotFound(f"claim {row.rma} has no {direction.value} label yet", reason="LABEL_NOT_FOUND")
         return pb.GetShippingLabelResponse(tracking_number=label.tracking_number, carrier=label.carrier, pdf=label.pdf)
+
+    # -- attachments (photos of the fault) ---------------------------------------------------------------
+
+    async def AddAttachment(
+        self, request_iterator: AsyncIterator[pb.AddAttachmentRequest], context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.AddAttachmentResponse:
+        principal = current_principal()
+        principal.require(Role.PORTAL, Role.RETAILER, Role.CENTRE, Role.OPS)
+        assert self.attachments is not None
+        first = await anext(aiter(request_iterator), None)
+        v = Violations()
+        if first is None or first.WhichOneof("part") != "header":
+            v.add("header", "the first message must be the header")
+            v.raise_if_any()
+        assert first is not None
+        check_request_id(v, first.header.request_id)
+        row = await self._visible(principal, first.header.rma, v)
+        if ClaimState(row.state) in TERMINAL:
+            raise FailedPrecondition(f"the claim is {row.state}: it takes no more photos", reason="CLAIM_CLOSED")
+        upload = bytearray()
+        async for part in request_iterator:
+            upload += part.chunk
+            if len(upload) > photos.MAX_BYTES:
+                raise InvalidArgument(
+                    [FieldViolation("chunk", f"the file is larger than {photos.MAX_BYTES // 1_000_000} MB")],
+                    reason="TOO_LARGE",
+                )
+        try:
+            kept = await self.attachments.add(principal, row.rma, first.header.request_id, bytes(upload))
+        except photos.PhotoRefused as exc:
+            raise InvalidArgument([FieldViolation("chunk", str(exc))], reason="NOT_A_PHOTO") from None
+        except TooManyAttachments:
+            raise FailedPrecondition(
+                f"the claim has {photos.MAX_PER_CLAIM} photos already", reason="TOO_MANY_ATTACHMENTS"
+            ) from None
+        return pb.AddAttachmentResponse(attachment=mapping.attachment(kept))
+
+    async def ListAttachments(
+        self, request: pb.ListAttachmentsRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ListAttachmentsResponse:
+        principal = current_principal()
+        principal.require(*_READERS, Role.PORTAL)
+        assert self.attachments is not None
+        row = await self._visible(principal, request.rma)
+        rows = await self.attachments.repo.list(row.rma)
+        return pb.ListAttachmentsResponse(attachments=[mapping.attachment(r) for r in rows])
+
+    async def GetAttachment(
+        self, request: pb.GetAttachmentRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[pb.GetAttachmentResponse]:
+        principal = current_principal()
+        principal.require(*_READERS, Role.PORTAL)
+        assert self.attachments is not None
+        row = await self._visible(principal, request.rma)
+        found = await self.attachments.repo.get(row.rma, request.attachment_id)
+        if found is None:
+            raise NotFound(
+                f"claim {row.rma} has no attachment {request.attachment_id[:40]}", reason="ATTACHMENT_NOT_FOUND"
+            )
+        yield pb.GetAttachmentResponse(attachment=mapping.attachment(found))
+        async for chunk in self.attachments.chunks(found):
+            yield pb.GetAttachmentResponse(chunk=chunk)
 
     async def VerifyClaimContact(
         self, request: pb.VerifyClaimContactRequest, context: grpc.aio.ServicerContext[Any, Any]

@@ -70,6 +70,13 @@ def product(p: Product) -> pb.Product:
         message.policy.paid_repair_price.CopyFrom(
             money_pb2.Money(currency_code=p.policy.paid_repair_currency, amount_minor=p.policy.paid_repair_minor)
         )
+    if p.policy.plan_months:
+        message.policy.extended_plan_offer.CopyFrom(
+            pb.ExtendedPlanOffer(
+                months=p.policy.plan_months,
+                price=money_pb2.Money(currency_code=p.policy.plan_currency, amount_minor=p.policy.plan_minor),
+            )
+        )
     if p.created_at is not None:
         message.create_time.CopyFrom(ts(p.created_at))
     return message

@@ -95,6 +95,11 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
             ),
             claim_timers=mapping.given_timers(policy.claim_timers),
             paid_repair=(policy.paid_repair_price.currency_code, policy.paid_repair_price.amount_minor),
+            plan=(
+                policy.extended_plan_offer.months,
+                policy.extended_plan_offer.price.currency_code,
+                policy.extended_plan_offer.price.amount_minor,
+            ),
         )
         v.raise_if_any()
         now = self.clock()
@@ -108,7 +113,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
     async def GetProduct(
         self, request: pb.GetProductRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.GetProductResponse:
-        current_principal().require(*_READERS)
+        current_principal().require(*_READERS, Role.PORTAL)  # the catalogue is public: the portal shows offers
         v = Violations()
         sku = check_sku(v, "sku", request.sku)
         v.raise_if_any()

@@ -15,6 +15,8 @@ from sqlmodel import SQLModel
 from services.kit.db import Database
 from services.notifications import persistence as notifications
 from services.notifications.persistence import tables as _notifications_tables  # noqa: F401 - registers the models
+from services.portal import persistence as portal
+from services.portal.persistence import tables as _portal_tables  # noqa: F401 - registers the models
 from services.repairs import persistence as repairs
 from services.repairs.persistence import tables as _repairs_tables  # noqa: F401 - registers the models
 from services.warranty import persistence as warranty
@@ -24,18 +26,27 @@ SERVICES = {
     "warranty": (
         warranty.MIGRATIONS,
         {"products", "product_policies", "warranties", "extended_plans", "ownership_transfers", "request_log"},
-        "0002",
+        "0003",
     ),
     "repairs": (
         repairs.MIGRATIONS,
-        {"service_centres", "claims", "claim_events", "shipping_labels", "sla_escalations", "request_log"},
-        "0001",
+        {
+            "service_centres",
+            "claims",
+            "claim_events",
+            "shipping_labels",
+            "sla_escalations",
+            "attachments",
+            "request_log",
+        },
+        "0002",
     ),
     "notifications": (
         notifications.MIGRATIONS,
         {"deliveries", "delivery_attempts", "preferences", "webhook_endpoints", "request_log"},
         "0001",
     ),
+    "portal": (portal.MIGRATIONS, {"links", "codes", "sessions", "request_log"}, "0001"),
 }
 
 

@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 from aftercare.notifications.v1 import notifications_pb2 as npb
 from aftercare.repairs.v1 import repairs_pb2 as rpb
-from playwright.async_api import Browser, expect
+from aftercare.warranty.v1 import warranty_pb2 as wpb
+from playwright.async_api import Browser, FilePayload, expect
 
 from tests.portal.browser import PHONE, serious_violations, shot
 from tests.portal.helpers import claim_with_link
+from tests.portal.test_warranty import offer_link
+from tests.repairs.test_photos import jpeg_with_gps
 from tests.stack import CENTRE, Stack
 
 pytestmark = pytest.mark.timeout(180)
@@ -31,6 +34,15 @@ async def test_a_customer_follows_the_claim_from_the_e_mail_to_the_survey(stack:
     download = await waiting.value
     pdf = await download.path()
     assert pdf is not None and pdf.read_bytes().startswith(b"%PDF")
+
+    await page.get_by_role("link", name="Photos").first.click()
+    await page.get_by_label("Choisir une photo").set_input_files(
+        files=FilePayload(name="panne.jpg", mimeType="image/jpeg", buffer=jpeg_with_gps())
+    )
+    await page.get_by_role("button", name="Ajouter la photo").click()
+    await expect(page.get_by_role("status")).to_have_text("La photo a été ajoutée.")
+    await expect(page.get_by_role("img", name="Photo 1 de la panne")).to_be_visible()
+    await shot(page, "photos-fr")
 
     await page.get_by_role("link", name="Votre demande").first.click()
     await expect(page.locator(".state")).to_have_text("Demande acceptée : merci de nous envoyer l'appareil.")
@@ -115,7 +127,7 @@ async def test_every_page_passes_axe_in_every_locale(stack: Stack, chromium: Bro
     await page.goto(link.replace("/l/", "/u/"))
     found["unsubscribe"] = await serious_violations(page)
     await page.goto(link)
-    for path in ("/claim", "/claim/label", "/claim/survey", "/preferences"):
+    for path in ("/claim", "/claim/label", "/claim/photos", "/claim/survey", "/preferences"):
         await page.goto(f"{stack.portal_url}{path}")
         await expect(page.locator("html")).to_have_attribute("lang", locale)
         found[path] = await serious_violations(page)
@@ -124,4 +136,31 @@ async def test_every_page_passes_axe_in_every_locale(stack: Stack, chromium: Bro
     await shot(page, f"claim-quote-{locale}")
     assert claim.rma in await page.content()
     assert {name: v for name, v in found.items() if v} == {}
+    await context.close()
+
+
+async def test_the_plan_offer_page_passes_axe_in_every_locale_and_the_plan_is_bought(
+    stack: Stack, chromium: Browser
+) -> None:
+    serial, link = await offer_link(stack)
+    context = await chromium.new_context(locale="fr-FR")
+    page = await context.new_page()
+    await page.goto(link)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for locale, name in (
+        ("en", "English"),
+        ("ru", "Русский"),
+        ("ko", "한국어"),
+        ("ms", "Bahasa Melayu"),
+        ("fr", "Français"),
+    ):
+        await page.get_by_role("link", name=name).click()
+        await expect(page.locator("html")).to_have_attribute("lang", locale)
+        found[locale] = await serious_violations(page)
+        await shot(page, f"warranty-{locale}")
+    assert {locale: v for locale, v in found.items() if v} == {}
+    await page.get_by_role("button", name="Acheter l'extension").click()
+    await expect(page.get_by_role("status")).to_have_text("Merci : l'extension est ajoutée à votre garantie.")
+    got = await stack.warranty.GetWarranty(wpb.GetWarrantyRequest(serial=serial), metadata=stack.as_("ops"))
+    assert len(got.warranty.extended_plans) == 1
     await context.close()

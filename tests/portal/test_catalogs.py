@@ -47,3 +47,11 @@ def test_every_state_and_outcome_has_words() -> None:
 )
 def test_accept_language_picks_the_best_supported_language(header: str, locale: str | None) -> None:
     assert i18n.from_accept_language(header) == locale
+
+
+def test_every_notice_and_problem_a_page_can_show_has_words() -> None:
+    from services.portal.web.app import DONE, PHOTO_PROBLEMS
+
+    english = i18n.catalog("en")
+    assert all(f"done.{what}" in english for what in DONE)
+    assert all(f"photos.{what}" in english for what in PHOTO_PROBLEMS)

@@ -30,6 +30,7 @@ CODES_PER_CLIENT_PER_HOUR = 10
 class Page(StrEnum):
     CLAIM = "claim"
     LABEL = "label"
+    PHOTOS = "photos"
     SURVEY = "survey"
     WARRANTY = "warranty"
     PREFERENCES = "preferences"
@@ -47,7 +48,7 @@ def landing(subject: Subject, page: Page | None) -> Page:
     """The page a link opens: the one asked for if it fits the subject, else the subject's main page."""
     main = Page.CLAIM if subject is Subject.CLAIM else Page.WARRANTY
     fits = {
-        Subject.CLAIM: {Page.CLAIM, Page.LABEL, Page.SURVEY, Page.PREFERENCES},
+        Subject.CLAIM: {Page.CLAIM, Page.LABEL, Page.PHOTOS, Page.SURVEY, Page.PREFERENCES},
         Subject.WARRANTY: {Page.WARRANTY, Page.PREFERENCES},
     }[subject]
     return page if page in fits else main

@@ -14,7 +14,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 
 from aftercare.notifications.v1 import notifications_pb2 as npb
 from aftercare.repairs.v1 import repairs_pb2 as rpb
+from aftercare.warranty.v1 import warranty_pb2 as wpb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -30,12 +31,15 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from services.kit.l10n import local_time, money, reader_zone
+from services.kit.l10n import local_date, local_time, money, reader_zone
 from services.portal.access import Access, Visit
 from services.portal.backends import Backends, Denied, Down, Invalid, Refused
 from services.portal.domain import links
 from services.portal.domain.claim_view import ClaimFacts, moves, view
 from services.portal.domain.links import Page
+from services.portal.domain.warranty_view import WarrantyFacts
+from services.portal.domain.warranty_view import view as warranty_view
+from services.portal.payments import FakeProvider, PaymentDeclined, PaymentProvider
 from services.portal.web import i18n
 from services.portal.web.security import SecurityHeaders
 
@@ -46,14 +50,30 @@ FORM_COOKIE = "ac_form"  # the anonymous forms' CSRF token
 CODE_COOKIE = "ac_code"  # which one-time code this browser is typing
 PAGES = {
     Page.CLAIM: "/claim",
+    Page.PHOTOS: "/claim/photos",
     Page.LABEL: "/claim/label",
     Page.SURVEY: "/claim/survey",
     Page.WARRANTY: "/warranty",
     Page.PREFERENCES: "/preferences",
 }
-DONE = frozenset({"quote_accepted", "quote_declined", "cancelled", "survey", "preferences", "unsubscribed", "refused"})
+DONE = frozenset(
+    {
+        "quote_accepted",
+        "quote_declined",
+        "cancelled",
+        "survey",
+        "preferences",
+        "unsubscribed",
+        "refused",
+        "photo",
+        "plan",
+    }
+)
 Handler = Callable[[Request], Awaitable[Response]]
 CHANNELS = {"email": npb.CHANNEL_EMAIL, "sms": npb.CHANNEL_SMS}
+MAX_PHOTOS = 5
+MAX_UPLOAD_BYTES = 10 * 1000 * 1000
+PHOTO_PROBLEMS = frozenset({"too_large", "not_a_photo", "too_many"})
 
 
 class TooLarge(Exception):
@@ -84,12 +104,14 @@ class PortalWeb:
         secure_cookies: bool,
         max_form_bytes: int,
         trust_forwarded_for: bool = False,
+        payments: PaymentProvider | None = None,
     ):
         self.access, self.backends = access, backends
         self.secure = secure_cookies
         self.session_cookie = "__Host-ac_session" if secure_cookies else "ac_session"
         self.max_form_bytes = max_form_bytes
         self.trust_forwarded_for = trust_forwarded_for
+        self.payments = payments or FakeProvider()
 
     def app(self) -> Starlette:
         routes = [
@@ -105,6 +127,10 @@ class PortalWeb:
             Route("/claim/quote", self.with_visit(self.decide_quote), methods=["POST"]),
             Route("/claim/cancel", self.with_visit(self.cancel), methods=["POST"]),
             Route("/claim/survey", self.with_visit(self.survey), methods=["GET", "POST"]),
+            Route("/claim/photos", self.with_visit(self.photos), methods=["GET", "POST"]),
+            Route("/claim/photos/{photo}", self.with_visit(self.photo)),
+            Route("/warranty", self.with_visit(self.warranty)),
+            Route("/warranty/plan", self.with_visit(self.buy_plan), methods=["POST"]),
             Route("/preferences", self.with_visit(self.preferences), methods=["GET", "POST"]),
             Route("/u/{token}", self.unsubscribe, methods=["GET", "POST"]),
             Route("/sign-out", self.sign_out, methods=["POST"]),
@@ -440,6 +466,120 @@ class PortalWeb:
             return "survey"
 
         return await self._act(request, visit, answer)
+
+    # -- photos -------------------------------------------------------------------------------------------
+
+    async def photos(self, request: Request, visit: Visit) -> Response:
+        if request.method == "POST":
+            return await self._upload(request, visit)
+        claim = await self.backends.claim(visit.grant)
+        shown = await self.backends.photos(visit.grant)
+        context = self._claim_context(request, visit, claim)
+        problem = request.query_params.get("problem", "")
+        return self.page(
+            request,
+            "photos.html.j2",
+            photos=shown,
+            room=len(shown) < MAX_PHOTOS and context["view"].waiting_on.value != "nobody",
+            max_photos=MAX_PHOTOS,
+            problem=problem if problem in PHOTO_PROBLEMS else "",
+            **context,
+        )
+
+    async def _upload(self, request: Request, visit: Visit) -> Response:
+        declared = request.headers.get("content-length", "")
+        if not declared.isdigit() or int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
+            return RedirectResponse("/claim/photos?problem=too_large", status_code=303)
+        try:
+            form = await request.form(max_files=1, max_fields=4, max_part_size=64 * 1024)
+        except Exception:  # noqa: BLE001 - a malformed multipart body: python-multipart raises its own kinds
+            return self.denied(request)
+        csrf = form.get("csrf")
+        if not isinstance(csrf, str) or not hmac.compare_digest(csrf.encode(), visit.csrf.encode()):
+            return self.denied(request)
+        upload = form.get("photo")
+        if upload is None or isinstance(upload, str):
+            return RedirectResponse("/claim/photos?problem=not_a_photo", status_code=303)
+        content = await upload.read(MAX_UPLOAD_BYTES + 1)
+        await form.close()
+        if len(content) > MAX_UPLOAD_BYTES:
+            return RedirectResponse("/claim/photos?problem=too_large", status_code=303)
+        request_id = str(form.get("request_id", ""))
+        try:
+            await self.backends.add_photo(visit.grant, request_id, content)
+        except Invalid:
+            return RedirectResponse("/claim/photos?problem=not_a_photo", status_code=303)
+        except Refused:
+            return RedirectResponse("/claim/photos?problem=too_many", status_code=303)
+        return self.done("/claim/photos", "photo")
+
+    async def photo(self, request: Request, visit: Visit) -> Response:
+        attachment, content = await self.backends.photo(visit.grant, request.path_params["photo"][:64])
+        return Response(
+            content,
+            media_type=attachment.content_type if attachment.content_type in ("image/jpeg", "image/png") else "",
+            headers={"Cache-Control": "private, max-age=3600", "Content-Disposition": "inline"},
+        )
+
+    # -- the warranty and its plan offer ------------------------------------------------------------------
+
+    async def warranty(self, request: Request, visit: Visit) -> Response:
+        if visit.grant.subject.value != "warranty":
+            return self.denied(request)
+        warranty = await self.backends.warranty(visit.grant)
+        product = await self.backends.product(visit.grant, warranty.sku)
+        offer = product.policy.extended_plan_offer
+        facts = WarrantyFacts(
+            voided=warranty.state == wpb.Warranty.STATE_VOIDED,
+            standard_end=warranty.standard_coverage_end_time.ToDatetime(UTC),
+            coverage_end=warranty.coverage_end_time.ToDatetime(UTC),
+            plans=len(warranty.extended_plans),
+            offer_months=offer.months,
+        )
+        shown = warranty_view(facts, datetime.now(UTC))
+        locale = self.locale(request)
+        zone = reader_zone(visit.time_zone)
+        problem = request.query_params.get("problem", "")
+        return self.page(
+            request,
+            "warranty.html.j2",
+            product=product.display_name or warranty.sku,
+            coverage=shown.coverage.value,
+            until=local_date(facts.coverage_end - timedelta(microseconds=1), locale, zone),  # the end is exclusive
+            offer_months=offer.months if shown.offer else 0,
+            offer_price=money(offer.price.amount_minor, offer.price.currency_code, locale) if shown.offer else "",
+            csrf=visit.csrf,
+            request_id=str(uuid.uuid4()),
+            done=self._done(request),
+            problem=problem if problem in ("no_offer", "declined") else "",
+            nav=False,
+        )
+
+    async def buy_plan(self, request: Request, visit: Visit) -> Response:
+        """The plan offer, paid through the payment provider and bought with PurchaseExtendedPlan, both once per
+        form (a double click, a retried post: one charge, one plan)."""
+        form = await self.form(request, visit)
+        request_id = form.get("request_id", "")[:64]
+        warranty = await self.backends.warranty(visit.grant)
+        offer = (await self.backends.product(visit.grant, warranty.sku)).policy.extended_plan_offer
+        if not offer.months or not request_id:
+            return RedirectResponse("/warranty?problem=no_offer", status_code=303)
+        try:
+            charge = await self.payments.charge(
+                amount_minor=offer.price.amount_minor,
+                currency=offer.price.currency_code,
+                idempotency_key=f"plan/{visit.grant.ref}/{request_id}",
+                description=f"{offer.months}-month extended plan",
+            )
+        except PaymentDeclined:
+            return RedirectResponse("/warranty?problem=declined", status_code=303)
+        try:
+            await self.backends.buy_plan(
+                visit.grant, months=offer.months, price=offer.price, reference=charge.reference, request_id=request_id
+            )
+        except (Refused, Invalid):
+            return RedirectResponse("/warranty?problem=no_offer", status_code=303)
+        return self.done("/warranty", "plan")
 
     # -- preferences ----------------------------------------------------------------------------------------
 

@@ -99,3 +99,28 @@ class EscalationRow(SQLModel, table=True):
     state: str = Field(max_length=32)
     due_at: datetime = Field(sa_type=UtcDateTime)
     escalated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class AttachmentRow(SQLModel, table=True):
+    """A photo of a claim's fault; its bytes are in the attachment store under `storage_key`. One row per
+    (added_by, request_id): a retried upload finds the first."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        UniqueConstraint("added_by_principal", "request_id", name="uq_attachments_request"),
+        Index("ix_attachments_rma", "rma", "pk"),
+    )
+
+    pk: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, max_length=40)
+    rma: str = Field(max_length=16)
+    content_type: str = Field(max_length=16)
+    size_bytes: int
+    width: int
+    height: int
+    sha256: str = Field(max_length=64)
+    storage_key: str = Field(max_length=128)
+    added_by: str = Field(max_length=16)  # customer | retailer | centre | ops
+    added_by_principal: str = Field(max_length=80)
+    request_id: str = Field(max_length=128)
+    created_at: datetime = Field(sa_type=UtcDateTime)

@@ -46,6 +46,9 @@ class Policy:
     claim_timers: ClaimTimers = ClaimTimers()
     paid_repair_currency: str = ""  # with paid_repair_minor > 0: a quote is offered when not covered
     paid_repair_minor: int = 0
+    plan_months: int = 0  # with plan_months > 0: the extended plan offered to owners, at its price
+    plan_currency: str = ""
+    plan_minor: int = 0
 
     @property
     def repair_sla_seconds(self) -> int:
@@ -105,6 +108,7 @@ def check_product(
     covered_categories: list[str],
     claim_timers: dict[str, int] | None = None,
     paid_repair: tuple[str, int] = ("", 0),
+    plan: tuple[int, str, int] = (0, "", 0),
 ) -> Product:
     clean_sku = check_sku(v, "product.sku", sku)
     name = check_text(v, "product.display_name", display_name, min_len=1, max_len=200)
@@ -125,5 +129,23 @@ def check_product(
         v.add("product.policy.covered_fault_categories", "has an unknown category")
     timers = check_timers(v, "product.policy.claim_timers", claim_timers or {})
     currency, amount = check_money(v, "product.policy.paid_repair_price", *paid_repair)
-    policy = Policy(1, coverage_months, return_window_days, repair_sla_days, categories, timers, currency, amount)
+    plan_months, plan_currency, plan_minor = plan
+    if plan_months and not 1 <= plan_months <= 60:
+        v.add("product.policy.extended_plan_offer.months", "must be from 1 to 60")
+    plan_currency, plan_minor = check_money(
+        v, "product.policy.extended_plan_offer.price", plan_currency, plan_minor, required=bool(plan_months)
+    )
+    policy = Policy(
+        1,
+        coverage_months,
+        return_window_days,
+        repair_sla_days,
+        categories,
+        timers,
+        currency,
+        amount,
+        plan_months,
+        plan_currency,
+        plan_minor,
+    )
     return Product(clean_sku, name, category, launch_at or datetime.min, policy)

@@ -188,6 +188,9 @@ def _policy(row: PolicyRow) -> Policy:
         timers,
         row.paid_repair_currency,
         row.paid_repair_minor,
+        row.plan_months,
+        row.plan_currency,
+        row.plan_minor,
     )
 
 
@@ -264,6 +267,9 @@ class WarrantyRepository:
                 claim_timers=json.dumps(asdict(policy.claim_timers)),
                 paid_repair_currency=policy.paid_repair_currency,
                 paid_repair_minor=policy.paid_repair_minor,
+                plan_months=policy.plan_months,
+                plan_currency=policy.plan_currency,
+                plan_minor=policy.plan_minor,
                 created_at=now,
             )
         )

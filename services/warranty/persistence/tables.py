@@ -36,6 +36,9 @@ class PolicyRow(SQLModel, table=True):
     claim_timers: str = Field(default="{}", max_length=1000)  # JSON {timer name: seconds}; "{}" = defaults
     paid_repair_currency: str = Field(default="", max_length=3)
     paid_repair_minor: int = Field(default=0, sa_type=BigInteger)
+    plan_months: int = 0
+    plan_currency: str = Field(default="", max_length=3)
+    plan_minor: int = Field(default=0, sa_type=BigInteger)
     created_at: datetime = Field(sa_type=UtcDateTime)
 
 

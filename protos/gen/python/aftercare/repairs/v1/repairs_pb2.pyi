@@ -1464,6 +1464,238 @@ class GetShippingLabelResponse(_message.Message):
 Global___GetShippingLabelResponse: _TypeAlias = GetShippingLabelResponse  # noqa: Y015
 
 @_typing.final
+class Attachment(_message.Message):
+    """A photo attached to a claim."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    RMA_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    WIDTH_FIELD_NUMBER: _builtins.int
+    HEIGHT_FIELD_NUMBER: _builtins.int
+    ADDED_BY_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Its id, e.g. "att_7KQM…"."""
+    rma: _builtins.str
+    """The claim's RMA number."""
+    content_type: _builtins.str
+    """"image/jpeg" or "image/png", as found in the content (the name it was uploaded with is not kept)."""
+    size_bytes: _builtins.int
+    """Its size in bytes, as stored (re-encoded)."""
+    width: _builtins.int
+    """Its width and height in pixels."""
+    height: _builtins.int
+    """Its height in pixels."""
+    added_by: _builtins.str
+    """Who added it: "customer", "retailer", "centre" or "ops"."""
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When it was added."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        rma: _builtins.str = ...,
+        content_type: _builtins.str = ...,
+        size_bytes: _builtins.int = ...,
+        width: _builtins.int = ...,
+        height: _builtins.int = ...,
+        added_by: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["added_by", b"added_by", "content_type", b"content_type", "create_time", b"create_time", "height", b"height", "id", b"id", "rma", b"rma", "size_bytes", b"size_bytes", "width", b"width"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Attachment: _TypeAlias = Attachment  # noqa: Y015
+
+@_typing.final
+class AttachmentHeader(_message.Message):
+    """The first message of an AddAttachment stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    RMA_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key (AIP-155): the same upload sent again is answered with the first attachment."""
+    rma: _builtins.str
+    """The claim's RMA number."""
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        rma: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request_id", b"request_id", "rma", b"rma"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttachmentHeader: _TypeAlias = AttachmentHeader  # noqa: Y015
+
+@_typing.final
+class AddAttachmentRequest(_message.Message):
+    """One message of an AddAttachment stream: the header first, then the content in chunks."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEADER_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    """A piece of the file (at most 1 MiB each; 10 MB in all)."""
+    @_builtins.property
+    def header(self) -> Global___AttachmentHeader:
+        """The first message."""
+
+    def __init__(
+        self,
+        *,
+        header: Global___AttachmentHeader | None = ...,
+        chunk: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "header", b"header", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "header", b"header", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["header", "chunk"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___AddAttachmentRequest: _TypeAlias = AddAttachmentRequest  # noqa: Y015
+
+@_typing.final
+class AddAttachmentResponse(_message.Message):
+    """Response for AddAttachment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ATTACHMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def attachment(self) -> Global___Attachment:
+        """The attachment as stored."""
+
+    def __init__(
+        self,
+        *,
+        attachment: Global___Attachment | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["attachment", b"attachment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachment", b"attachment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddAttachmentResponse: _TypeAlias = AddAttachmentResponse  # noqa: Y015
+
+@_typing.final
+class ListAttachmentsRequest(_message.Message):
+    """Request for ListAttachments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RMA_FIELD_NUMBER: _builtins.int
+    rma: _builtins.str
+    """The claim's RMA number."""
+    def __init__(
+        self,
+        *,
+        rma: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rma", b"rma"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAttachmentsRequest: _TypeAlias = ListAttachmentsRequest  # noqa: Y015
+
+@_typing.final
+class ListAttachmentsResponse(_message.Message):
+    """Response for ListAttachments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ATTACHMENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def attachments(self) -> _containers.RepeatedCompositeFieldContainer[Global___Attachment]:
+        """The claim's attachments, oldest first (at most 5)."""
+
+    def __init__(
+        self,
+        *,
+        attachments: _abc.Iterable[Global___Attachment] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAttachmentsResponse: _TypeAlias = ListAttachmentsResponse  # noqa: Y015
+
+@_typing.final
+class GetAttachmentRequest(_message.Message):
+    """Request for GetAttachment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RMA_FIELD_NUMBER: _builtins.int
+    ATTACHMENT_ID_FIELD_NUMBER: _builtins.int
+    rma: _builtins.str
+    """The claim's RMA number."""
+    attachment_id: _builtins.str
+    """The attachment's id."""
+    def __init__(
+        self,
+        *,
+        rma: _builtins.str = ...,
+        attachment_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachment_id", b"attachment_id", "rma", b"rma"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAttachmentRequest: _TypeAlias = GetAttachmentRequest  # noqa: Y015
+
+@_typing.final
+class GetAttachmentResponse(_message.Message):
+    """One message of a GetAttachment stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ATTACHMENT_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    """A piece of its content."""
+    @_builtins.property
+    def attachment(self) -> Global___Attachment:
+        """The attachment (the first message only)."""
+
+    def __init__(
+        self,
+        *,
+        attachment: Global___Attachment | None = ...,
+        chunk: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["attachment", b"attachment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachment", b"attachment", "chunk", b"chunk"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAttachmentResponse: _TypeAlias = GetAttachmentResponse  # noqa: Y015
+
+@_typing.final
 class VerifyClaimContactRequest(_message.Message):
     """Request for VerifyClaimContact."""
 

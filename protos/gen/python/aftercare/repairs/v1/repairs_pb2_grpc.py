@@ -100,6 +100,21 @@ class RepairsServiceStub:
                 request_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetShippingLabelRequest.SerializeToString,
                 response_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetShippingLabelResponse.FromString,
                 _registered_method=True)
+        self.AddAttachment = channel.stream_unary(
+                '/aftercare.repairs.v1.RepairsService/AddAttachment',
+                request_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.AddAttachmentRequest.SerializeToString,
+                response_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.AddAttachmentResponse.FromString,
+                _registered_method=True)
+        self.ListAttachments = channel.unary_unary(
+                '/aftercare.repairs.v1.RepairsService/ListAttachments',
+                request_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ListAttachmentsRequest.SerializeToString,
+                response_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ListAttachmentsResponse.FromString,
+                _registered_method=True)
+        self.GetAttachment = channel.unary_stream(
+                '/aftercare.repairs.v1.RepairsService/GetAttachment',
+                request_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetAttachmentRequest.SerializeToString,
+                response_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetAttachmentResponse.FromString,
+                _registered_method=True)
         self.VerifyClaimContact = channel.unary_unary(
                 '/aftercare.repairs.v1.RepairsService/VerifyClaimContact',
                 request_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.VerifyClaimContactRequest.SerializeToString,
@@ -209,6 +224,29 @@ class RepairsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddAttachment(self, request_iterator, context):
+        """Adds a photo of the fault to a claim (JPEG or PNG, checked by content, at most 10 MB, at most 5 a claim):
+        a header first, then the bytes in chunks. It is stored re-encoded, without EXIF or GPS. Idempotent by
+        `request_id`. The claim's customer (through the portal), its retailer, its centre and ops may add.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAttachments(self, request, context):
+        """Lists a claim's attachments, oldest first (whoever may see the claim).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAttachment(self, request, context):
+        """Downloads one attachment, in chunks (whoever may see the claim).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def VerifyClaimContact(self, request, context):
         """Whether a contact is the one on file for a claim (the portal's "find your claim", before it sends a
         one-time code; portal and service only). An unknown RMA and a wrong contact answer the same: no match.
@@ -288,6 +326,21 @@ def add_RepairsServiceServicer_to_server(servicer, server):
                     servicer.GetShippingLabel,
                     request_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetShippingLabelRequest.FromString,
                     response_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetShippingLabelResponse.SerializeToString,
+            ),
+            'AddAttachment': grpc.stream_unary_rpc_method_handler(
+                    servicer.AddAttachment,
+                    request_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.AddAttachmentRequest.FromString,
+                    response_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.AddAttachmentResponse.SerializeToString,
+            ),
+            'ListAttachments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAttachments,
+                    request_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ListAttachmentsRequest.FromString,
+                    response_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ListAttachmentsResponse.SerializeToString,
+            ),
+            'GetAttachment': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetAttachment,
+                    request_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetAttachmentRequest.FromString,
+                    response_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetAttachmentResponse.SerializeToString,
             ),
             'VerifyClaimContact': grpc.unary_unary_rpc_method_handler(
                     servicer.VerifyClaimContact,
@@ -613,6 +666,87 @@ class RepairsService:
             '/aftercare.repairs.v1.RepairsService/GetShippingLabel',
             aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetShippingLabelRequest.SerializeToString,
             aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetShippingLabelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddAttachment(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/aftercare.repairs.v1.RepairsService/AddAttachment',
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.AddAttachmentRequest.SerializeToString,
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.AddAttachmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAttachments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aftercare.repairs.v1.RepairsService/ListAttachments',
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ListAttachmentsRequest.SerializeToString,
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ListAttachmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAttachment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/aftercare.repairs.v1.RepairsService/GetAttachment',
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetAttachmentRequest.SerializeToString,
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.GetAttachmentResponse.FromString,
             options,
             channel_credentials,
             insecure,

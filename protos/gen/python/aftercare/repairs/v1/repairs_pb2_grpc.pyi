@@ -68,6 +68,15 @@ class RepairsServiceStub:
     """Records the customer's survey answer, once per claim."""
     GetShippingLabel: _grpc.UnaryUnaryMultiCallable[_repairs_pb2.GetShippingLabelRequest, _repairs_pb2.GetShippingLabelResponse]
     """Gets a claim's shipping label as a PDF with a Code 128 barcode of the tracking number."""
+    AddAttachment: _grpc.StreamUnaryMultiCallable[_repairs_pb2.AddAttachmentRequest, _repairs_pb2.AddAttachmentResponse]
+    """Adds a photo of the fault to a claim (JPEG or PNG, checked by content, at most 10 MB, at most 5 a claim):
+    a header first, then the bytes in chunks. It is stored re-encoded, without EXIF or GPS. Idempotent by
+    `request_id`. The claim's customer (through the portal), its retailer, its centre and ops may add.
+    """
+    ListAttachments: _grpc.UnaryUnaryMultiCallable[_repairs_pb2.ListAttachmentsRequest, _repairs_pb2.ListAttachmentsResponse]
+    """Lists a claim's attachments, oldest first (whoever may see the claim)."""
+    GetAttachment: _grpc.UnaryStreamMultiCallable[_repairs_pb2.GetAttachmentRequest, _repairs_pb2.GetAttachmentResponse]
+    """Downloads one attachment, in chunks (whoever may see the claim)."""
     VerifyClaimContact: _grpc.UnaryUnaryMultiCallable[_repairs_pb2.VerifyClaimContactRequest, _repairs_pb2.VerifyClaimContactResponse]
     """Whether a contact is the one on file for a claim (the portal's "find your claim", before it sends a
     one-time code; portal and service only). An unknown RMA and a wrong contact answer the same: no match.
@@ -117,6 +126,15 @@ class RepairsServiceAsyncStub(RepairsServiceStub):
     """Records the customer's survey answer, once per claim."""
     GetShippingLabel: _aio.UnaryUnaryMultiCallable[_repairs_pb2.GetShippingLabelRequest, _repairs_pb2.GetShippingLabelResponse]  # type: ignore[assignment]
     """Gets a claim's shipping label as a PDF with a Code 128 barcode of the tracking number."""
+    AddAttachment: _aio.StreamUnaryMultiCallable[_repairs_pb2.AddAttachmentRequest, _repairs_pb2.AddAttachmentResponse]  # type: ignore[assignment]
+    """Adds a photo of the fault to a claim (JPEG or PNG, checked by content, at most 10 MB, at most 5 a claim):
+    a header first, then the bytes in chunks. It is stored re-encoded, without EXIF or GPS. Idempotent by
+    `request_id`. The claim's customer (through the portal), its retailer, its centre and ops may add.
+    """
+    ListAttachments: _aio.UnaryUnaryMultiCallable[_repairs_pb2.ListAttachmentsRequest, _repairs_pb2.ListAttachmentsResponse]  # type: ignore[assignment]
+    """Lists a claim's attachments, oldest first (whoever may see the claim)."""
+    GetAttachment: _aio.UnaryStreamMultiCallable[_repairs_pb2.GetAttachmentRequest, _repairs_pb2.GetAttachmentResponse]  # type: ignore[assignment]
+    """Downloads one attachment, in chunks (whoever may see the claim)."""
     VerifyClaimContact: _aio.UnaryUnaryMultiCallable[_repairs_pb2.VerifyClaimContactRequest, _repairs_pb2.VerifyClaimContactResponse]  # type: ignore[assignment]
     """Whether a contact is the one on file for a claim (the portal's "find your claim", before it sends a
     one-time code; portal and service only). An unknown RMA and a wrong contact answer the same: no match.
@@ -229,6 +247,33 @@ class RepairsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_repairs_pb2.GetShippingLabelResponse, _abc.Awaitable[_repairs_pb2.GetShippingLabelResponse]]:
         """Gets a claim's shipping label as a PDF with a Code 128 barcode of the tracking number."""
+
+    @_abc_1.abstractmethod
+    def AddAttachment(
+        self,
+        request_iterator: _MaybeAsyncIterator[_repairs_pb2.AddAttachmentRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_repairs_pb2.AddAttachmentResponse, _abc.Awaitable[_repairs_pb2.AddAttachmentResponse]]:
+        """Adds a photo of the fault to a claim (JPEG or PNG, checked by content, at most 10 MB, at most 5 a claim):
+        a header first, then the bytes in chunks. It is stored re-encoded, without EXIF or GPS. Idempotent by
+        `request_id`. The claim's customer (through the portal), its retailer, its centre and ops may add.
+        """
+
+    @_abc_1.abstractmethod
+    def ListAttachments(
+        self,
+        request: _repairs_pb2.ListAttachmentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_repairs_pb2.ListAttachmentsResponse, _abc.Awaitable[_repairs_pb2.ListAttachmentsResponse]]:
+        """Lists a claim's attachments, oldest first (whoever may see the claim)."""
+
+    @_abc_1.abstractmethod
+    def GetAttachment(
+        self,
+        request: _repairs_pb2.GetAttachmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_repairs_pb2.GetAttachmentResponse], _abc.AsyncIterator[_repairs_pb2.GetAttachmentResponse]]:
+        """Downloads one attachment, in chunks (whoever may see the claim)."""
 
     @_abc_1.abstractmethod
     def VerifyClaimContact(

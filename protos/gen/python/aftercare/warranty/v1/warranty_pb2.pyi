@@ -161,6 +161,7 @@ class WarrantyPolicy(_message.Message):
     COVERED_FAULT_CATEGORIES_FIELD_NUMBER: _builtins.int
     CLAIM_TIMERS_FIELD_NUMBER: _builtins.int
     PAID_REPAIR_PRICE_FIELD_NUMBER: _builtins.int
+    EXTENDED_PLAN_OFFER_FIELD_NUMBER: _builtins.int
     version: _builtins.int
     """Version of the policy, starting at 1 (output only)."""
     coverage_months: _builtins.int
@@ -183,6 +184,10 @@ class WarrantyPolicy(_message.Message):
         Unset (or zero): nothing is offered and such a claim is rejected.
         """
 
+    @_builtins.property
+    def extended_plan_offer(self) -> Global___ExtendedPlanOffer:
+        """The extended plan offered to owners (in the plan-offer message and on the customer portal); unset: none."""
+
     def __init__(
         self,
         *,
@@ -193,14 +198,43 @@ class WarrantyPolicy(_message.Message):
         covered_fault_categories: _abc.Iterable[Global___FaultCategory.ValueType] | None = ...,
         claim_timers: Global___ClaimTimers | None = ...,
         paid_repair_price: _money_pb2.Money | None = ...,
+        extended_plan_offer: Global___ExtendedPlanOffer | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["claim_timers", b"claim_timers", "paid_repair_price", b"paid_repair_price"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["claim_timers", b"claim_timers", "extended_plan_offer", b"extended_plan_offer", "paid_repair_price", b"paid_repair_price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim_timers", b"claim_timers", "coverage_months", b"coverage_months", "covered_fault_categories", b"covered_fault_categories", "paid_repair_price", b"paid_repair_price", "repair_sla_days", b"repair_sla_days", "return_window_days", b"return_window_days", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim_timers", b"claim_timers", "coverage_months", b"coverage_months", "covered_fault_categories", b"covered_fault_categories", "extended_plan_offer", b"extended_plan_offer", "paid_repair_price", b"paid_repair_price", "repair_sla_days", b"repair_sla_days", "return_window_days", b"return_window_days", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___WarrantyPolicy: _TypeAlias = WarrantyPolicy  # noqa: Y015
+
+@_typing.final
+class ExtendedPlanOffer(_message.Message):
+    """An extended plan for sale: months of coverage after the warranty's end, at a price."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MONTHS_FIELD_NUMBER: _builtins.int
+    PRICE_FIELD_NUMBER: _builtins.int
+    months: _builtins.int
+    """Months added, 1 to 60."""
+    @_builtins.property
+    def price(self) -> _money_pb2.Money:
+        """Its price."""
+
+    def __init__(
+        self,
+        *,
+        months: _builtins.int = ...,
+        price: _money_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["price", b"price"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["months", b"months", "price", b"price"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExtendedPlanOffer: _TypeAlias = ExtendedPlanOffer  # noqa: Y015
 
 @_typing.final
 class ClaimTimers(_message.Message):
