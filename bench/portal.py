@@ -37,7 +37,7 @@ from devtools.keys import ensure_dev_keys  # noqa: E402
 from services import registry  # noqa: E402
 
 PORTAL = registry.entry("portal")
-WEB = f"http://127.0.0.1:{PORTAL.http_port}"
+WEB = f"http://localhost:{PORTAL.http_port}"  # the portal's public URL under `make run`: its links and cookies
 
 
 async def load(clients: list[httpx.AsyncClient], path: str, total: int) -> tuple[float, list[float]]:
@@ -51,7 +51,7 @@ async def load(clients: list[httpx.AsyncClient], path: str, total: int) -> tuple
             response = await client.get(path)
             times.append(time.perf_counter() - t0)
             if response.status_code != 200:
-                raise SystemExit(f"GET {path}: {response.status_code}")
+                raise SystemExit(f"GET {path}: {response.status_code} after {len(times)} pages")
 
     started = time.perf_counter()
     await asyncio.gather(*(lane(c) for c in clients))

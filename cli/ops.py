@@ -192,6 +192,9 @@ def ops_timeline(rma: str, json: Json = False, as_: As = "ops") -> None:
             event.detail,
         )
     console.print(table)
+    if claim.feedback_score >= 0:
+        comment = f": {claim.feedback_comment}" if claim.feedback_comment else ""
+        console.print(f"survey {claim.feedback_score}/10{comment}", soft_wrap=True)
 
 
 PAGES = ("claim", "label", "survey", "warranty", "preferences")

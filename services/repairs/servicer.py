@@ -137,6 +137,8 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         assert row is not None
         events = await self.repo.timeline(rma) if timeline else None
         claim = mapping.claim(row, events, with_contact=principal.role is Role.SERVICE)
+        if principal.role is Role.OPS and timeline:
+            claim.feedback_comment = row.feedback_comment
         return mapping.customer_safe(claim) if principal.role is Role.PORTAL else claim
 
     async def GetClaim(

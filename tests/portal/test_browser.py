@@ -68,7 +68,9 @@ async def test_a_customer_follows_the_claim_from_the_e_mail_to_the_survey(stack:
     await shot(page, "survey-fr")
     await page.get_by_role("button", name="Envoyer").click()
     await expect(page.get_by_role("status")).to_have_text("Merci pour votre réponse.")
-    assert (await stack.get(claim.rma)).feedback_score == 9
+    as_ops = await stack.get(claim.rma)
+    assert as_ops.feedback_score == 9 and as_ops.feedback_comment == "Rapide et soigné."  # it reaches ops
+    assert (await stack.get(claim.rma, "retailer:demo-retailer")).feedback_comment == ""  # and only ops
 
     await page.get_by_role("link", name="Préférences de messages").click()
     await page.get_by_label("M'envoyer des offres, comme les extensions de garantie").uncheck()

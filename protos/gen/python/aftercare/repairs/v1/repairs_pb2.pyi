@@ -380,6 +380,7 @@ class Claim(_message.Message):
     CONTACT_FIELD_NUMBER: _builtins.int
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     SHIP_BY_TIME_FIELD_NUMBER: _builtins.int
+    FEEDBACK_COMMENT_FIELD_NUMBER: _builtins.int
     rma: _builtins.str
     """The RMA number, e.g. "RMA-7KQM-X3TD"."""
     serial: _builtins.str
@@ -406,6 +407,8 @@ class Claim(_message.Message):
     """The customer's NPS score (0 to 10), once given; -1 before."""
     customer_id: _builtins.str
     """Opaque id of the warranty's owner ("cus_…"), whose message preferences apply; empty before intake."""
+    feedback_comment: _builtins.str
+    """The customer's survey comment, if any (GetClaim, for ops only)."""
     @_builtins.property
     def diagnosis(self) -> Global___Diagnosis:
         """The centre's diagnosis, once made."""
@@ -467,10 +470,11 @@ class Claim(_message.Message):
         contact: Global___CustomerContact | None = ...,
         customer_id: _builtins.str = ...,
         ship_by_time: _timestamp_pb2.Timestamp | None = ...,
+        feedback_comment: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "create_time", b"create_time", "diagnosis", b"diagnosis", "quote", b"quote", "ship_by_time", b"ship_by_time", "sla_due_time", b"sla_due_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["centre_id", b"centre_id", "contact", b"contact", "create_time", b"create_time", "customer_id", b"customer_id", "decision", b"decision", "decision_reason", b"decision_reason", "diagnosis", b"diagnosis", "fault_category", b"fault_category", "feedback_score", b"feedback_score", "quote", b"quote", "resolution", b"resolution", "retailer_id", b"retailer_id", "rma", b"rma", "serial", b"serial", "ship_by_time", b"ship_by_time", "shipments", b"shipments", "sku", b"sku", "sla_breached", b"sla_breached", "sla_due_time", b"sla_due_time", "state", b"state", "timeline", b"timeline", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["centre_id", b"centre_id", "contact", b"contact", "create_time", b"create_time", "customer_id", b"customer_id", "decision", b"decision", "decision_reason", b"decision_reason", "diagnosis", b"diagnosis", "fault_category", b"fault_category", "feedback_comment", b"feedback_comment", "feedback_score", b"feedback_score", "quote", b"quote", "resolution", b"resolution", "retailer_id", b"retailer_id", "rma", b"rma", "serial", b"serial", "ship_by_time", b"ship_by_time", "shipments", b"shipments", "sku", b"sku", "sla_breached", b"sla_breached", "sla_due_time", b"sla_due_time", "state", b"state", "timeline", b"timeline", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
