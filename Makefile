@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(PY) bench/register_sales.py
 	$(PY) bench/claims.py
 	$(PY) bench/notifications.py
+	$(PY) bench/portal.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache $(VENV)

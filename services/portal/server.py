@@ -97,6 +97,7 @@ class PortalApp(ServiceApp):
         # the logging setup (the web app logs each request by its route's pattern instead).
         access = logging.getLogger("uvicorn.access")
         access.handlers, access.propagate, access.disabled = [], False, True
+        logging.getLogger("uvicorn.error").setLevel(logging.WARNING)  # its start-up lines carry terminal colours
         self._http = _Server(config)
         self._http_task = asyncio.create_task(self._http.serve(sockets=[sock]))
         while not self._http.started:
