@@ -85,7 +85,7 @@ class Renderer:
             ctx["outcome"] = texts(f"outcome.{resolution}")
             ctx["because"] = texts(f"shipped_because.{resolution}")
         rma, serial = variables.get("rma", ""), variables.get("serial", "")
-        ctx["reference"] = rma or serial
+        ctx["reference"] = variables.get("reference") or rma or serial
         if template in LINKS:
             ctx[LINKS[template][0]] = link
         elif TEMPLATES[template].audience is Audience.OPS and rma:

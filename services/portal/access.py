@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from aftercare.repairs.v1 import repairs_pb2 as rpb
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.kit.grants import Grant, Purpose, Subject
+from services.kit.grants import Grant, Subject
 from services.kit.validation import canonical_locale
 from services.portal.backends import Backends, Denied
 from services.portal.domain import links
@@ -161,32 +161,43 @@ class Access:
 
     # -- one-time codes -----------------------------------------------------------------------------------
 
-    async def request_code(self, rma: str, contact: str, client: str, locale: str) -> str | None:
-        """Send a one-time code to the claim's contact if `contact` is the one on file; the code's id either way
-        (what follows looks the same whether the RMA is unknown or the contact wrong). None when the hourly
-        limits for this RMA or this client are reached. Raises Down when the code could not be sent."""
+    async def _owner(self, subject: Subject, typed: str, contact: str) -> tuple[str, str] | None:
+        """(the canonical reference, its owner) when `contact` is on file for it; None otherwise."""
+        if subject is Subject.CLAIM:
+            claim = await self.backends.verify_contact(typed, contact)
+            return (claim.rma, claim.customer_id) if claim.matches else None
+        warranty = await self.backends.verify_owner(typed, contact)
+        return (warranty.serial, warranty.customer_id) if warranty.matches else None
+
+    async def request_code(self, reference: str, contact: str, client: str, locale: str) -> str | None:
+        """Send a one-time code to the contact on file for a claim (an RMA) or a warranty (a serial) if
+        `contact` is that one; the code's id either way (what follows looks the same whether the reference is
+        unknown or the contact wrong). None when the hourly limits for this reference or this client are
+        reached. Raises Down when the code could not be sent."""
         now = self.clock()
-        typed = rma.strip().upper()[:64]
+        typed = reference.strip().upper()[:64]
+        subject = links.subject_of(typed)
         client_hash = hashlib.sha256(client.encode()).hexdigest()
         hour_ago = now - timedelta(hours=1)
-        per_subject = await self.repo.codes_since(hour_ago, subject=Subject.CLAIM.value, ref=typed)
+        per_subject = await self.repo.codes_since(hour_ago, subject=subject.value, ref=typed)
         per_client = await self.repo.codes_since(hour_ago, client_hash=client_hash)
         if not links.may_send_code(per_subject, per_client):
             log.info("code refused: hourly limit")
             return None
-        found = await self.backends.verify_contact(typed, contact)
+        found = await self._owner(subject, typed, contact)
         code_id, salt = secrets.token_urlsafe(16), secrets.token_hex(16)
-        code_hash, customer = "", ""
-        if found.matches:
+        code_hash, customer, ref = "", "", typed
+        if found is not None:
+            ref, customer = found
             code = links.new_code()
-            grant = Grant(Subject.CLAIM, found.rma, frozenset({Purpose.CLAIM}), now + timedelta(minutes=1))
+            grant = Grant(subject, ref, links.purposes_for(subject), now + timedelta(minutes=1))
             await self.backends.send_code(grant, code, request_id=code_id)
-            code_hash, customer = links.code_hash(code, salt), found.customer_id
+            code_hash = links.code_hash(code, salt)
         await self.repo.add_code(
             CodeRow(
                 id=code_id,
-                subject=Subject.CLAIM.value,
-                ref=found.rma if found.matches else typed,
+                subject=subject.value,
+                ref=ref,  # canonical when it matched: what the session is for
                 customer_id=customer,
                 code_hash=code_hash,
                 salt=salt,
@@ -196,11 +207,12 @@ class Access:
                 expires_at=now + links.CODE_LIFETIME,
             )
         )
-        log.info("code asked for", extra={"sent": found.matches})
+        log.info("code asked for", extra={"sent": found is not None, "subject": subject.value})
         return code_id
 
-    async def redeem(self, code_id: str, typed: str) -> str | None:
-        """A session for the right code, typed in time and within its tries, once; None otherwise."""
+    async def redeem(self, code_id: str, typed: str) -> tuple[str, Subject] | None:
+        """A session (and what it is for) for the right code, typed in time and within its tries, once; None
+        otherwise."""
         now = self.clock()
         row = await self.repo.code(code_id) if 0 < len(code_id) <= 32 else None
         if row is None or not await self.repo.take_try(code_id, links.CODE_TRIES, now):
@@ -212,7 +224,8 @@ class Access:
             return None
         if not await self.repo.use_code(code_id, now):
             return None  # replayed
-        return await self.start_session(Subject(row.subject), row.ref, row.customer_id)
+        subject = Subject(row.subject)
+        return await self.start_session(subject, row.ref, row.customer_id), subject
 
     async def start_session(self, subject: Subject, ref: str, customer_id: str) -> str:
         """A session for a customer who proved their contact with a one-time code."""

@@ -173,13 +173,25 @@ class Backends:
             raise _failure(exc) from None
         return answer
 
+    async def verify_owner(self, serial: str, contact: str) -> wpb.VerifyWarrantyContactResponse:
+        """Whether `contact` is the owner's on file for `serial` (no grant, as verify_contact)."""
+        request = wpb.VerifyWarrantyContactRequest(serial=serial, contact=contact)
+        try:
+            answer: wpb.VerifyWarrantyContactResponse = await self._warranty.VerifyWarrantyContact(
+                request, metadata=(("authorization", f"Bearer {self._key}"),), timeout=self._timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise _failure(exc) from None
+        return answer
+
     async def send_code(self, grant: Grant, code: str, request_id: str) -> None:
-        """The one-time code to the contact on file for the granted claim (notifications sends it at once)."""
+        """The one-time code to the contact on file for the granted claim or warranty (notifications sends it
+        at once)."""
         request = npb.SendNotificationRequest(
             request_id=request_id,
             template="access_code",
-            recipient=f"claim:{grant.ref}",
-            variables={"rma": grant.ref, "code": code},
+            recipient=f"{grant.subject.value}:{grant.ref}",
+            variables={"reference": grant.ref, "code": code},
         )
         await self._call(self._notifications.SendNotification, request, grant)
 

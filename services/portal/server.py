@@ -89,6 +89,7 @@ class PortalApp(ServiceApp):
             log_config=None,
             access_log=False,
             proxy_headers=s.trust_forwarded_for,
+            forwarded_allow_ips="*" if s.trust_forwarded_for else None,  # the ingress's address is not known here
             server_header=False,
             lifespan="off",
             timeout_graceful_shutdown=max(1, int(s.grpc_shutdown_grace_seconds)),

@@ -17,7 +17,9 @@ class PortalSettings(Settings):
     closed_grace_days: int = Field(30, description="How long a claim's links keep working after it ended.")
     session_minutes: int = Field(60, description="How long a browser stays signed in after opening a link.")
     trust_forwarded_for: bool = Field(
-        False, description="Take the client address from X-Forwarded-For (behind a proxy that sets it)."
+        False,
+        description="Take the client address from X-Forwarded-For (only behind a proxy that sets it: otherwise a "
+        "client could name any address and dodge the per-client limits).",
     )
     repairs_target: str = Field("127.0.0.1:50052", description="Repairs gRPC address (claims).")
     warranty_target: str = Field("127.0.0.1:50051", description="Warranty gRPC address (warranties, plans).")

@@ -30,7 +30,14 @@ from services.kit.grants import Purpose, Subject
 from services.kit.grpc_server import to_status
 from services.kit.idempotency import check_request_id, fingerprint, reused, run_once
 from services.kit.timestamps import checked
-from services.kit.validation import MAX_CLOCK_SKEW, check_contact, check_money, check_serial, check_text
+from services.kit.validation import (
+    MAX_CLOCK_SKEW,
+    check_contact,
+    check_money,
+    check_serial,
+    check_text,
+    contact_matches,
+)
 from services.warranty import ERROR_DOMAIN, entitlement_lookup, mapping
 from services.warranty.domain.entitlement import check_can_extend
 from services.warranty.domain.products import check_product, check_sku
@@ -248,6 +255,19 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         if row is None or hidden:
             raise NotFound(f"no warranty for serial {serial}", reason="WARRANTY_NOT_FOUND")
         return row
+
+    async def VerifyWarrantyContact(
+        self, request: pb.VerifyWarrantyContactRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.VerifyWarrantyContactResponse:
+        current_principal().require(Role.PORTAL, Role.SERVICE)
+        v = Violations()
+        serial = check_serial(v, "serial", request.serial[:128])
+        if v or len(request.contact) > 254:
+            return pb.VerifyWarrantyContactResponse()
+        row = await self.repo.get(serial)
+        if row is None or row.state != "ACTIVE" or not contact_matches(request.contact, row.email, row.phone):
+            return pb.VerifyWarrantyContactResponse()
+        return pb.VerifyWarrantyContactResponse(matches=True, serial=row.serial, customer_id=row.customer_id)
 
     async def GetWarranty(
         self, request: pb.GetWarrantyRequest, context: grpc.aio.ServicerContext[Any, Any]

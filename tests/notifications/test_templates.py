@@ -27,6 +27,7 @@ SAMPLE = {
     "resolution": "REPAIRED",
     "centre_id": "demo-centre",
     "code": "042917",
+    "reference": "RMA-7KQM-X3TD",
 }
 
 
@@ -111,3 +112,4 @@ def test_the_one_time_code_is_in_the_body_and_never_in_the_subject_the_log_keeps
         out = Renderer("https://temporal.example", strict=True).render("access_code", locale, SAMPLE)
         assert "042917" in out.text and "042917" in out.html and "042917" in out.sms
         assert "042917" not in out.subject  # the delivery log keeps the subject
+        assert SAMPLE["reference"] in out.subject and SAMPLE["reference"] in out.text  # what the code opens

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.portal.helpers import browser, claim_with_link
-from tests.stack import Stack, until
+from tests.stack import Stack, new_serial, until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -112,3 +112,21 @@ async def test_a_find_form_without_its_token_is_refused(stack: Stack) -> None:
         await web.get("/")
         refused = await web.post("/find", data={"rma": claim.rma, "contact": "jo@example.com"})
         assert refused.status_code == 404
+
+
+async def test_a_serial_and_the_owners_contact_open_the_warranty(stack: Stack) -> None:
+    await stack.product(plan=(12, 2900))
+    serial = new_serial()
+    await stack.sale(serial)
+    async with browser(stack) as web:
+        asked = await ask(web, serial.lower(), "jo@example.com")
+        assert asked.status_code == 303
+        code = await mailed_code(stack, serial, 0)
+        opened = await type_code(web, code)
+        assert opened.status_code == 303 and opened.headers["location"] == "/warranty"
+        page = await web.get("/warranty")
+        assert page.status_code == 200 and "Kettle 3000" in page.text
+        assert (await web.get("/claim")).status_code == 404  # a warranty's session opens no claim
+    async with browser(stack) as web:  # a wrong owner gets nothing, and looks the same
+        assert (await ask(web, serial, "someone@example.com")).status_code == 303
+        assert (await type_code(web, code)).status_code == 400

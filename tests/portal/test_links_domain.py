@@ -82,3 +82,8 @@ def test_a_code_works_five_tries_ten_minutes_once(tries: int, used: bool, expire
 def test_codes_are_limited_per_subject_and_per_client() -> None:
     assert links.may_send_code(0, 0) and links.may_send_code(2, 9)
     assert not links.may_send_code(3, 0) and not links.may_send_code(0, 10)
+
+
+def test_what_a_customer_types_says_whether_it_is_a_claim_or_a_warranty() -> None:
+    assert links.subject_of("RMA-7KQM-X3TD") is Subject.CLAIM and links.subject_of(" rma-7kqm-x3td") is Subject.CLAIM
+    assert links.subject_of("SN-0001") is Subject.WARRANTY and links.subject_of("RMAX-1") is Subject.WARRANTY

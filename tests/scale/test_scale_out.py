@@ -117,8 +117,9 @@ async def cluster(
     smtp_port, http_port = free_port(), free_port()
     mail_server = await start_mail_sink(mail, "127.0.0.1", smtp_port)
     http_runner = await start_http_sink(HttpSink(tmp_path / "sinks"), "127.0.0.1", http_port)
-    databases = {s: await new_database(s) for s in ("warranty", "repairs", "notifications")}
+    databases = {s: await new_database(s) for s in ("warranty", "repairs", "notifications", "portal")}
     ports = {s: [free_port(), free_port()] for s in databases}
+    web_ports = [free_port(), free_port()]  # the portal's replicas' web servers
     common = {
         "AFTERCARE_VAR_DIR": str(tmp_path),
         "AFTERCARE_TEMPORAL_ADDRESS": temporal_dev_server,
@@ -126,6 +127,8 @@ async def cluster(
         # A service's replicas reach the others through their second replica (the one never killed).
         "AFTERCARE_WARRANTY_TARGET": f"127.0.0.1:{ports['warranty'][1]}",
         "AFTERCARE_REPAIRS_TARGET": f"127.0.0.1:{ports['repairs'][1]}",
+        "AFTERCARE_NOTIFICATIONS_TARGET": f"127.0.0.1:{ports['notifications'][1]}",
+        "AFTERCARE_PORTAL_TARGET": f"127.0.0.1:{ports['portal'][1]}",
         "AFTERCARE_SMTP_PORT": str(smtp_port),
         "AFTERCARE_SMS_URL": f"http://127.0.0.1:{http_port}/sms",
     }
@@ -133,6 +136,8 @@ async def cluster(
     for service, database in databases.items():
         for i, port in enumerate(ports[service]):
             env = {**common, "AFTERCARE_DATABASE_URL": database, "AFTERCARE_GRPC_PORT": str(port)}
+            if service == "portal":
+                env["AFTERCARE_HTTP_PORT"] = str(web_ports[i])
             replicas[service].append(
                 Replica(f"{service}-{i}", ["serve", service], env, tmp_path / f"{service}-{i}.log", port)
             )

@@ -76,7 +76,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
         _spec("survey", _C, _T, "rma"),
         _spec("claim_closed", _C, _T, "rma", "resolution"),
         _spec("extended_plan_offer", _C, Category.MARKETING, "serial", "sku", "coverage_end_at"),
-        _spec(ACCESS_CODE, _C, _T, "rma", "code"),  # the portal's one-time code (services/portal)
+        _spec(ACCESS_CODE, _C, _T, "reference", "code"),  # the portal's one-time code (services/portal)
         _spec("sla_breached", Audience.OPS, Category.OPERATIONAL, "rma", "centre_id", "due_at"),
         _spec(
             "claim.state_changed",

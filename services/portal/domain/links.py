@@ -112,6 +112,12 @@ def why_dead(
 # -- one-time codes ---------------------------------------------------------------------------------------
 
 
+def subject_of(reference: str) -> Subject:
+    """What a customer typed to find their case: an RMA number ("RMA-7KQM-X3TD") is a claim, anything else a
+    serial (its warranty)."""
+    return Subject.CLAIM if reference.strip().upper().startswith("RMA-") else Subject.WARRANTY
+
+
 def new_code() -> str:
     return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
 

@@ -31,6 +31,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from services.kit.grants import Subject
 from services.kit.l10n import local_date, local_time, money, reader_zone
 from services.portal.access import Access, Visit
 from services.portal.backends import Backends, Denied, Down, Invalid, Refused
@@ -281,10 +282,11 @@ class PortalWeb:
             form = await self._anonymous_form(request)
         except (Denied, TooLarge):
             return self.denied(request)
-        session_id = await self.access.redeem(request.cookies.get(CODE_COOKIE, ""), form.get("code", "")[:20])
-        if session_id is None:
+        redeemed = await self.access.redeem(request.cookies.get(CODE_COOKIE, ""), form.get("code", "")[:20])
+        if redeemed is None:
             return self.page(request, "code.html.j2", status=400, form_token=token, wrong=True)
-        response = RedirectResponse("/claim", status_code=303)
+        session_id, subject = redeemed
+        response = RedirectResponse("/claim" if subject is Subject.CLAIM else "/warranty", status_code=303)
         self._session_cookie(response, session_id)
         response.delete_cookie(CODE_COOKIE, path="/find")
         return response

@@ -914,6 +914,62 @@ class ListWarrantiesResponse(_message.Message):
 Global___ListWarrantiesResponse: _TypeAlias = ListWarrantiesResponse  # noqa: Y015
 
 @_typing.final
+class VerifyWarrantyContactRequest(_message.Message):
+    """Request for VerifyWarrantyContact."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERIAL_FIELD_NUMBER: _builtins.int
+    CONTACT_FIELD_NUMBER: _builtins.int
+    serial: _builtins.str
+    """The serial as the customer typed it."""
+    contact: _builtins.str
+    """An e-mail address, or a phone number in international form."""
+    def __init__(
+        self,
+        *,
+        serial: _builtins.str = ...,
+        contact: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "serial", b"serial"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyWarrantyContactRequest: _TypeAlias = VerifyWarrantyContactRequest  # noqa: Y015
+
+@_typing.final
+class VerifyWarrantyContactResponse(_message.Message):
+    """Response for VerifyWarrantyContact."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MATCHES_FIELD_NUMBER: _builtins.int
+    SERIAL_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    matches: _builtins.bool
+    """True only when the warranty exists and the contact is its owner's on file."""
+    serial: _builtins.str
+    """The serial in canonical form, when it matches."""
+    customer_id: _builtins.str
+    """The owner, when it matches."""
+    def __init__(
+        self,
+        *,
+        matches: _builtins.bool = ...,
+        serial: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "matches", b"matches", "serial", b"serial"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyWarrantyContactResponse: _TypeAlias = VerifyWarrantyContactResponse  # noqa: Y015
+
+@_typing.final
 class CheckEntitlementRequest(_message.Message):
     """Request for CheckEntitlement."""
 

@@ -79,6 +79,11 @@ class WarrantyServiceStub:
                 request_serializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.CheckEntitlementRequest.SerializeToString,
                 response_deserializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.CheckEntitlementResponse.FromString,
                 _registered_method=True)
+        self.VerifyWarrantyContact = channel.unary_unary(
+                '/aftercare.warranty.v1.WarrantyService/VerifyWarrantyContact',
+                request_serializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.VerifyWarrantyContactRequest.SerializeToString,
+                response_deserializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.VerifyWarrantyContactResponse.FromString,
+                _registered_method=True)
         self.PurchaseExtendedPlan = channel.unary_unary(
                 '/aftercare.warranty.v1.WarrantyService/PurchaseExtendedPlan',
                 request_serializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.PurchaseExtendedPlanRequest.SerializeToString,
@@ -162,6 +167,14 @@ class WarrantyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VerifyWarrantyContact(self, request, context):
+        """Whether a contact is the owner's on file for a serial (the portal's "find your warranty", before it sends
+        a one-time code; portal and service only). An unknown serial and a wrong contact answer the same.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PurchaseExtendedPlan(self, request, context):
         """Adds an extended plan's months after the standard coverage.
         """
@@ -225,6 +238,11 @@ def add_WarrantyServiceServicer_to_server(servicer, server):
                     servicer.CheckEntitlement,
                     request_deserializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.CheckEntitlementRequest.FromString,
                     response_serializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.CheckEntitlementResponse.SerializeToString,
+            ),
+            'VerifyWarrantyContact': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyWarrantyContact,
+                    request_deserializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.VerifyWarrantyContactRequest.FromString,
+                    response_serializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.VerifyWarrantyContactResponse.SerializeToString,
             ),
             'PurchaseExtendedPlan': grpc.unary_unary_rpc_method_handler(
                     servicer.PurchaseExtendedPlan,
@@ -463,6 +481,33 @@ class WarrantyService:
             '/aftercare.warranty.v1.WarrantyService/CheckEntitlement',
             aftercare_dot_warranty_dot_v1_dot_warranty__pb2.CheckEntitlementRequest.SerializeToString,
             aftercare_dot_warranty_dot_v1_dot_warranty__pb2.CheckEntitlementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyWarrantyContact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aftercare.warranty.v1.WarrantyService/VerifyWarrantyContact',
+            aftercare_dot_warranty_dot_v1_dot_warranty__pb2.VerifyWarrantyContactRequest.SerializeToString,
+            aftercare_dot_warranty_dot_v1_dot_warranty__pb2.VerifyWarrantyContactResponse.FromString,
             options,
             channel_credentials,
             insecure,

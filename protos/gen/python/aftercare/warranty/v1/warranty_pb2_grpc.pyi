@@ -58,6 +58,10 @@ class WarrantyServiceStub:
     """Lists warranties, newest registration first."""
     CheckEntitlement: _grpc.UnaryUnaryMultiCallable[_warranty_pb2.CheckEntitlementRequest, _warranty_pb2.CheckEntitlementResponse]
     """Tells whether an incident at a given time is covered, and by what."""
+    VerifyWarrantyContact: _grpc.UnaryUnaryMultiCallable[_warranty_pb2.VerifyWarrantyContactRequest, _warranty_pb2.VerifyWarrantyContactResponse]
+    """Whether a contact is the owner's on file for a serial (the portal's "find your warranty", before it sends
+    a one-time code; portal and service only). An unknown serial and a wrong contact answer the same.
+    """
     PurchaseExtendedPlan: _grpc.UnaryUnaryMultiCallable[_warranty_pb2.PurchaseExtendedPlanRequest, _warranty_pb2.PurchaseExtendedPlanResponse]
     """Adds an extended plan's months after the standard coverage."""
     TransferOwnership: _grpc.UnaryUnaryMultiCallable[_warranty_pb2.TransferOwnershipRequest, _warranty_pb2.TransferOwnershipResponse]
@@ -95,6 +99,10 @@ class WarrantyServiceAsyncStub(WarrantyServiceStub):
     """Lists warranties, newest registration first."""
     CheckEntitlement: _aio.UnaryUnaryMultiCallable[_warranty_pb2.CheckEntitlementRequest, _warranty_pb2.CheckEntitlementResponse]  # type: ignore[assignment]
     """Tells whether an incident at a given time is covered, and by what."""
+    VerifyWarrantyContact: _aio.UnaryUnaryMultiCallable[_warranty_pb2.VerifyWarrantyContactRequest, _warranty_pb2.VerifyWarrantyContactResponse]  # type: ignore[assignment]
+    """Whether a contact is the owner's on file for a serial (the portal's "find your warranty", before it sends
+    a one-time code; portal and service only). An unknown serial and a wrong contact answer the same.
+    """
     PurchaseExtendedPlan: _aio.UnaryUnaryMultiCallable[_warranty_pb2.PurchaseExtendedPlanRequest, _warranty_pb2.PurchaseExtendedPlanResponse]  # type: ignore[assignment]
     """Adds an extended plan's months after the standard coverage."""
     TransferOwnership: _aio.UnaryUnaryMultiCallable[_warranty_pb2.TransferOwnershipRequest, _warranty_pb2.TransferOwnershipResponse]  # type: ignore[assignment]
@@ -177,6 +185,16 @@ class WarrantyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_warranty_pb2.CheckEntitlementResponse, _abc.Awaitable[_warranty_pb2.CheckEntitlementResponse]]:
         """Tells whether an incident at a given time is covered, and by what."""
+
+    @_abc_1.abstractmethod
+    def VerifyWarrantyContact(
+        self,
+        request: _warranty_pb2.VerifyWarrantyContactRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_warranty_pb2.VerifyWarrantyContactResponse, _abc.Awaitable[_warranty_pb2.VerifyWarrantyContactResponse]]:
+        """Whether a contact is the owner's on file for a serial (the portal's "find your warranty", before it sends
+        a one-time code; portal and service only). An unknown serial and a wrong contact answer the same.
+        """
 
     @_abc_1.abstractmethod
     def PurchaseExtendedPlan(
