@@ -202,6 +202,13 @@ class Backends:
         assert isinstance(answer, wpb.GetWarrantyResponse)
         return answer.warranty
 
+    async def claims_on(self, grant: Grant) -> list[rpb.Claim]:
+        """The claims on the granted warranty's unit, newest first (customer-safe)."""
+        request = rpb.ListClaimsRequest(serial=grant.ref, page_size=20)
+        answer = await self._call(self._repairs.ListClaims, request, grant)
+        assert isinstance(answer, rpb.ListClaimsResponse)
+        return list(answer.claims)
+
     async def product(self, grant: Grant, sku: str) -> wpb.Product:
         answer = await self._call(self._warranty.GetProduct, wpb.GetProductRequest(sku=sku), grant)
         assert isinstance(answer, wpb.GetProductResponse)

@@ -153,7 +153,13 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         self, request: pb.ListClaimsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ListClaimsResponse:
         principal = current_principal()
-        principal.require(*_READERS)
+        principal.require(*_READERS, Role.PORTAL)
+        v = Violations()
+        serial = check_serial(v, "serial", request.serial) if request.serial else None
+        if principal.role is Role.PORTAL:  # the claims on the granted warranty's unit, and nothing else
+            v.raise_if_any()
+            if serial is None or not grants.grants(Subject.WARRANTY, serial, Purpose.WARRANTY):
+                raise PermissionDenied("the portal lists only the claims on its warranty", reason="ROLE_NOT_ALLOWED")
         centre, retailer = request.centre_id or None, request.retailer_id or None
         if principal.role is Role.CENTRE:
             if centre not in (None, principal.id):
@@ -163,7 +169,6 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
             if retailer not in (None, principal.id):
                 raise PermissionDenied("a retailer can list only its own claims", reason="OTHER_RETAILER")
             retailer = principal.id
-        v = Violations()
         state = mapping.checked_state(v, "state", request.state)
         v.raise_if_any()
         filters = ClaimFilters(
@@ -172,6 +177,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
             retailer_id=retailer,
             sku=request.sku.strip().upper() or None,
             sla_breached=True if request.sla_breached_only else None,
+            serial=serial,
         )
         page = await pagination.page(
             request.page_size,
@@ -181,8 +187,13 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
             lambda row: row.id,
         )
         service = principal.role is Role.SERVICE
+
+        def shown(row: ClaimRow) -> pb.Claim:
+            claim = mapping.claim(row, with_contact=service)
+            return mapping.customer_safe(claim) if principal.role is Role.PORTAL else claim
+
         return pb.ListClaimsResponse(
-            claims=[mapping.claim(row, with_contact=service) for row in page.items],
+            claims=[shown(row) for row in page.items],
             next_page_token=page.next_page_token,
         )
 

@@ -39,7 +39,7 @@ SERVICES = {
             "attachments",
             "request_log",
         },
-        "0002",
+        "0003",
     ),
     "notifications": (
         notifications.MIGRATIONS,

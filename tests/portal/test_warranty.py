@@ -5,13 +5,17 @@ double post buys one plan."""
 from __future__ import annotations
 
 import html
-from datetime import UTC, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from aftercare.notifications.v1 import notifications_pb2 as npb
+from aftercare.repairs.v1 import repairs_pb2 as rpb
 from aftercare.warranty.v1 import warranty_pb2 as wpb
 from babel.dates import format_date
 
+from services.kit.auth import key_digest
+from services.kit.grants import METADATA_KEY, Grant, Subject, sign
+from services.portal.domain.links import WARRANTY_PURPOSES
 from tests.portal.helpers import LINK, browser, csrf_and_request_id
 from tests.stack import Stack, new_id, new_serial, until
 
@@ -46,12 +50,15 @@ async def warranty(stack: Stack, serial: str) -> wpb.Warranty:
 async def test_the_offer_link_opens_the_warranty_and_the_plan_is_bought_once(stack: Stack) -> None:
     serial, link = await offer_link(stack)
     assert serial not in link
+    await stack.centre()
+    claim = await stack.file(serial)
     async with browser(stack) as web:
         opened = await web.get(link.removeprefix(stack.portal_url))
         assert opened.headers["location"] == "/warranty"
         page = await web.get("/warranty")
         text = html.unescape(page.text)
         assert "Votre garantie" in text and "Garantie standard" in text
+        assert "Demandes pour cet appareil" in text and claim.rma in text  # the claims on the unit
         assert "24 mois" in text and ("49,00\u00a0€" in text or "49,00\u202f€" in text)
         before = await warranty(stack, serial)
         last_day = before.coverage_end_time.ToDatetime(UTC) - timedelta(microseconds=1)  # the end is exclusive
@@ -70,7 +77,7 @@ async def test_the_offer_link_opens_the_warranty_and_the_plan_is_bought_once(sta
 
 
 async def test_a_warranty_link_cannot_read_another_warranty(stack: Stack) -> None:
-    _, link = await offer_link(stack)
+    serial, link = await offer_link(stack)
     other = new_serial()
     await stack.sale(other)
     async with browser(stack) as web:
@@ -83,3 +90,12 @@ async def test_a_warranty_link_cannot_read_another_warranty(stack: Stack) -> Non
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await stack.warranty.GetWarranty(wpb.GetWarrantyRequest(serial=other), metadata=portal)
     assert refused.value.code() is grpc.StatusCode.NOT_FOUND
+    soon = datetime.now(UTC) + timedelta(minutes=1)
+    granted = Grant(Subject.WARRANTY, other, WARRANTY_PURPOSES, soon)
+    signed = (*portal, (METADATA_KEY, sign(granted, key_digest(stack.keys["portal"]))))
+    listed = await stack.repairs.ListClaims(rpb.ListClaimsRequest(serial=other), metadata=signed)
+    assert list(listed.claims) == []
+    for request in (rpb.ListClaimsRequest(serial=serial), rpb.ListClaimsRequest()):  # another unit, or all
+        with pytest.raises(grpc.aio.AioRpcError) as listing:
+            await stack.repairs.ListClaims(request, metadata=signed)
+        assert listing.value.code() is grpc.StatusCode.PERMISSION_DENIED

@@ -541,11 +541,21 @@ class PortalWeb:
         shown = warranty_view(facts, datetime.now(UTC))
         locale = self.locale(request)
         zone = reader_zone(visit.time_zone)
+        t = i18n.texts(locale)
+        claims = [
+            (
+                c.rma,
+                t(f"state.{_name(rpb.ClaimState, c.state, 'CLAIM_STATE_')}"),
+                local_date(c.create_time.ToDatetime(UTC), locale, zone),
+            )
+            for c in await self.backends.claims_on(visit.grant)
+        ]
         problem = request.query_params.get("problem", "")
         return self.page(
             request,
             "warranty.html.j2",
             product=product.display_name or warranty.sku,
+            claims=claims,
             coverage=shown.coverage.value,
             until=local_date(facts.coverage_end - timedelta(microseconds=1), locale, zone),  # the end is exclusive
             offer_months=offer.months if shown.offer else 0,

@@ -76,6 +76,7 @@ class ClaimFilters:
     retailer_id: str | None = None
     sku: str | None = None
     sla_breached: bool | None = None
+    serial: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}

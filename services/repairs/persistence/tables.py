@@ -33,6 +33,7 @@ class ClaimRow(SQLModel, table=True):
         Index("ix_claims_centre", "centre_id", "id"),
         Index("ix_claims_retailer", "retailer_id", "id"),
         Index("ix_claims_state", "state", "id"),
+        Index("ix_claims_serial", "serial", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)  # filing order; pagination key

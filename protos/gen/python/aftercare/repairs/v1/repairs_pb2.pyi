@@ -934,6 +934,7 @@ class ListClaimsRequest(_message.Message):
     SLA_BREACHED_ONLY_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    SERIAL_FIELD_NUMBER: _builtins.int
     state: Global___ClaimState.ValueType
     """Only claims in this state."""
     centre_id: _builtins.str
@@ -948,6 +949,8 @@ class ListClaimsRequest(_message.Message):
     """At most this many claims (default 50, at most 1000)."""
     page_token: _builtins.str
     """From a previous answer's next_page_token."""
+    serial: _builtins.str
+    """Only claims on this unit. The portal may list only these, for the warranty its grant names."""
     def __init__(
         self,
         *,
@@ -958,10 +961,11 @@ class ListClaimsRequest(_message.Message):
         sla_breached_only: _builtins.bool = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        serial: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["centre_id", b"centre_id", "page_size", b"page_size", "page_token", b"page_token", "retailer_id", b"retailer_id", "sku", b"sku", "sla_breached_only", b"sla_breached_only", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["centre_id", b"centre_id", "page_size", b"page_size", "page_token", b"page_token", "retailer_id", b"retailer_id", "serial", b"serial", "sku", b"sku", "sla_breached_only", b"sla_breached_only", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
