@@ -113,7 +113,7 @@ class PortalApp(ServiceApp):
             self._http.should_exit = True
             with contextlib.suppress(asyncio.CancelledError):
                 await self._http_task
-        if self._socket is not None:  # uvicorn leaves a socket it was given open
+        if self._socket is not None:  # ours to close, also when the web server never took it
             self._socket.close()
         await self.backends.close()
 

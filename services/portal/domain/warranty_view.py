@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
 
@@ -27,6 +27,16 @@ class WarrantyFacts:
 class WarrantyView:
     coverage: Coverage
     offer: bool
+
+
+def last_covered_moment(coverage_end: datetime) -> datetime:
+    """Coverage ends exclusively: the last covered moment is just before the end (a coverage ending at
+    midnight covers the day before, which is the day to show)."""
+    return coverage_end - timedelta(microseconds=1)
+
+
+def last_covered_day(coverage_end: datetime, zone: tzinfo) -> datetime:
+    return last_covered_moment(coverage_end).astimezone(zone)
 
 
 def view(facts: WarrantyFacts, now: datetime) -> WarrantyView:

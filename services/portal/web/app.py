@@ -14,7 +14,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from services.portal.backends import Backends, Denied, Down, Invalid, Refused
 from services.portal.domain import links
 from services.portal.domain.claim_view import ClaimFacts, moves, view
 from services.portal.domain.links import Page
-from services.portal.domain.warranty_view import WarrantyFacts
+from services.portal.domain.warranty_view import WarrantyFacts, last_covered_moment
 from services.portal.domain.warranty_view import view as warranty_view
 from services.portal.payments import FakeProvider, PaymentDeclined, PaymentProvider
 from services.portal.web import i18n
@@ -557,7 +557,7 @@ class PortalWeb:
             product=product.display_name or warranty.sku,
             claims=claims,
             coverage=shown.coverage.value,
-            until=local_date(facts.coverage_end - timedelta(microseconds=1), locale, zone),  # the end is exclusive
+            until=local_date(last_covered_moment(facts.coverage_end), locale, zone),
             offer_months=offer.months if shown.offer else 0,
             offer_price=money(offer.price.amount_minor, offer.price.currency_code, locale) if shown.offer else "",
             csrf=visit.csrf,
