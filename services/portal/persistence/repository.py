@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
+from sqlalchemy import select as core_select
+from sqlalchemy.engine import Connection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.kit.db import Database
+from services.kit.db import Database, UtcDateTime
 from services.portal.persistence.tables import CodeRow, LinkRow, SessionRow
+
+_S = SessionRow.__table__  # type: ignore[attr-defined]
+_SESSION = core_select(_S).where(
+    _S.c.sid_hash == bindparam("sid_hash"), _S.c.expires_at > bindparam("now", type_=UtcDateTime)
+)
 
 
 class PortalRepository:
@@ -57,11 +64,14 @@ class PortalRepository:
             session.add(row)
 
     async def session(self, sid_hash: str, now: datetime) -> SessionRow | None:
-        async with self.db.read() as session:
-            rows = await session.exec(
-                select(SessionRow).where(SessionRow.sid_hash == sid_hash, col(SessionRow.expires_at) > now)
-            )
-            return rows.first()
+        """The live session by its id's hash: the read behind every page, a compiled statement on the
+        service's read path (no ORM session)."""
+
+        def fetch(conn: Connection) -> SessionRow | None:
+            found = conn.execute(_SESSION, {"sid_hash": sid_hash, "now": now}).mappings().first()
+            return SessionRow.model_construct(**found) if found else None
+
+        return await self.db.query(fetch)
 
     async def end_session(self, sid_hash: str, now: datetime) -> None:
         async with self.db.write() as session:
