@@ -23,7 +23,7 @@ from services.kit.errors import NotFound, PermissionDenied, ResourceExhausted, U
 from services.kit.grants import Purpose, current_grant
 from services.kit.idempotency import check_request_id, fingerprint, recall, remember, run_once
 from services.kit.temporal import LazyClient
-from services.kit.validation import canonical_locale
+from services.kit.validation import canonical_locale, check_text
 from services.notifications import mapping
 from services.notifications.channels import check_target
 from services.notifications.delivery import Retry
@@ -106,11 +106,17 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
     ) -> pb.ListNotificationsResponse:
         principal = current_principal()
         principal.require(*_READERS)
+        v = Violations()  # free-text filters: a NUL or a control character is a caller's mistake, not a query
+        rma = check_text(v, "rma", request.rma, max_len=16).upper()
+        serial = check_text(v, "serial", request.serial, max_len=64).upper()
+        recipient = check_text(v, "recipient", request.recipient, max_len=80)
+        key_prefix = check_text(v, "idempotency_key_prefix", request.idempotency_key_prefix, max_len=300)
+        v.raise_if_any()
         filters = DeliveryFilters(
-            rma=request.rma.strip().upper() or None,
-            serial=request.serial.strip().upper() or None,
-            recipient=request.recipient.strip() or None,
-            key_prefix=request.idempotency_key_prefix or None,
+            rma=rma or None,
+            serial=serial or None,
+            recipient=recipient or None,
+            key_prefix=key_prefix or None,
             retailer_id=principal.id if principal.role is Role.RETAILER else None,
             centre_id=principal.id if principal.role is Role.CENTRE else None,
         )

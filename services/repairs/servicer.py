@@ -160,7 +160,8 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
             v.raise_if_any()
             if serial is None or not grants.grants(Subject.WARRANTY, serial, Purpose.WARRANTY):
                 raise PermissionDenied("the portal lists only the claims on its warranty", reason="ROLE_NOT_ALLOWED")
-        centre, retailer = request.centre_id or None, request.retailer_id or None
+        centre = check_text(v, "centre_id", request.centre_id, max_len=63) or None
+        retailer = check_text(v, "retailer_id", request.retailer_id, max_len=63) or None
         if principal.role is Role.CENTRE:
             if centre not in (None, principal.id):
                 raise PermissionDenied("a centre can list only its own claims", reason="OTHER_CENTRE")
@@ -170,12 +171,13 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
                 raise PermissionDenied("a retailer can list only its own claims", reason="OTHER_RETAILER")
             retailer = principal.id
         state = mapping.checked_state(v, "state", request.state)
+        sku = check_text(v, "sku", request.sku, max_len=48).upper() or None  # a NUL broke PostgreSQL's query
         v.raise_if_any()
         filters = ClaimFilters(
             state=state,
             centre_id=centre,
             retailer_id=retailer,
-            sku=request.sku.strip().upper() or None,
+            sku=sku,
             sla_breached=True if request.sla_breached_only else None,
             serial=serial,
         )

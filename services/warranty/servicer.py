@@ -283,12 +283,15 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
     ) -> pb.ListWarrantiesResponse:
         principal = current_principal()
         principal.require(*_READERS)
-        retailer = request.retailer_id or None
+        v = Violations()  # free-text filters: a NUL or a control character is a caller's mistake, not a query
+        retailer = check_text(v, "retailer_id", request.retailer_id, max_len=63) or None
+        customer = check_text(v, "customer_id", request.customer_id, max_len=64) or None
+        v.raise_if_any()
         if principal.role is Role.RETAILER:
             if retailer not in (None, principal.id):
                 raise PermissionDenied("a retailer can list only its own sales", reason="OTHER_RETAILER")
             retailer = principal.id
-        filters = {"retailer_id": retailer, "customer_id": request.customer_id or None}
+        filters = {"retailer_id": retailer, "customer_id": customer}
         page = await pagination.page(
             request.page_size,
             request.page_token,
