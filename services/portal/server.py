@@ -67,7 +67,6 @@ class PortalApp(ServiceApp):
             self.backends,
             secure_cookies=s.secure_cookies,
             max_form_bytes=s.max_form_bytes,
-            trust_forwarded_for=s.trust_forwarded_for,
             payments=payments.provider(s.payment_provider),
         )
         self.http_port = 0

@@ -104,14 +104,12 @@ class PortalWeb:
         *,
         secure_cookies: bool,
         max_form_bytes: int,
-        trust_forwarded_for: bool = False,
         payments: PaymentProvider | None = None,
     ):
         self.access, self.backends = access, backends
         self.secure = secure_cookies
         self.session_cookie = "__Host-ac_session" if secure_cookies else "ac_session"
         self.max_form_bytes = max_form_bytes
-        self.trust_forwarded_for = trust_forwarded_for
         self.payments = payments or FakeProvider()
 
     def app(self) -> Starlette:
