@@ -181,6 +181,7 @@ def worker(stack: Stack, log: BinaryIO) -> subprocess.Popen[bytes]:
         "AFTERCARE_TEMPORAL_ADDRESS": s.temporal_address,
         "AFTERCARE_REPAIRS_TARGET": s.repairs_target,
         "AFTERCARE_WARRANTY_TARGET": s.warranty_target,
+        "AFTERCARE_PORTAL_TARGET": s.portal_target,  # every claim message's link
         "AFTERCARE_SMTP_PORT": str(s.smtp_port),
         "AFTERCARE_SMS_URL": s.sms_url,
         "AFTERCARE_PROVIDER_TIMEOUT_SECONDS": "5",

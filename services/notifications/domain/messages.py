@@ -101,6 +101,18 @@ LINKS: dict[str, tuple[str, str]] = {
     "quote_reminder": ("claim_url", "claim"),
     "survey": ("survey_url", "survey"),
     "extended_plan_offer": ("offer_url", "warranty"),
+} | {  # the rest of a claim's news: a "follow your claim" link under the text (not in the SMS)
+    name: ("follow_url", "claim")
+    for name in (
+        "claim_rejected",
+        "claim_expired",
+        "claim_cancelled",
+        "device_received",
+        "refund_approved",
+        "shipped",
+        "delivered",
+        "claim_closed",
+    )
 }
 WEBHOOK_EVENT_TYPES = tuple(name for name, s in TEMPLATES.items() if s.audience is Audience.RETAILER)
 RESOLUTIONS = ("REPAIRED", "REPLACED", "REFUNDED", "RETURNED_UNREPAIRED", "EXCHANGED")
