@@ -87,6 +87,7 @@ class Parties:
         paid_repair_minor: int = 0,
         timers: Mapping[str, int] | None = None,
         plan: tuple[int, int] = (0, 0),
+        approval: wpb.ApprovalPolicy | None = None,
     ) -> wpb.Product:
         """A product with a 24-month, 10-day-SLA policy; `timers` in seconds (ClaimTimers' fields); `plan`: the
         extended plan offered, as (months, price in euro cents)."""
@@ -101,6 +102,8 @@ class Parties:
         if plan[0]:
             offer = policy.extended_plan_offer
             offer.months, offer.price.currency_code, offer.price.amount_minor = plan[0], "EUR", plan[1]
+        if approval is not None:
+            policy.approval.CopyFrom(approval)
         if timers:
             policy.claim_timers.CopyFrom(
                 wpb.ClaimTimers(**{name: duration_pb2.Duration(seconds=s) for name, s in timers.items()})
@@ -161,6 +164,34 @@ class Parties:
     async def answer_survey(self, rma: str, score: int, principal: str = RETAILER) -> rpb.Claim:
         request = rpb.SubmitFeedbackRequest(request_id=new_id(), rma=rma, score=score)
         answer: rpb.SubmitFeedbackResponse = await self.repairs.SubmitFeedback(request, metadata=self.as_(principal))
+        return answer.claim
+
+    # -- review (ops) ------------------------------------------------------------------------------------
+
+    async def approve(self, rma: str, note: str = "", request_id: str | None = None) -> rpb.Claim:
+        request = rpb.ApproveClaimRequest(request_id=request_id or new_id(), rma=rma, note=note)
+        answer: rpb.ApproveClaimResponse = await self.repairs.ApproveClaim(request, metadata=self.as_(OPS))
+        return answer.claim
+
+    async def reject(
+        self, rma: str, reason: rpb.RejectionReason.ValueType, note: str = "", request_id: str | None = None
+    ) -> rpb.Claim:
+        request = rpb.RejectClaimRequest(request_id=request_id or new_id(), rma=rma, reason=reason, note=note)
+        answer: rpb.RejectClaimResponse = await self.repairs.RejectClaim(request, metadata=self.as_(OPS))
+        return answer.claim
+
+    async def ask(self, rma: str, *needed: rpb.InformationNeeded.ValueType, request_id: str | None = None) -> rpb.Claim:
+        request = rpb.RequestInformationRequest(request_id=request_id or new_id(), rma=rma, needed=needed)
+        answer: rpb.RequestInformationResponse = await self.repairs.RequestInformation(request, metadata=self.as_(OPS))
+        return answer.claim
+
+    async def answer_info(
+        self, rma: str, text: str, principal: str = RETAILER, request_id: str | None = None
+    ) -> rpb.Claim:
+        request = rpb.AnswerInformationRequestRequest(request_id=request_id or new_id(), rma=rma, text=text)
+        answer: rpb.AnswerInformationRequestResponse = await self.repairs.AnswerInformationRequest(
+            request, metadata=self.as_(principal)
+        )
         return answer.claim
 
     # -- carriers and centres ----------------------------------------------------------------------------

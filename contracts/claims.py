@@ -18,6 +18,8 @@ from contracts.warranty import ClaimTimerSeconds
 
 class ClaimState(StrEnum):
     SUBMITTED = "SUBMITTED"
+    AWAITING_REVIEW = "AWAITING_REVIEW"  # a person decides: the approval policy or a risk rule asked for it
+    AWAITING_CUSTOMER_INFO = "AWAITING_CUSTOMER_INFO"  # ops asked the customer for something
     AWAITING_SHIPMENT = "AWAITING_SHIPMENT"
     AWAITING_QUOTE_DECISION = "AWAITING_QUOTE_DECISION"
     IN_TRANSIT_TO_CENTRE = "IN_TRANSIT_TO_CENTRE"
@@ -41,6 +43,11 @@ class Event(StrEnum):
     APPROVED = "APPROVED"
     QUOTE_OFFERED = "QUOTE_OFFERED"
     REJECTED = "REJECTED"
+    # review (approval policy, risk rules): APPROVED, QUOTE_OFFERED and REJECTED also end a review
+    REVIEW_REQUIRED = "REVIEW_REQUIRED"
+    INFO_REQUESTED = "INFO_REQUESTED"
+    INFO_PROVIDED = "INFO_PROVIDED"
+    INFO_EXPIRED = "INFO_EXPIRED"
     # the unit's trip to the centre (carrier events, or the centre confirming receipt)
     SHIPPED_TO_CENTRE = "SHIPPED_TO_CENTRE"
     RECEIVED = "RECEIVED"
@@ -119,6 +126,9 @@ class Update(StrEnum):
     CANCEL = "cancel"
     REASSIGN = "reassign"
     FEEDBACK = "submit_feedback"
+    REVIEW = "decide_review"
+    REQUEST_INFO = "request_information"
+    ANSWER_INFO = "answer_information"
 
 
 STATUS_QUERY = "claim_status"
@@ -135,6 +145,7 @@ class Refusal(StrEnum):
     INVALID_DIAGNOSIS = "INVALID_DIAGNOSIS"
     INVALID_CENTRE = "INVALID_CENTRE"
     INVALID_SCORE = "INVALID_SCORE"
+    NOTHING_REQUESTED = "NOTHING_REQUESTED"  # an answer, or a request, that names nothing
 
 
 # -- workflow input and its answer -----------------------------------------------------------------------
@@ -178,6 +189,36 @@ class Diagnosis(BaseModel):
     notes: str = ""
 
 
+class InfoNeeded(StrEnum):
+    """What ops may ask the customer for (RequestInformation); each has its sentence on the portal."""
+
+    PROOF_OF_PURCHASE = "PROOF_OF_PURCHASE"
+    PHOTOS = "PHOTOS"
+    DESCRIPTION = "DESCRIPTION"
+    UNIT_CONDITION = "UNIT_CONDITION"
+
+
+class RiskFlag(BaseModel):
+    """A risk rule that fired on the claim: its reason code, the rule's version, whether it was enforced (or
+    only recorded, in shadow mode) and its sentence for the timeline (no personal data)."""
+
+    code: str
+    version: int
+    enforced: bool
+    sentence: str
+
+
+class Review(BaseModel):
+    """Why the claim waits for a person, and what it waits on. `pending` is the event an approval applies:
+    APPROVED (the unit is covered, or ops covers it) or QUOTE_OFFERED (a paid repair at the policy's price)."""
+
+    reasons: list[str] = Field(default_factory=list)  # MANUAL_POLICY, QUOTE_ABOVE_LIMIT, or a flag's code
+    pending: Event = Event.APPROVED
+    requested: list[InfoNeeded] = Field(default_factory=list)  # while AWAITING_CUSTOMER_INFO
+    rejection_code: str = ""
+    rounds: int = 0  # information requests made
+
+
 class ClaimStatus(BaseModel):
     """The claim as the workflow sees it: the `status` query, and every update's answer."""
 
@@ -208,46 +249,74 @@ class ClaimStatus(BaseModel):
     timers: ClaimTimerSeconds = Field(default_factory=lambda: ClaimTimerSeconds())
     retailer_id: str = ""
     customer_id: str = ""
+    review: Review | None = None  # set once the claim has gone to review
+    risk_flags: list[RiskFlag] = Field(default_factory=list)  # every rule that fired, enforced or in shadow
 
 
 # -- updates ---------------------------------------------------------------------------------------------
 
 
-class RepairStatusUpdate(BaseModel):
+class Acted(BaseModel):
+    """An update's actor, recorded on the timeline: `<kind>:<id>` (retailer:demo, centre:berlin-1, ops:alice,
+    customer:cus_…, carrier:dhl); "" in histories from before actors were recorded."""
+
+    actor: str = ""
+
+
+class RepairStatusUpdate(Acted):
     centre_id: str  # the acting centre; must be the assigned one
     status: Event  # RECEIVED | DIAGNOSING | AWAITING_PARTS | REPAIRING | QUALITY_CHECK | READY_TO_SHIP
 
 
-class DiagnosisUpdate(BaseModel):
+class DiagnosisUpdate(Acted):
     centre_id: str
     diagnosis: Diagnosis
     quote: Quote | None = None  # for NOT_COVERED
 
 
-class QuoteDecision(BaseModel):
+class QuoteDecision(Acted):
     accept: bool
 
 
-class ParcelUpdate(BaseModel):
+class ParcelUpdate(Acted):
     direction: Direction
     tracking_number: str
     event: ParcelEvent
     occurred_at: datetime
 
 
-class CancelRequest(BaseModel):
+class CancelRequest(Acted):
     by_ops: bool
     reason: str = ""
 
 
-class Reassignment(BaseModel):
+class Reassignment(Acted):
     centre_id: str
     reason: str = ""
 
 
-class Feedback(BaseModel):
+class Feedback(Acted):
     score: int  # NPS, 0..10
     # The comment is stored by the repairs service, not carried through the workflow.
+
+
+class ReviewDecision(Acted):
+    """ApproveClaim (approve=True) or RejectClaim, with a reason code and ops' short note (no personal data)."""
+
+    approve: bool
+    reason_code: str = ""
+    note: str = ""
+
+
+class InformationRequest(Acted):
+    needed: list[InfoNeeded]
+
+
+class InformationAnswer(Acted):
+    """The customer's answer: the text itself stays in the repairs database; this says what came with it."""
+
+    attachments: int = 0
+    with_text: bool = False
 
 
 Shipment.model_rebuild()

@@ -6,12 +6,13 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from contracts.claims import ClaimState, ClaimStatus, Direction
+from contracts.claims import ClaimState, ClaimStatus, Direction, RiskFlag
 
 RECORD_EVENT = "repairs.record_event"
 ASSIGN_CENTRE = "repairs.assign_centre"
 CREATE_LABEL = "repairs.create_label"
 ESCALATE_SLA = "repairs.escalate_sla"
+ASSESS_RISK = "repairs.assess_risk"
 
 
 # -- activities ------------------------------------------------------------------------------------------
@@ -26,6 +27,7 @@ class EventRecord(BaseModel):
     occurred_at: datetime
     status: ClaimStatus
     detail: str = ""  # a short, non-personal note, e.g. "ops: customer asked by phone"
+    actor: str = ""  # who made the change: "system", "ops:alice", "customer:cus_…", "centre:berlin-1", ...
 
 
 class CentreQuery(BaseModel):
@@ -53,3 +55,22 @@ class SlaEscalation(BaseModel):
     centre_id: str
     due_at: datetime
     state: ClaimState
+
+
+class RiskQuery(BaseModel):
+    """The claim's facts the workflow knows; the activity adds the serial's other claims and judges them."""
+
+    rma: str
+    serial: str
+    now: datetime  # the workflow's time, so a replay or a retry judges the same moment
+    fault_category: str
+    customer_id: str = ""
+    retailer_id: str = ""
+    purchased_at: datetime | None = None
+    unit_value_minor: int = 0
+    repeat_repair_days: int = 0  # the product's repeat-repair cover: 0 for none
+
+
+class RiskAssessment(BaseModel):
+    flags: list[RiskFlag]
+    repeat_of: str = ""  # the RMA of a closed repair of the same fault within the product's repeat-repair cover

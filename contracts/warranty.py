@@ -22,6 +22,9 @@ class ClaimTimerSeconds(BaseModel):
     survey_delay: int = 2 * 86_400
     survey_window: int = 14 * 86_400
     repair_sla: int = 10 * 86_400
+    review_sla: int = 2 * 86_400
+    info_reminder: int = 3 * 86_400
+    info_deadline: int = 10 * 86_400
 
 
 class EntitlementQuery(BaseModel):
@@ -45,6 +48,12 @@ class EntitlementDecision(BaseModel):
     timers: ClaimTimerSeconds = Field(default_factory=lambda: ClaimTimerSeconds())
     paid_repair_currency: str = ""  # with paid_repair_minor > 0: a quote is offered when not covered
     paid_repair_minor: int = 0
+    # review (the product's approval policy, resolved for the sale's retailer)
+    approval_mode: str = "AUTO"  # AUTO | MANUAL | RULES
+    review_above_minor: int = 0  # a paid quote above this waits for review; 0: no limit
+    unit_value_minor: int = 0  # what a unit is worth, for the risk rules; 0: unknown
+    repeat_repair_days: int = 0  # a repaired fault that comes back within this is covered again; 0: not
+    purchased_at: datetime | None = None
 
 
 class ReplacementMove(BaseModel):

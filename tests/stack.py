@@ -19,6 +19,7 @@ import grpc
 import pytest
 from aftercare.notifications.v1 import notifications_pb2_grpc
 from aftercare.repairs.v1 import repairs_pb2 as rpb
+from aftercare.warranty.v1 import warranty_pb2 as wpb
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -86,7 +87,12 @@ class Stack(Parties):
         self.mail_server = await start_mail_sink(self.mail, "127.0.0.1", self.smtp_port)
 
     async def product(
-        self, *, paid_repair_minor: int = 0, return_window_days: int = 0, plan: tuple[int, int] = (0, 0)
+        self,
+        *,
+        paid_repair_minor: int = 0,
+        return_window_days: int = 0,
+        plan: tuple[int, int] = (0, 0),
+        approval: wpb.ApprovalPolicy | None = None,
     ) -> None:
         await self.create_product(
             SKU,
@@ -95,6 +101,7 @@ class Stack(Parties):
             paid_repair_minor=paid_repair_minor,
             return_window_days=return_window_days,
             plan=plan,
+            approval=approval,
         )
 
     async def centre(self, centre_id: str = "demo-centre", region: str = "DE", capacity: int = 10) -> None:

@@ -28,6 +28,8 @@ with workflow.unsafe.imports_passed_through():
         Direction,
         Event,
         Feedback,
+        InformationAnswer,
+        InformationRequest,
         ParcelRecord,
         ParcelUpdate,
         Quote,
@@ -36,10 +38,13 @@ with workflow.unsafe.imports_passed_through():
         Refusal,
         RepairStatusUpdate,
         Resolution,
+        Review,
+        ReviewDecision,
         Shipment,
     )
     from contracts.notifications import NotificationRequest
     from contracts.repairs import (
+        ASSESS_RISK,
         ASSIGN_CENTRE,
         CREATE_LABEL,
         ESCALATE_SLA,
@@ -49,6 +54,8 @@ with workflow.unsafe.imports_passed_through():
         EventRecord,
         Label,
         LabelRequest,
+        RiskAssessment,
+        RiskQuery,
         SlaEscalation,
     )
     from contracts.warranty import (
@@ -61,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from services.repairs.domain.claims import (
         CENTRE_STATUSES,
+        RENEWED_TAGS,
         TERMINAL,
         IllegalTransition,
         InvalidDiagnosis,
@@ -71,6 +79,7 @@ with workflow.unsafe.imports_passed_through():
         next_state,
         parcel_move,
     )
+    from services.repairs.domain.review import review_reasons
     from workflows import search_attributes as sa
     from workflows.notices import notices
     from workflows.notify import send
@@ -79,6 +88,9 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 # Claims started before notifications existed replay without them (tests/workflows/test_replay.py).
 NOTIFY_PATCH = "notify-customers-retailers-ops"
+# Claims started before review existed go on without the risk check and the review step (test_replay.py).
+REVIEW_PATCH = "claim-review"
+SYSTEM = "system"  # the actor of what the workflow does by itself: the entitlement decision, timers
 HANDLED_KEPT = 1000  # update ids carried into the next run: far more than retries could still be in flight
 T = TypeVar("T")
 
@@ -124,6 +136,7 @@ class ClaimWorkflow:
         # Update ids carried out, across continue-as-new: Temporal recognises a repeated update id only within
         # one run, and a caller's retry may arrive after the run that carried it out has continued as new.
         self.handled: list[str] = list(claim.handled_updates)
+        self.actor = SYSTEM  # who the change being made is by: set by each update, under the lock
 
     # -- the run -----------------------------------------------------------------------------------------
 
@@ -141,6 +154,7 @@ class ClaimWorkflow:
                 await workflow.wait_condition(lambda: self.changed != self.seen, timeout=timeout)
             except TimeoutError:
                 async with self.lock:
+                    self.actor = SYSTEM
                     await self._on_timer()
         await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self.outbox)
         return self.status
@@ -164,17 +178,79 @@ class ClaimWorkflow:
             s.timers, s.sla_budget_seconds = decision.timers, decision.timers.repair_sla
             s.decision_reason, s.coverage_kind = decision.reason, decision.coverage_kind
             self._set_search_attributes()
-            if decision.covered:
-                s.exchange = decision.coverage_kind == "RETURN_WINDOW"
-                s.decision = "EXCHANGE" if s.exchange else "APPROVED"
-                await self._apply(Event.APPROVED)
-                await self._assign_centre()
-            elif decision.found and decision.paid_repair_minor > 0:
-                s.decision = "QUOTE_OFFERED"
-                await self._offer_quote(Event.QUOTE_OFFERED, decision.paid_repair_currency, decision.paid_repair_minor)
-            else:
-                s.decision = "REJECTED"
-                await self._apply(Event.REJECTED, detail=decision.reason)
+            if workflow.patched(REVIEW_PATCH) and decision.found:
+                decision = await self._assess(decision)
+                if await self._to_review(decision):
+                    return
+            await self._decide(decision)
+
+    async def _decide(self, decision: EntitlementDecision) -> None:
+        """Carry out the entitlement decision: approve (and send a label), offer a quote, or reject."""
+        s = self.status
+        if decision.covered:
+            s.exchange = decision.coverage_kind == "RETURN_WINDOW"
+            s.decision = "EXCHANGE" if s.exchange else "APPROVED"
+            await self._apply(Event.APPROVED)
+            await self._assign_centre()
+        elif decision.found and decision.paid_repair_minor > 0:
+            s.decision = "QUOTE_OFFERED"
+            await self._offer_quote(Event.QUOTE_OFFERED, decision.paid_repair_currency, decision.paid_repair_minor)
+        else:
+            s.decision = "REJECTED"
+            await self._apply(Event.REJECTED, detail=decision.reason)
+
+    async def _assess(self, decision: EntitlementDecision) -> EntitlementDecision:
+        """Run the risk rules (each flag goes on the timeline, enforced or in shadow) and apply the product's
+        repeat-repair cover: a fault repaired lately is covered again even after the warranty's end."""
+        s = self.status
+        query = RiskQuery(
+            rma=s.rma,
+            serial=s.serial,
+            now=workflow.now(),
+            fault_category=self.claim.fault_category,
+            customer_id=s.customer_id,
+            retailer_id=s.retailer_id,
+            purchased_at=decision.purchased_at,
+            unit_value_minor=decision.unit_value_minor,
+            repeat_repair_days=decision.repeat_repair_days,
+        )
+        assessment = await _call(ASSESS_RISK, query, queues.REPAIRS, RiskAssessment)
+        s.risk_flags = assessment.flags
+        for flag in assessment.flags:
+            mode = "enforced" if flag.enforced else "shadow"
+            await self._record("RISK_FLAGGED", detail=f"{flag.code} v{flag.version} ({mode}): {flag.sentence}"[:500])
+        if assessment.repeat_of and not decision.covered:
+            s.coverage_kind, s.decision_reason = "REPEAT_REPAIR", f"REPEAT_REPAIR_OF_{assessment.repeat_of}"
+            return decision.model_copy(
+                update={"covered": True, "coverage_kind": "REPEAT_REPAIR", "reason": s.decision_reason}
+            )
+        return decision
+
+    async def _to_review(self, decision: EntitlementDecision) -> bool:
+        """Send the claim to review when the policy or an enforced rule asks; False: it goes on at once."""
+        s = self.status
+        if decision.covered:
+            pending = Event.APPROVED
+        elif decision.paid_repair_minor > 0:
+            pending = Event.QUOTE_OFFERED
+        else:
+            pending = Event.REJECTED
+        reasons = review_reasons(
+            decision.approval_mode,
+            pending,
+            s.risk_flags,
+            quote_minor=decision.paid_repair_minor if pending is Event.QUOTE_OFFERED else 0,
+            review_above_minor=decision.review_above_minor,
+        )
+        if not reasons:
+            return False
+        s.exchange = decision.coverage_kind == "RETURN_WINDOW"
+        s.review = Review(reasons=reasons, pending=pending)
+        if pending is Event.QUOTE_OFFERED:
+            s.quote = Quote(currency_code=decision.paid_repair_currency, amount_minor=decision.paid_repair_minor)
+        s.decision = "REVIEW"
+        await self._apply(Event.REVIEW_REQUIRED, detail=", ".join(reasons))
+        return True
 
     # -- timers ------------------------------------------------------------------------------------------
 
@@ -199,6 +275,9 @@ class ClaimWorkflow:
             Timer.SURVEY: lambda: self._remind("survey", "SURVEY_SENT"),
             Timer.SURVEY_CLOSED: lambda: self._apply(Event.SURVEY_CLOSED),
             Timer.SLA: self._breach_sla,
+            Timer.REVIEW_SLA: lambda: self._remind(RENEWED_TAGS[ClaimState.AWAITING_REVIEW], "REVIEW_OVERDUE"),
+            Timer.INFO_REMINDER: lambda: self._remind(RENEWED_TAGS[ClaimState.AWAITING_CUSTOMER_INFO], "INFO_REMINDER"),
+            Timer.INFO_DEADLINE: lambda: self._apply(Event.INFO_EXPIRED, detail="no answer before the deadline"),
         }
 
     async def _remind(self, tag: str, note: str) -> None:
@@ -223,6 +302,9 @@ class ClaimWorkflow:
         now = workflow.now()
         if new is not s.state:
             s.state, s.state_since = new, now
+            renewed = RENEWED_TAGS.get(new)
+            if renewed in s.reminders_sent:
+                s.reminders_sent.remove(renewed)
         if event is Event.RECEIVED:
             s.received = True
         clock = SlaClock(
@@ -237,7 +319,9 @@ class ClaimWorkflow:
         s = self.status
         s.seq += 1
         self._set_search_attributes()
-        record = EventRecord(rma=s.rma, seq=s.seq, kind=kind, occurred_at=workflow.now(), status=s, detail=detail)
+        record = EventRecord(
+            rma=s.rma, seq=s.seq, kind=kind, occurred_at=workflow.now(), status=s, detail=detail, actor=self.actor
+        )
         await _call(RECORD_EVENT, record, queues.REPAIRS)
         previous, self.last_state = self.last_state, s.state
         if workflow.patched(NOTIFY_PATCH):
@@ -327,6 +411,7 @@ class ClaimWorkflow:
         if self._handled():
             return self.status
         async with self.lock:
+            self.actor = update.actor
             self._validate_repair_status(update)
             await self._apply(update.status)
             if self.status.state is ClaimState.READY_TO_SHIP:
@@ -348,6 +433,7 @@ class ClaimWorkflow:
         if self._handled():
             return self.status
         async with self.lock:
+            self.actor = update.actor
             self._validate_diagnosis(update)
             event = _diagnosis_event(update)
             s = self.status
@@ -381,6 +467,7 @@ class ClaimWorkflow:
         if self._handled():
             return self.status
         async with self.lock:
+            self.actor = decision.actor
             self._validate_quote(decision)
             await self._decide_quote(accept=decision.accept)
         return self._done()
@@ -397,6 +484,7 @@ class ClaimWorkflow:
         if self._handled():
             return self.status
         async with self.lock:
+            self.actor = update.actor
             self._validate_parcel(update)
             s = self.status
             shipment = next(x for x in s.shipments if x.tracking_number == update.tracking_number)
@@ -427,6 +515,7 @@ class ClaimWorkflow:
         if self._handled():
             return self.status
         async with self.lock:
+            self.actor = request.actor
             self._validate_cancel(request)
             await self._apply(Event.OPS_CANCEL if request.by_ops else Event.CUSTOMER_CANCEL, detail=request.reason)
         return self._done()
@@ -442,6 +531,7 @@ class ClaimWorkflow:
         if self._handled():
             return self.status
         async with self.lock:
+            self.actor = request.actor
             self._validate_reassign(request)
             waiting = not self.status.centre_id
             self.status.centre_id = request.centre_id
@@ -463,6 +553,7 @@ class ClaimWorkflow:
         if self._handled():
             return self.status
         async with self.lock:
+            self.actor = feedback.actor
             self._validate_feedback(feedback)
             self.status.feedback_score = feedback.score
             await self._apply(Event.FEEDBACK)
@@ -477,6 +568,88 @@ class ClaimWorkflow:
         if self.status.feedback_score is not None:
             raise ApplicationError("feedback was already given", type=Refusal.FEEDBACK_ALREADY_GIVEN)
         self._check(Event.FEEDBACK)
+
+    @workflow.update
+    async def decide_review(self, decision: ReviewDecision) -> ClaimStatus:
+        """Ops' decision on a claim in review: approve (it goes on as the entitlement check decided: a label,
+        or a quote) or reject with a reason code."""
+        if self._handled():
+            return self.status
+        async with self.lock:
+            self.actor = decision.actor
+            self._validate_review(decision)
+            s = self.status
+            assert s.review is not None  # the validator saw to it
+            note = " - ".join(filter(None, (decision.reason_code, decision.note)))
+            if not decision.approve:
+                s.review.rejection_code = decision.reason_code
+                s.decision = "REJECTED"
+                await self._apply(Event.REJECTED, detail=note)
+            elif s.review.pending is Event.QUOTE_OFFERED and s.quote is not None:
+                s.decision = "QUOTE_OFFERED"
+                await self._offer_quote(Event.QUOTE_OFFERED, s.quote.currency_code, s.quote.amount_minor)
+            else:
+                s.decision = "EXCHANGE" if s.exchange else "APPROVED"
+                await self._apply(Event.APPROVED, detail=note)
+                await self._assign_centre()
+        return self._done()
+
+    @decide_review.validator
+    def _validate_review(self, decision: ReviewDecision) -> None:
+        if self._handled():
+            return
+        s = self.status
+        if decision.approve:
+            self._check(s.review.pending if s.review is not None else Event.APPROVED)
+            if s.state is not ClaimState.AWAITING_REVIEW:  # APPROVED is also intake's event
+                raise illegal(IllegalTransition(s.state, Event.APPROVED))
+        else:
+            if not decision.reason_code:
+                raise ApplicationError("a rejection needs a reason code", type=Refusal.NOTHING_REQUESTED)
+            self._check(Event.REJECTED)
+            if s.review is None:  # SUBMITTED takes REJECTED from intake only
+                raise illegal(IllegalTransition(s.state, Event.REJECTED))
+
+    @workflow.update
+    async def request_information(self, request: InformationRequest) -> ClaimStatus:
+        if self._handled():
+            return self.status
+        async with self.lock:
+            self.actor = request.actor
+            self._validate_request_information(request)
+            s = self.status
+            assert s.review is not None
+            s.review.requested = list(dict.fromkeys(request.needed))
+            s.review.rounds += 1
+            await self._apply(Event.INFO_REQUESTED, detail=", ".join(s.review.requested))
+        return self._done()
+
+    @request_information.validator
+    def _validate_request_information(self, request: InformationRequest) -> None:
+        if self._handled():
+            return
+        if not request.needed:
+            raise ApplicationError("name at least one thing the customer should send", type=Refusal.NOTHING_REQUESTED)
+        self._check(Event.INFO_REQUESTED)
+
+    @workflow.update
+    async def answer_information(self, answer: InformationAnswer) -> ClaimStatus:
+        if self._handled():
+            return self.status
+        async with self.lock:
+            self.actor = answer.actor
+            self._validate_answer(answer)
+            sent = [f"{answer.attachments} photo(s)" if answer.attachments else "", "text" if answer.with_text else ""]
+            await self._apply(Event.INFO_PROVIDED, detail=" and ".join(filter(None, sent)))
+        return self._done()
+
+    @answer_information.validator
+    def _validate_answer(self, answer: InformationAnswer) -> None:
+        if self._handled():
+            return
+        if not answer.attachments and not answer.with_text:
+            raise ApplicationError("an answer needs a text or a photo", type=Refusal.NOTHING_REQUESTED)
+        self._check(Event.INFO_PROVIDED)
 
     @workflow.query
     def claim_status(self) -> ClaimStatus:
@@ -495,9 +668,12 @@ class ClaimWorkflow:
             sa.SLA_DUE_AT.value_set(s.sla_due_at) if s.sla_due_at else sa.SLA_DUE_AT.value_unset(),
             sa.RESOLUTION.value_set(s.resolution.value) if s.resolution else sa.RESOLUTION.value_unset(),
         ]
+        if s.risk_flags:  # never set on claims from before the review patch: their histories keep their commands
+            updates.append(sa.RISK_FLAGS.value_set(sorted({f.code for f in s.risk_flags})))
         workflow.upsert_search_attributes(updates)
         centre = s.centre_id or "unassigned"
         workflow.set_current_details(
             f"**{s.rma}** · {s.sku or '?'} · {s.state.value} · centre {centre}"
             + (" · SLA BREACHED" if s.sla_breached else "")
+            + (f" · flags {', '.join(sorted({f.code for f in s.risk_flags}))}" if s.risk_flags else "")
         )

@@ -15,11 +15,12 @@ PRODUCT_SKU = SearchAttributeKey.for_keyword("ProductSku")
 SLA_DUE_AT = SearchAttributeKey.for_datetime("SlaDueAt")
 SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
 RESOLUTION = SearchAttributeKey.for_keyword("Resolution")
+RISK_FLAGS = SearchAttributeKey.for_keyword_list("RiskFlags")  # RiskFlags="REPEAT_REPAIR" matches any one
 
-ALL = (CLAIM_STATE, SERVICE_CENTRE_ID, RETAILER_ID, PRODUCT_SKU, SLA_DUE_AT, SLA_BREACHED, RESOLUTION)
+ALL = (CLAIM_STATE, SERVICE_CENTRE_ID, RETAILER_ID, PRODUCT_SKU, SLA_DUE_AT, SLA_BREACHED, RESOLUTION, RISK_FLAGS)
 
 # The names the dev server's --search-attribute flag takes for each indexed value type.
-_CLI_TYPE = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool"}
+_CLI_TYPE = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool", "KEYWORD_LIST": "KeywordList"}
 
 
 def cli_flags() -> list[str]:

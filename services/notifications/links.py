@@ -16,6 +16,7 @@ _PAGES = {
     "survey": portal_pb2.PAGE_SURVEY,
     "warranty": portal_pb2.PAGE_WARRANTY,
     "preferences": portal_pb2.PAGE_PREFERENCES,
+    "info": portal_pb2.PAGE_INFO,
 }
 _PERMANENT = {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED}
 

@@ -84,6 +84,10 @@ class Renderer:
         if resolution := variables.get("resolution"):
             ctx["outcome"] = texts(f"outcome.{resolution}")
             ctx["because"] = texts(f"shipped_because.{resolution}")
+        if needed := variables.get("needed"):
+            ctx["needed_items"] = [texts(f"needed.{code}") for code in needed.split(",") if code]
+        if template == "review_rejected":
+            ctx["because"] = texts(f"rejection.{variables.get('reason') or 'OTHER'}")
         rma, serial = variables.get("rma", ""), variables.get("serial", "")
         ctx["reference"] = variables.get("reference") or rma or serial
         if template in LINKS:

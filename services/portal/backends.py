@@ -122,6 +122,11 @@ class Backends:
         request = rpb.CancelClaimRequest(request_id=request_id, rma=grant.ref, reason="cancelled by the customer")
         await self._call(self._repairs.CancelClaim, request, grant)
 
+    async def answer(self, grant: Grant, text: str, request_id: str) -> None:
+        """The answer to ops' information request (photos added before it count with it)."""
+        request = rpb.AnswerInformationRequestRequest(request_id=request_id, rma=grant.ref, text=text)
+        await self._call(self._repairs.AnswerInformationRequest, request, grant)
+
     async def feedback(self, grant: Grant, score: int, comment: str, request_id: str) -> None:
         request = rpb.SubmitFeedbackRequest(request_id=request_id, rma=grant.ref, score=score, comment=comment)
         await self._call(self._repairs.SubmitFeedback, request, grant)

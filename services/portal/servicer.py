@@ -24,6 +24,7 @@ _PAGES = {
     pb.PAGE_SURVEY: Page.SURVEY,
     pb.PAGE_WARRANTY: Page.WARRANTY,
     pb.PAGE_PREFERENCES: Page.PREFERENCES,
+    pb.PAGE_INFO: Page.INFO,
 }
 
 

@@ -12,8 +12,9 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from contracts.claims import Direction
+from contracts.claims import ClaimState, ClaimStatus, Direction
 from contracts.repairs import (
+    ASSESS_RISK,
     ASSIGN_CENTRE,
     CREATE_LABEL,
     ESCALATE_SLA,
@@ -23,12 +24,14 @@ from contracts.repairs import (
     EventRecord,
     Label,
     LabelRequest,
+    RiskAssessment,
+    RiskQuery,
     SlaEscalation,
 )
 from services.repairs.carriers import Carrier, LabelSpec
-from services.repairs.domain import centres
+from services.repairs.domain import centres, risk
 from services.repairs.persistence.repository import RepairsRepository
-from services.repairs.persistence.tables import LabelRow
+from services.repairs.persistence.tables import ClaimRow, LabelRow
 
 log = logging.getLogger("aftercare.repairs")
 
@@ -42,10 +45,41 @@ def address_lines(address_json: str) -> list[str]:
     return [line for line in lines if line]
 
 
+def prior_claim(row: ClaimRow) -> risk.PriorClaim:
+    """Another claim on the serial, as the risk rules see it: a repair counts as closed once the unit is back."""
+    s = ClaimStatus.model_validate_json(row.status) if row.status != "{}" else ClaimStatus(rma=row.rma, serial="")
+    done = s.state in (ClaimState.DELIVERED, ClaimState.CLOSED)
+    return risk.PriorClaim(
+        rma=row.rma,
+        filed_at=row.created_at,
+        fault_category=row.fault_category,
+        resolution=s.resolution.value if s.resolution and done else "",
+        closed_at=s.state_since if done else None,
+    )
+
+
 class RepairsActivities:
-    def __init__(self, repo: RepairsRepository, carrier: Carrier):
+    def __init__(self, repo: RepairsRepository, carrier: Carrier, rules: risk.RuleSet | None = None):
         self.repo = repo
         self.carrier = carrier
+        self.rules = rules or risk.RuleSet()
+
+    @activity.defn(name=ASSESS_RISK)
+    async def assess_risk(self, query: RiskQuery) -> RiskAssessment:
+        """The risk rules' verdict on a claim at intake, and the closed repair it repeats (if any)."""
+        prior = tuple(prior_claim(row) for row in await self.repo.others_on_serial(query.serial, query.rma))
+        facts = risk.Facts(
+            now=query.now,
+            serial=query.serial,
+            customer_id=query.customer_id,
+            retailer_id=query.retailer_id,
+            fault_category=query.fault_category,
+            purchased_at=query.purchased_at,
+            unit_value_minor=query.unit_value_minor,
+            prior=prior,
+        )
+        repeat = risk.repeat_of(facts, query.repeat_repair_days) if query.repeat_repair_days else None
+        return RiskAssessment(flags=risk.evaluate(self.rules, facts), repeat_of=repeat.rma if repeat else "")
 
     @activity.defn(name=RECORD_EVENT)
     async def record_event(self, event: EventRecord) -> None:
@@ -98,4 +132,4 @@ class RepairsActivities:
             )
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.record_event, self.assign_centre, self.create_label, self.escalate_sla]
+        return [self.record_event, self.assign_centre, self.create_label, self.escalate_sla, self.assess_risk]

@@ -12,7 +12,7 @@ from services.kit.errors import Violations
 from services.kit.timestamps import ts
 from services.kit.validation import enum_name
 from services.repairs.domain.centres import Centre
-from services.repairs.domain.claims import CENTRE_STATUSES, shipment_deadline
+from services.repairs.domain.claims import CENTRE_STATUSES, info_deadline, shipment_deadline
 from services.repairs.persistence.tables import AttachmentRow, ClaimEventRow, ClaimRow
 
 # Proto enum values and the domain's names differ only by a prefix.
@@ -91,12 +91,42 @@ def _diagnosis_out(d: Diagnosis, quote: Quote | None) -> pb.Diagnosis:
     return out
 
 
-def claim(row: ClaimRow, timeline: list[ClaimEventRow] | None = None, *, with_contact: bool = False) -> pb.Claim:
-    s = (
+def status_of(row: ClaimRow) -> ClaimStatus:
+    """The workflow's status as last recorded for the claim."""
+    return (
         ClaimStatus.model_validate_json(row.status)
         if row.status != "{}"
         else ClaimStatus(rma=row.rma, serial=row.serial)
     )
+
+
+def actor(recorded: str) -> pb.Actor | None:
+    """A timeline actor ("ops", "centre:berlin-1", "customer:cus_…", "system") as the API shows it."""
+    if not recorded:
+        return None
+    kind, _, who = recorded.partition(":")
+    return pb.Actor(kind=kind, id=who)
+
+
+def _review(out: pb.Claim, s: ClaimStatus) -> None:
+    if s.review is not None:
+        r = s.review
+        out.review.CopyFrom(
+            pb.Review(
+                reasons=r.reasons,
+                requested=[pb.InformationNeeded.Value(f"INFORMATION_NEEDED_{n.value}") for n in r.requested],
+                rejection_reason=pb.RejectionReason.Value(f"REJECTION_REASON_{r.rejection_code}")
+                if r.rejection_code
+                else pb.REJECTION_REASON_UNSPECIFIED,
+                information_requests=r.rounds,
+            )
+        )
+    for f in s.risk_flags:
+        out.risk_flags.append(pb.RiskFlag(code=f.code, version=f.version, enforced=f.enforced, sentence=f.sentence))
+
+
+def claim(row: ClaimRow, timeline: list[ClaimEventRow] | None = None, *, with_contact: bool = False) -> pb.Claim:
+    s = status_of(row)
     out = pb.Claim(
         rma=row.rma,
         serial=row.serial,
@@ -118,6 +148,7 @@ def claim(row: ClaimRow, timeline: list[ClaimEventRow] | None = None, *, with_co
         create_time=ts(row.created_at),
         update_time=ts(row.updated_at),
     )
+    _review(out, s)
     if s.diagnosis is not None:
         out.diagnosis.CopyFrom(_diagnosis_out(s.diagnosis, s.quote))
     if s.quote is not None:
@@ -130,6 +161,8 @@ def claim(row: ClaimRow, timeline: list[ClaimEventRow] | None = None, *, with_co
         out.sla_due_time.CopyFrom(ts(s.sla_due_at))
     if ship_by := shipment_deadline(s):
         out.ship_by_time.CopyFrom(ts(ship_by))
+    if answer_by := info_deadline(s):
+        out.answer_by_time.CopyFrom(ts(answer_by))
     for shipment in s.shipments:
         out.shipments.append(
             pb.Shipment(
@@ -151,6 +184,7 @@ def claim(row: ClaimRow, timeline: list[ClaimEventRow] | None = None, *, with_co
                 state=state_value(event.state),
                 event_time=ts(event.occurred_at),
                 detail=event.detail,
+                actor=actor(event.actor),
             )
         )
     if with_contact:
@@ -179,9 +213,27 @@ def customer_safe(claim: pb.Claim) -> pb.Claim:
     safe.centre_id = ""
     if safe.HasField("diagnosis"):
         safe.diagnosis.notes = ""
+    without_risk(safe)
+    if safe.HasField("review"):
+        del safe.review.reasons[:]
     for event in safe.timeline:
         event.detail = ""
+        if event.actor.kind not in ("customer", "system"):
+            event.actor.id = ""  # who on the staff did it is not the customer's business
     return safe
+
+
+INTERNAL_NOTES = frozenset({"RISK_FLAGGED", "REVIEW_OVERDUE"})
+
+
+def without_risk(claim: pb.Claim) -> pb.Claim:
+    """The claim as a retailer, a centre or the customer reads it: the risk rules' findings are for ops."""
+    claim.ClearField("risk_flags")
+    kept = [event for event in claim.timeline if event.kind not in INTERNAL_NOTES]
+    if len(kept) != len(claim.timeline):
+        del claim.timeline[:]
+        claim.timeline.extend(kept)
+    return claim
 
 
 def attachment(row: AttachmentRow) -> pb.Attachment:

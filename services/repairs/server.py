@@ -37,7 +37,7 @@ class RepairsApp(ServiceApp):
         store = LocalDirectoryStore(settings.attachments_dir or settings.var_dir / "attachments")
         self.attachments = Attachments(AttachmentsRepository(self.db), store, lambda: datetime.now(UTC))
         self.servicer = RepairsServicer(self.repo, self.workflows, attachments=self.attachments)
-        self.repairs_activities = RepairsActivities(self.repo, carrier(settings.carrier))
+        self.repairs_activities = RepairsActivities(self.repo, carrier(settings.carrier), settings.rule_set())
         service = repairs_pb2.DESCRIPTOR.services_by_name["RepairsService"].full_name
         self.serve_api(service, repairs_pb2_grpc.add_RepairsServiceServicer_to_server, self.servicer)
 

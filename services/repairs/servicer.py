@@ -5,7 +5,8 @@ the server's interceptor turns them into statuses."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import grpc
@@ -15,16 +16,21 @@ from google.protobuf import json_format
 from pydantic import BaseModel
 
 from contracts.claims import (
+    Acted,
     CancelRequest,
     ClaimInput,
     ClaimState,
     DiagnosisUpdate,
     Direction,
     Feedback,
+    InfoNeeded,
+    InformationAnswer,
+    InformationRequest,
     ParcelUpdate,
     QuoteDecision,
     Reassignment,
     RepairStatusUpdate,
+    ReviewDecision,
     Update,
 )
 from services.kit import grants, pagination
@@ -54,6 +60,7 @@ from services.repairs.attachments import Attachments
 from services.repairs.domain import photos
 from services.repairs.domain.centres import check_centre, check_centre_id, check_region
 from services.repairs.domain.claims import CENTRE_STATUSES, TERMINAL
+from services.repairs.domain.review import RejectionReason, rules_report
 from services.repairs.domain.rma import canonical_rma, new_rma
 from services.repairs.persistence.repository import (
     ClaimFilters,
@@ -76,6 +83,10 @@ R = TypeVar(
     pb.CancelClaimResponse,
     pb.ReassignClaimResponse,
     pb.SubmitFeedbackResponse,
+    pb.ApproveClaimResponse,
+    pb.RejectClaimResponse,
+    pb.RequestInformationResponse,
+    pb.AnswerInformationRequestResponse,
 )
 _READERS = (Role.RETAILER, Role.CENTRE, Role.OPS, Role.SERVICE)
 _CUSTOMER_CHANNELS = (Role.RETAILER, Role.OPS)
@@ -97,6 +108,14 @@ def can_see(principal: Principal, row: ClaimRow) -> bool:
     if principal.role is Role.CENTRE:
         return row.centre_id == principal.id
     return True
+
+
+def actor_of(principal: Principal, row: ClaimRow) -> str:
+    """Who an action is by, for the timeline: the customer (by their opaque id) when it came through the portal,
+    else the principal itself ("ops", "retailer:demo-retailer", "centre:berlin-1")."""
+    if principal.role is Role.PORTAL:
+        return f"customer:{mapping.status_of(row).customer_id}"
+    return str(principal)
 
 
 def _check_rma(v: Violations, raw: str) -> str:
@@ -139,7 +158,9 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         claim = mapping.claim(row, events, with_contact=principal.role is Role.SERVICE)
         if principal.role is Role.OPS and timeline:
             claim.feedback_comment = row.feedback_comment
-        return mapping.customer_safe(claim) if principal.role is Role.PORTAL else claim
+        if principal.role is Role.PORTAL:
+            return mapping.customer_safe(claim)
+        return claim if principal.role in (Role.OPS, Role.SERVICE) else mapping.without_risk(claim)
 
     async def GetClaim(
         self, request: pb.GetClaimRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -192,7 +213,9 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
 
         def shown(row: ClaimRow) -> pb.Claim:
             claim = mapping.claim(row, with_contact=service)
-            return mapping.customer_safe(claim) if principal.role is Role.PORTAL else claim
+            if principal.role is Role.PORTAL:
+                return mapping.customer_safe(claim)
+            return claim if principal.role in (Role.OPS, Role.SERVICE) else mapping.without_risk(claim)
 
         return pb.ListClaimsResponse(
             claims=[shown(row) for row in page.items],
@@ -377,6 +400,8 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         prior = await recall(self.repo.db, scope, request.request_id, digest)
         if prior is not None:
             return response_type.FromString(prior)
+        if isinstance(arg, Acted):
+            arg = arg.model_copy(update={"actor": actor_of(principal, row)})
         try:
             await self.workflows.update(row.rma, update, arg, update_id=f"{scope}/{request.request_id}")
         except WorkflowGone:
@@ -508,6 +533,74 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         if comment:
             await self.repo.save_feedback_comment(row.rma, comment)
         return response
+
+    # -- review ------------------------------------------------------------------------------------------
+
+    async def ApproveClaim(
+        self, request: pb.ApproveClaimRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ApproveClaimResponse:
+        principal, v = self._start(request, Role.OPS)
+        note = check_text(v, "note", request.note, max_len=200)
+        row = await self._visible(principal, request.rma, v)
+        arg = ReviewDecision(approve=True, note=note)
+        return await self._act(principal, row, request, pb.ApproveClaimResponse, Update.REVIEW, arg)
+
+    async def RejectClaim(
+        self, request: pb.RejectClaimRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.RejectClaimResponse:
+        principal, v = self._start(request, Role.OPS)
+        reason = enum_name(v, "reason", pb.RejectionReason, request.reason, "REJECTION_REASON_")
+        if reason is None and request.reason == 0:
+            v.add("reason", f"is required: one of {', '.join(r.value for r in RejectionReason)}")
+        note = check_text(v, "note", request.note, min_len=3 if reason == RejectionReason.OTHER else 0, max_len=200)
+        row = await self._visible(principal, request.rma, v)
+        arg = ReviewDecision(approve=False, reason_code=reason or "", note=note)
+        return await self._act(principal, row, request, pb.RejectClaimResponse, Update.REVIEW, arg)
+
+    async def RequestInformation(
+        self, request: pb.RequestInformationRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.RequestInformationResponse:
+        principal, v = self._start(request, Role.OPS)
+        needed = [enum_name(v, "needed", pb.InformationNeeded, n, "INFORMATION_NEEDED_") for n in request.needed]
+        if not request.needed or 0 in request.needed:
+            v.add("needed", f"name at least one of {', '.join(InfoNeeded)}, and no unset value")
+        row = await self._visible(principal, request.rma, v)
+        arg = InformationRequest(needed=[InfoNeeded(n) for n in needed if n])
+        return await self._act(principal, row, request, pb.RequestInformationResponse, Update.REQUEST_INFO, arg)
+
+    async def AnswerInformationRequest(
+        self, request: pb.AnswerInformationRequestRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.AnswerInformationRequestResponse:
+        principal, v = self._start(request, *_CUSTOMER_ACTIONS)
+        text = check_text(v, "text", request.text, max_len=2000)
+        row = await self._visible(principal, request.rma, v)
+        status = mapping.status_of(row)
+        photos_since = 0
+        if self.attachments is not None and status.state is ClaimState.AWAITING_CUSTOMER_INFO and status.state_since:
+            since = status.state_since
+            photos_since = sum(1 for a in await self.attachments.repo.list(row.rma) if a.created_at >= since)
+        arg = InformationAnswer(attachments=photos_since, with_text=bool(text))
+        response = await self._act(
+            principal, row, request, pb.AnswerInformationRequestResponse, Update.ANSWER_INFO, arg
+        )
+        if text:
+            key = f"{principal}/{request.request_id}"
+            await self.repo.save_answer(row.rma, key, text, actor_of(principal, row), self.clock())
+        return response
+
+    async def ReportRiskRules(
+        self, request: pb.ReportRiskRulesRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ReportRiskRulesResponse:
+        current_principal().require(Role.OPS)
+        v = Violations()
+        since = checked(v, "start_time", request.start_time) if request.HasField("start_time") else None
+        v.raise_if_any()
+        filed, rows = await self.repo.flagged_since(since or self.clock() - timedelta(days=90))
+        figures = rules_report([(mapping.status_of(row).risk_flags, ClaimState(row.state)) for row in rows])
+        return pb.ReportRiskRulesResponse(
+            claims=filed,
+            rules=[pb.RiskRuleFigures(**asdict(f)) for f in figures],
+        )
 
     # -- service centres ---------------------------------------------------------------------------------
 

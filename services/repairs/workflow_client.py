@@ -38,6 +38,7 @@ _INVALID_FIELDS = {
     Refusal.INVALID_DIAGNOSIS: "diagnosis",
     Refusal.INVALID_CENTRE: "centre_id",
     Refusal.INVALID_SCORE: "score",
+    Refusal.NOTHING_REQUESTED: "text",  # an answer with neither a text nor a photo added since the request
 }
 
 

@@ -44,7 +44,7 @@ class WarrantyActivities:
         if checked is None or (query.retailer_id and checked.row.retailer_id != query.retailer_id):
             return EntitlementDecision(found=False, covered=False, coverage_kind="NONE", reason="UNKNOWN_SERIAL")
         product = await self.repo.product(checked.row.sku)
-        e = checked.entitlement
+        e, approval = checked.entitlement, checked.policy.approval
         return EntitlementDecision(
             found=True,
             covered=e.covered,
@@ -61,6 +61,11 @@ class WarrantyActivities:
             ),
             paid_repair_currency=checked.policy.paid_repair_currency,
             paid_repair_minor=checked.policy.paid_repair_minor,
+            approval_mode=approval.mode_for(checked.row.retailer_id),
+            review_above_minor=approval.review_above[1],
+            unit_value_minor=approval.unit_value[1],
+            repeat_repair_days=approval.repeat_repair_days,
+            purchased_at=checked.row.purchased_at,
         )
 
     @activity.defn(name=MOVE_TO_REPLACEMENT)

@@ -15,7 +15,14 @@ from services.kit.errors import Violations
 from services.kit.timestamps import ts
 from services.kit.validation import enum_name
 from services.warranty.domain.entitlement import CoverageKind, Entitlement, windows
-from services.warranty.domain.products import TIMER_NAMES, Policy, Product
+from services.warranty.domain.products import (
+    DEFAULT_REPEAT_REPAIR_DAYS,
+    TIMER_NAMES,
+    Approval,
+    Policy,
+    Product,
+    check_approval,
+)
 from services.warranty.domain.sales import CivilTime
 from services.warranty.persistence.repository import VOIDED, WarrantyView
 
@@ -77,9 +84,43 @@ def product(p: Product) -> pb.Product:
                 price=money_pb2.Money(currency_code=p.policy.plan_currency, amount_minor=p.policy.plan_minor),
             )
         )
+    message.policy.approval.CopyFrom(approval(p.policy.approval))
     if p.created_at is not None:
         message.create_time.CopyFrom(ts(p.created_at))
     return message
+
+
+def approval(a: Approval) -> pb.ApprovalPolicy:
+    out = pb.ApprovalPolicy(
+        mode=pb.ApprovalMode.Value(f"APPROVAL_MODE_{a.mode}"),
+        retailer_modes={r: pb.ApprovalMode.Value(f"APPROVAL_MODE_{m}") for r, m in a.retailer_modes},
+        repeat_repair_days=a.repeat_repair_days,
+        repeat_repair_days_off=a.repeat_repair_days == 0,
+    )
+    if a.review_above[1]:
+        out.review_above.CopyFrom(money_pb2.Money(currency_code=a.review_above[0], amount_minor=a.review_above[1]))
+    if a.unit_value[1]:
+        out.unit_value.CopyFrom(money_pb2.Money(currency_code=a.unit_value[0], amount_minor=a.unit_value[1]))
+    return out
+
+
+def given_approval(v: Violations, field: str, message: pb.ApprovalPolicy) -> Approval:
+    """The approval policy a request sets, validated."""
+
+    def mode(value: int, where: str) -> str:
+        name = enum_name(v, where, pb.ApprovalMode, value, "APPROVAL_MODE_")
+        return name or "AUTO"
+
+    days = 0 if message.repeat_repair_days_off else message.repeat_repair_days or DEFAULT_REPEAT_REPAIR_DAYS
+    return check_approval(
+        v,
+        field,
+        mode=mode(message.mode, f"{field}.mode"),
+        retailer_modes={r: mode(m, f"{field}.retailer_modes") for r, m in message.retailer_modes.items()},
+        review_above=(message.review_above.currency_code, message.review_above.amount_minor),
+        unit_value=(message.unit_value.currency_code, message.unit_value.amount_minor),
+        repeat_repair_days=days,
+    )
 
 
 def claim_timers(policy: Policy) -> pb.ClaimTimers:

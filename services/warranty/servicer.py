@@ -107,6 +107,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
                 policy.extended_plan_offer.price.currency_code,
                 policy.extended_plan_offer.price.amount_minor,
             ),
+            approval=mapping.given_approval(v, "product.policy.approval", policy.approval),
         )
         v.raise_if_any()
         now = self.clock()

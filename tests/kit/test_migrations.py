@@ -26,7 +26,7 @@ SERVICES = {
     "warranty": (
         warranty.MIGRATIONS,
         {"products", "product_policies", "warranties", "extended_plans", "ownership_transfers", "request_log"},
-        "0003",
+        "0004",
     ),
     "repairs": (
         repairs.MIGRATIONS,
@@ -37,9 +37,10 @@ SERVICES = {
             "shipping_labels",
             "sla_escalations",
             "attachments",
+            "info_answers",
             "request_log",
         },
-        "0003",
+        "0004",
     ),
     "notifications": (
         notifications.MIGRATIONS,

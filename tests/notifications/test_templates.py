@@ -8,9 +8,12 @@ from decimal import Decimal
 
 import pytest
 from babel.numbers import format_currency
+from markupsafe import escape
 
+from contracts.claims import InfoNeeded
 from services.notifications.domain.messages import LINKS, LOCALES, RESOLUTIONS, TEMPLATES, Audience
 from services.notifications.rendering import TEMPLATE_DIR, MissingText, Renderer, catalog
+from services.repairs.domain.review import RejectionReason
 
 RENDERED = [name for name, spec in TEMPLATES.items() if spec.audience is not Audience.RETAILER]
 SAMPLE = {
@@ -28,6 +31,11 @@ SAMPLE = {
     "centre_id": "demo-centre",
     "code": "042917",
     "reference": "RMA-7KQM-X3TD",
+    "needed": "PROOF_OF_PURCHASE,PHOTOS",
+    "answer_by_at": "2026-12-11T09:30:00+00:00",
+    "reason": "MISUSE",
+    "reasons": "MANUAL_POLICY",
+    "since_at": "2026-12-01T09:30:00+00:00",
 }
 
 
@@ -114,3 +122,30 @@ def test_the_one_time_code_is_in_the_body_and_never_in_the_subject_the_log_keeps
         assert "042917" in out.text and "042917" in out.html and "042917" in out.sms
         assert "042917" not in out.subject  # the delivery log keeps the subject
         assert SAMPLE["reference"] in out.subject and SAMPLE["reference"] in out.text  # what the code opens
+
+
+def test_every_information_need_and_rejection_reason_has_its_sentence() -> None:
+    """What ops may ask for and reject for (the repairs API's enums) reads in the customer's words."""
+    english = catalog("en")
+    assert {f"needed.{n.value}" for n in InfoNeeded} <= english.keys()
+    assert {f"rejection.{r.value}" for r in RejectionReason} <= english.keys()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_an_information_request_lists_each_thing_asked_in_the_readers_words(locale: str) -> None:
+    out = Renderer("https://temporal.example", strict=True).render(
+        "info_requested", locale, SAMPLE, link="https://p/l/x"
+    )
+    texts = catalog(locale)
+    for code in ("PROOF_OF_PURCHASE", "PHOTOS"):
+        assert texts[f"needed.{code}"] in out.text and str(escape(texts[f"needed.{code}"])) in out.html
+    assert texts["needed.DESCRIPTION"] not in out.text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_rejection_after_review_says_why_in_the_readers_words(locale: str) -> None:
+    out = Renderer("https://temporal.example", strict=True).render(
+        "review_rejected", locale, SAMPLE, link="https://p/l/x"
+    )
+    because = catalog(locale)["rejection.MISUSE"]
+    assert because in out.text and because in out.sms

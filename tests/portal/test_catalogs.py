@@ -6,9 +6,11 @@ from __future__ import annotations
 import string
 
 import pytest
+from aftercare.repairs.v1 import repairs_pb2 as rpb
 
 from contracts.claims import ClaimState, Resolution
 from services.portal.web import i18n
+from services.portal.web.app import ACTORS
 
 
 def placeholders(text: str) -> set[str]:
@@ -30,6 +32,17 @@ def test_every_state_and_outcome_has_words() -> None:
         assert f"state.{state.value}" in english and f"next.{state.value}" in english
     for resolution in Resolution:
         assert f"outcome.{resolution.value}" in english
+    assert "state.EXPIRED_UNANSWERED" in english and "next.EXPIRED_UNANSWERED" in english
+
+
+def test_every_information_need_rejection_reason_and_actor_has_words() -> None:
+    english = i18n.catalog("en")
+    for need in rpb.InformationNeeded.keys()[1:]:
+        assert f"needed.{need.removeprefix('INFORMATION_NEEDED_')}" in english
+    for reason in rpb.RejectionReason.keys()[1:]:
+        assert f"rejection.{reason.removeprefix('REJECTION_REASON_')}" in english
+    for kind in ACTORS:
+        assert f"actor.{kind}" in english
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,8 @@ def test_every_state_waits_on_someone_or_nobody(state: ClaimState) -> None:
     party = waiting_on(state, "berlin-1")
     if state in TERMINAL or state is ClaimState.SUBMITTED:
         assert party is WaitingOn.NOBODY
+    elif state is ClaimState.AWAITING_REVIEW:
+        assert party is WaitingOn.OPS
     else:
         assert party in (WaitingOn.CUSTOMER, WaitingOn.CARRIER, WaitingOn.CENTRE)
 
@@ -47,6 +49,8 @@ def test_every_state_waits_on_someone_or_nobody(state: ClaimState) -> None:
     ("state", "centre", "party"),
     [
         (ClaimState.AWAITING_SHIPMENT, "", WaitingOn.OPS),
+        (ClaimState.AWAITING_REVIEW, "", WaitingOn.OPS),
+        (ClaimState.AWAITING_CUSTOMER_INFO, "", WaitingOn.CUSTOMER),
         (ClaimState.AWAITING_SHIPMENT, "berlin-1", WaitingOn.CUSTOMER),
         (ClaimState.AWAITING_QUOTE_DECISION, "berlin-1", WaitingOn.CUSTOMER),
         (ClaimState.IN_TRANSIT_TO_CENTRE, "berlin-1", WaitingOn.CARRIER),

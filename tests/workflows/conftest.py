@@ -30,6 +30,7 @@ from contracts.queues import NOTIFICATIONS as NOTIFICATIONS_QUEUE
 from contracts.queues import REPAIRS as REPAIRS_QUEUE
 from contracts.queues import WARRANTY as WARRANTY_QUEUE
 from contracts.repairs import (
+    ASSESS_RISK,
     ASSIGN_CENTRE,
     CREATE_LABEL,
     ESCALATE_SLA,
@@ -39,6 +40,8 @@ from contracts.repairs import (
     EventRecord,
     Label,
     LabelRequest,
+    RiskAssessment,
+    RiskQuery,
     SlaEscalation,
 )
 from contracts.warranty import (
@@ -105,6 +108,8 @@ class Stand:
     moves: list[ReplacementMove] = field(default_factory=list)
     messages: list[NotificationRequest] = field(default_factory=list)
     slow: set[str] = field(default_factory=set)  # templates whose sending takes a second
+    assessment: RiskAssessment = field(default_factory=lambda: RiskAssessment(flags=[]))
+    risk_queries: list[RiskQuery] = field(default_factory=list)
 
     def kinds(self) -> list[str]:
         return [e.kind for e in self.events]
@@ -151,7 +156,12 @@ class Stand:
         async def escalate(request: SlaEscalation) -> None:
             self.escalations.append(request)
 
-        return [check, move], [record, assign, label, escalate]
+        @activity.defn(name=ASSESS_RISK)
+        async def assess(query: RiskQuery) -> RiskAssessment:
+            self.risk_queries.append(query)
+            return self.assessment
+
+        return [check, move], [record, assign, label, escalate, assess]
 
 
 @dataclass
@@ -222,6 +232,7 @@ async def claims(request: pytest.FixtureRequest) -> AsyncIterator[Claims]:
             "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
             "DATETIME": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
             "BOOL": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+            "KEYWORD_LIST": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
         }
         await env.client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(

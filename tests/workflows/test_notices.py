@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contracts.claims import ClaimState, ClaimStatus, Direction, Quote, Resolution, Shipment
+from contracts.claims import ClaimState, ClaimStatus, Direction, InfoNeeded, Quote, Resolution, Review, Shipment
 from contracts.warranty import ClaimTimerSeconds
 from workflows.notices import notices
 
@@ -25,6 +25,7 @@ def status(state: ClaimState, **fields: object) -> ClaimStatus:
         "state_since": T0,
         "resolution": Resolution.REPAIRED,
         "quote": Quote(currency_code="EUR", amount_minor=900, expires_at=T0),
+        "review": Review(reasons=["MANUAL_POLICY"], requested=[InfoNeeded.PHOTOS, InfoNeeded.PROOF_OF_PURCHASE]),
     }
     return ClaimStatus.model_validate(base | fields)
 
@@ -36,6 +37,8 @@ def customer(kind: str, previous: ClaimState, s: ClaimStatus) -> list[str]:
 # What entering each state tells the customer, written out by hand (docs/notifications.md's table).
 ON_ENTRY = {
     S.SUBMITTED: [],
+    S.AWAITING_REVIEW: ["claim_under_review"],
+    S.AWAITING_CUSTOMER_INFO: ["info_requested"],
     S.AWAITING_SHIPMENT: [],  # claim_accepted comes only from intake or an accepted quote (below)
     S.AWAITING_QUOTE_DECISION: ["quote_offered"],
     S.IN_TRANSIT_TO_CENTRE: [],
@@ -137,3 +140,46 @@ def test_the_retailer_hears_of_every_state_change_and_ops_of_a_breach() -> None:
 def test_keys_are_the_change_sequence_and_the_template() -> None:
     keys = [n.key for n in notices("RECEIVED", S.IN_TRANSIT_TO_CENTRE, status(S.RECEIVED))]
     assert keys == ["claim-RMA-1/4/device_received", "claim-RMA-1/4/claim.state_changed"]
+
+
+def test_an_approval_after_review_sends_the_acceptance_with_its_label() -> None:
+    assert customer("APPROVED", S.AWAITING_REVIEW, status(S.AWAITING_SHIPMENT)) == ["claim_accepted"]
+
+
+def test_an_answer_sends_the_customer_nothing_and_the_retailer_its_webhook() -> None:
+    sent = notices("INFO_PROVIDED", S.AWAITING_CUSTOMER_INFO, status(S.AWAITING_REVIEW))
+    assert [(n.recipient, n.template) for n in sent] == [("retailer:acme", "claim.state_changed")]
+
+
+def test_an_information_request_names_what_is_needed_and_by_when() -> None:
+    timers = ClaimTimerSeconds(info_reminder=3 * 86_400, info_deadline=10 * 86_400)
+    sent = notices("INFO_REQUESTED", S.AWAITING_REVIEW, status(S.AWAITING_CUSTOMER_INFO, timers=timers))
+    (ask,) = [n for n in sent if n.recipient.startswith("claim:")]
+    assert ask.template == "info_requested"
+    assert ask.variables["needed"] == "PHOTOS,PROOF_OF_PURCHASE"
+    assert ask.variables["answer_by_at"] == (T0 + timedelta(days=10)).isoformat()
+    (hook,) = [n for n in sent if n.recipient.startswith("retailer:")]
+    assert hook.variables["needed"] == "PHOTOS,PROOF_OF_PURCHASE"
+    (reminder,) = notices("INFO_REMINDER", S.AWAITING_CUSTOMER_INFO, status(S.AWAITING_CUSTOMER_INFO, timers=timers))
+    assert reminder.template == "info_reminder" and reminder.variables == ask.variables
+
+
+def test_a_rejection_by_review_tells_the_customer_and_the_retailer_why() -> None:
+    review = Review(reasons=["MANUAL_POLICY"], rejection_code="MISUSE")
+    sent = notices("REJECTED", S.AWAITING_REVIEW, status(S.REJECTED, review=review, resolution=None))
+    assert [(n.template, n.variables.get("reason")) for n in sent] == [
+        ("review_rejected", "MISUSE"),
+        ("claim.state_changed", "MISUSE"),
+    ]
+
+
+def test_an_entitlement_rejection_stays_the_plain_one() -> None:
+    sent = notices("REJECTED", S.SUBMITTED, status(S.REJECTED, review=None, resolution=None))
+    assert [n.template for n in sent] == ["claim_rejected", "claim.state_changed"]
+
+
+def test_an_overdue_review_alerts_ops_once_with_its_reasons() -> None:
+    sent = notices("REVIEW_OVERDUE", S.AWAITING_REVIEW, status(S.AWAITING_REVIEW))
+    assert [(n.recipient, n.template, n.variables["reasons"]) for n in sent] == [
+        ("ops", "review_overdue", "MANUAL_POLICY")
+    ]

@@ -19,6 +19,7 @@ from workflows.claim import ClaimWorkflow
 HERE = Path(__file__).parent / "histories"
 HISTORIES = sorted(HERE.rglob("*.json"))
 BEFORE_NOTIFICATIONS = HERE / "before-notifications"  # recorded before the notify patch: must still replay
+BEFORE_REVIEW = HERE / "before-review"  # recorded before the review patch (risk check, review step, actors)
 
 
 # The histories recorded before the notify patch, by hand: each must stay, and keep replaying.
@@ -42,6 +43,13 @@ RECORDED_BEFORE_NOTIFICATIONS = {
 }
 
 
+# The histories recorded before the review patch: every path of that day, running claims that must go on.
+RECORDED_BEFORE_REVIEW = RECORDED_BEFORE_NOTIFICATIONS | {
+    "a_retry_after_a_continue_as_new_is_still_recognised",
+    "the_sla_keeps_its_used_time_across_the_centres_moves",
+}
+
+
 def stored(where: Path) -> set[str]:
     return {path.stem for path in where.glob("*.json")}
 
@@ -54,6 +62,16 @@ def test_every_path_has_a_stored_history() -> None:
 
 def test_the_histories_from_before_notifications_are_kept() -> None:
     assert stored(BEFORE_NOTIFICATIONS) == RECORDED_BEFORE_NOTIFICATIONS
+
+
+def test_the_histories_from_before_review_are_kept() -> None:
+    assert stored(BEFORE_REVIEW) == RECORDED_BEFORE_REVIEW
+
+
+def test_the_histories_from_before_review_never_ran_the_risk_check() -> None:
+    """They are the claims a deploy finds running: replaying them must not need the new activity."""
+    for path in BEFORE_REVIEW.glob("*.json"):
+        assert "repairs.assess_risk" not in path.read_text(), path.name
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[str(p.relative_to(HERE)) for p in HISTORIES])

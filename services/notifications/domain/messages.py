@@ -64,6 +64,10 @@ TEMPLATES: dict[str, TemplateSpec] = {
     for s in (
         _spec("claim_accepted", _C, _T, "rma"),
         _spec("claim_rejected", _C, _T, "rma"),
+        _spec("claim_under_review", _C, _T, "rma"),
+        _spec("info_requested", _C, _T, "rma", "needed", "answer_by_at"),
+        _spec("info_reminder", _C, _T, "rma", "needed", "answer_by_at"),
+        _spec("review_rejected", _C, _T, "rma", "reason"),
         _spec("ship_reminder", _C, _T, "rma", "ship_by_at"),
         _spec("claim_expired", _C, _T, "rma"),
         _spec("claim_cancelled", _C, _T, "rma"),
@@ -78,6 +82,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
         _spec("extended_plan_offer", _C, Category.MARKETING, "serial", "sku", "coverage_end_at"),
         _spec(ACCESS_CODE, _C, _T, "reference", "code"),  # the portal's one-time code (services/portal)
         _spec("sla_breached", Audience.OPS, Category.OPERATIONAL, "rma", "centre_id", "due_at"),
+        _spec("review_overdue", Audience.OPS, Category.OPERATIONAL, "rma", "reasons", "since_at"),
         _spec(
             "claim.state_changed",
             Audience.RETAILER,
@@ -100,11 +105,15 @@ LINKS: dict[str, tuple[str, str]] = {
     "quote_offered": ("claim_url", "claim"),
     "quote_reminder": ("claim_url", "claim"),
     "survey": ("survey_url", "survey"),
+    "info_requested": ("info_url", "info"),
+    "info_reminder": ("info_url", "info"),
     "extended_plan_offer": ("offer_url", "warranty"),
 } | {  # the rest of a claim's news: a "follow your claim" link under the text (not in the SMS)
     name: ("follow_url", "claim")
     for name in (
         "claim_rejected",
+        "claim_under_review",
+        "review_rejected",
         "claim_expired",
         "claim_cancelled",
         "device_received",

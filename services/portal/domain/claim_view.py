@@ -19,10 +19,14 @@ class WaitingOn(StrEnum):
 TERMINAL = frozenset({"CLOSED", "REJECTED", "CANCELLED", "EXPIRED"})
 # A customer may cancel until the unit is on its way (DESIGN.md: any state before RECEIVED; once the parcel
 # moves, the workflow refuses it and the page no longer offers it).
-CANCELLABLE = frozenset({"SUBMITTED", "AWAITING_SHIPMENT", "AWAITING_QUOTE_DECISION"})
+CANCELLABLE = frozenset(
+    {"SUBMITTED", "AWAITING_REVIEW", "AWAITING_CUSTOMER_INFO", "AWAITING_SHIPMENT", "AWAITING_QUOTE_DECISION"}
+)
 AT_CENTRE = frozenset({"RECEIVED", "DIAGNOSING", "REPAIRING", "AWAITING_PARTS", "QUALITY_CHECK", "READY_TO_SHIP"})
 WAITING_ON = {
     "SUBMITTED": WaitingOn.US,
+    "AWAITING_REVIEW": WaitingOn.US,
+    "AWAITING_CUSTOMER_INFO": WaitingOn.CUSTOMER,
     "AWAITING_SHIPMENT": WaitingOn.CUSTOMER,
     "AWAITING_QUOTE_DECISION": WaitingOn.CUSTOMER,
     "IN_TRANSIT_TO_CENTRE": WaitingOn.CARRIER,
@@ -41,6 +45,7 @@ class ClaimFacts:
     has_quote: bool = False
     feedback_given: bool = False
     has_inbound_label: bool = False
+    answer_by: datetime | None = None  # while we wait for the customer's information
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class ClaimView:
     can_decide_quote: bool
     can_answer_survey: bool
     label: bool  # the inbound label is worth offering (the unit still has to go)
+    can_answer_info: bool = False  # ops asked for something: the info page takes the answer
 
 
 def view(facts: ClaimFacts) -> ClaimView:
@@ -61,16 +67,20 @@ def view(facts: ClaimFacts) -> ClaimView:
     by = {
         "AWAITING_SHIPMENT": facts.ship_by,
         "AWAITING_QUOTE_DECISION": facts.quote_expires,
+        "AWAITING_CUSTOMER_INFO": facts.answer_by,
     }.get(state, facts.sla_due if state in AT_CENTRE else None)
+    # An expired claim that never had a label expired waiting for the customer's answer, not for the unit.
+    words = "EXPIRED_UNANSWERED" if state == "EXPIRED" and not facts.has_inbound_label else state
     return ClaimView(
-        state=f"state.{state}",
-        next=f"next.{state}",
+        state=f"state.{words}",
+        next=f"next.{words}",
         waiting_on=waiting,
         by=by,
         can_cancel=state in CANCELLABLE,
         can_decide_quote=state == "AWAITING_QUOTE_DECISION" and facts.has_quote,
         can_answer_survey=state in {"DELIVERED", "REFUNDED"} and not facts.feedback_given,
         label=state == "AWAITING_SHIPMENT" and facts.has_inbound_label,
+        can_answer_info=state == "AWAITING_CUSTOMER_INFO",
     )
 
 

@@ -34,6 +34,7 @@ class Page(StrEnum):
     SURVEY = "survey"
     WARRANTY = "warranty"
     PREFERENCES = "preferences"
+    INFO = "info"
 
 
 CLAIM_PURPOSES = frozenset({Purpose.CLAIM, Purpose.SURVEY, Purpose.PREFERENCES})
@@ -48,7 +49,7 @@ def landing(subject: Subject, page: Page | None) -> Page:
     """The page a link opens: the one asked for if it fits the subject, else the subject's main page."""
     main = Page.CLAIM if subject is Subject.CLAIM else Page.WARRANTY
     fits = {
-        Subject.CLAIM: {Page.CLAIM, Page.LABEL, Page.PHOTOS, Page.SURVEY, Page.PREFERENCES},
+        Subject.CLAIM: {Page.CLAIM, Page.LABEL, Page.PHOTOS, Page.SURVEY, Page.PREFERENCES, Page.INFO},
         Subject.WARRANTY: {Page.WARRANTY, Page.PREFERENCES},
     }[subject]
     return page if page in fits else main

@@ -75,6 +75,8 @@ CHANNELS = {"email": npb.CHANNEL_EMAIL, "sms": npb.CHANNEL_SMS}
 MAX_PHOTOS = 5
 MAX_UPLOAD_BYTES = 10 * 1000 * 1000
 PHOTO_PROBLEMS = frozenset({"too_large", "not_a_photo", "too_many"})
+INFO_PROBLEMS = frozenset({"too_large", "not_a_photo", "too_many", "empty"})
+ACTORS = frozenset({"customer", "retailer", "ops", "centre", "carrier", "system", "service"})
 
 
 class TooLarge(Exception):
@@ -128,6 +130,7 @@ class PortalWeb:
             Route("/claim/survey", self.with_visit(self.survey), methods=["GET", "POST"]),
             Route("/claim/photos", self.with_visit(self.photos), methods=["GET", "POST"]),
             Route("/claim/photos/{photo}", self.with_visit(self.photo)),
+            Route("/claim/info", self.with_visit(self.info), methods=["GET", "POST"]),
             Route("/warranty", self.with_visit(self.warranty)),
             Route("/warranty/plan", self.with_visit(self.buy_plan), methods=["POST"]),
             Route("/preferences", self.with_visit(self.preferences), methods=["GET", "POST"]),
@@ -360,10 +363,18 @@ class PortalWeb:
             has_quote=claim.HasField("quote"),
             feedback_given=claim.feedback_score >= 0,
             has_inbound_label=has_label,
+            answer_by=claim.answer_by_time.ToDatetime(UTC) if claim.HasField("answer_by_time") else None,
         )
         shown = view(facts)
         states = [_name(rpb.ClaimState, e.state, "CLAIM_STATE_") for e in claim.timeline]
-        timeline = [(when(claim.timeline[i].event_time), t(f"state.{states[i]}")) for i in moves(states)]
+        timeline = [
+            (
+                when(claim.timeline[i].event_time),
+                t(f"state.{states[i]}"),
+                t(f"actor.{claim.timeline[i].actor.kind}") if claim.timeline[i].actor.kind in ACTORS else "",
+            )
+            for i in moves(states)
+        ]
         parcels = [
             {
                 "direction": t(f"direction.{_name(rpb.Direction, s.direction, 'DIRECTION_')}"),
@@ -383,7 +394,13 @@ class PortalWeb:
                 "expires": when(claim.quote.expire_time) if claim.quote.HasField("expire_time") else "",
             }
         resolution = _name(rpb.Resolution, claim.resolution, "RESOLUTION_") if claim.resolution else ""
+        review = claim.review
+        rejected = (
+            _name(rpb.RejectionReason, review.rejection_reason, "REJECTION_REASON_") if review.rejection_reason else ""
+        )
         return {
+            "needed": [t(f"needed.{_name(rpb.InformationNeeded, n, 'INFORMATION_NEEDED_')}") for n in review.requested],
+            "because": t(f"rejection.{rejected}") if rejected else "",
             "rma": claim.rma,
             "view": shown,
             "by": local_time(shown.by, locale, zone) if shown.by else "",
@@ -467,6 +484,66 @@ class PortalWeb:
 
         return await self._act(request, visit, answer)
 
+    # -- the answer to an information request ----------------------------------------------------------------
+
+    async def info(self, request: Request, visit: Visit) -> Response:
+        if request.method == "POST":
+            return await self._answer(request, visit)
+        claim = await self.backends.claim(visit.grant)
+        context = self._claim_context(request, visit, claim)
+        problem = request.query_params.get("problem", "")
+        return self.page(request, "info.html.j2", problem=problem if problem in INFO_PROBLEMS else "", **context)
+
+    async def _answer(self, request: Request, visit: Visit) -> Response:
+        """The customer's answer: a text, a photo, or both (the photo first, so the answer counts it)."""
+        received = await self._multipart(request, visit, "/claim/info", fields=5)
+        if isinstance(received, Response):
+            return received
+        form, content = received
+        text = str(form.get("answer", "")).strip()[:2000]
+        request_id = str(form.get("request_id", ""))[:100]
+        if not text and not content:
+            return RedirectResponse("/claim/info?problem=empty", status_code=303)
+        try:
+            if content:
+                await self.backends.add_photo(visit.grant, f"{request_id}/photo", content)
+        except Invalid:
+            return RedirectResponse("/claim/info?problem=not_a_photo", status_code=303)
+        except Refused:
+            return RedirectResponse("/claim/info?problem=too_many", status_code=303)
+        try:
+            await self.backends.answer(visit.grant, text, request_id)
+        except Invalid:
+            return RedirectResponse("/claim/info?problem=empty", status_code=303)
+        except Refused:
+            return self.done("/claim", "refused")
+        return self.done("/claim", "answered")
+
+    async def _multipart(
+        self, request: Request, visit: Visit, back: str, *, fields: int
+    ) -> Response | tuple[dict[str, str], bytes]:
+        """A multipart form with at most one file (`photo`), its size checked before it is read: its fields
+        and the file's bytes (b"" without one), or the response that refuses it."""
+        declared = request.headers.get("content-length", "")
+        if not declared.isdigit() or int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
+            return RedirectResponse(f"{back}?problem=too_large", status_code=303)
+        try:
+            form = await request.form(max_files=1, max_fields=fields, max_part_size=64 * 1024)
+        except Exception:  # noqa: BLE001 - a malformed multipart body: python-multipart raises its own kinds
+            return self.denied(request)
+        csrf = form.get("csrf")
+        if not isinstance(csrf, str) or not hmac.compare_digest(csrf.encode(), visit.csrf.encode()):
+            return self.denied(request)
+        upload = form.get("photo")
+        content = b""
+        if upload is not None and not isinstance(upload, str):
+            content = await upload.read(MAX_UPLOAD_BYTES + 1)
+        values = {k: v for k, v in form.items() if isinstance(v, str)}
+        await form.close()
+        if len(content) > MAX_UPLOAD_BYTES:
+            return RedirectResponse(f"{back}?problem=too_large", status_code=303)
+        return values, content
+
     # -- photos -------------------------------------------------------------------------------------------
 
     async def photos(self, request: Request, visit: Visit) -> Response:
@@ -487,24 +564,13 @@ class PortalWeb:
         )
 
     async def _upload(self, request: Request, visit: Visit) -> Response:
-        declared = request.headers.get("content-length", "")
-        if not declared.isdigit() or int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
-            return RedirectResponse("/claim/photos?problem=too_large", status_code=303)
-        try:
-            form = await request.form(max_files=1, max_fields=4, max_part_size=64 * 1024)
-        except Exception:  # noqa: BLE001 - a malformed multipart body: python-multipart raises its own kinds
-            return self.denied(request)
-        csrf = form.get("csrf")
-        if not isinstance(csrf, str) or not hmac.compare_digest(csrf.encode(), visit.csrf.encode()):
-            return self.denied(request)
-        upload = form.get("photo")
-        if upload is None or isinstance(upload, str):
+        received = await self._multipart(request, visit, "/claim/photos", fields=4)
+        if isinstance(received, Response):
+            return received
+        form, content = received
+        if not content:
             return RedirectResponse("/claim/photos?problem=not_a_photo", status_code=303)
-        content = await upload.read(MAX_UPLOAD_BYTES + 1)
-        await form.close()
-        if len(content) > MAX_UPLOAD_BYTES:
-            return RedirectResponse("/claim/photos?problem=too_large", status_code=303)
-        request_id = str(form.get("request_id", ""))
+        request_id = form.get("request_id", "")
         try:
             await self.backends.add_photo(visit.grant, request_id, content)
         except Invalid:

@@ -15,7 +15,8 @@ TERMINAL = frozenset({ClaimState.CLOSED, ClaimState.REJECTED, ClaimState.CANCELL
 
 
 S, E = ClaimState, Event
-_BEFORE_RECEIPT = frozenset({S.SUBMITTED, S.AWAITING_SHIPMENT, S.IN_TRANSIT_TO_CENTRE})
+_IN_REVIEW = frozenset({S.AWAITING_REVIEW, S.AWAITING_CUSTOMER_INFO})
+_BEFORE_RECEIPT = frozenset({S.SUBMITTED, S.AWAITING_SHIPMENT, S.IN_TRANSIT_TO_CENTRE}) | _IN_REVIEW
 _AT_CENTRE = frozenset({S.RECEIVED, S.DIAGNOSING, S.REPAIRING, S.AWAITING_PARTS, S.QUALITY_CHECK})
 
 # (state, event) -> next state, for moves that do not depend on whether the unit has been received.
@@ -23,6 +24,14 @@ _TABLE: dict[tuple[ClaimState, Event], ClaimState] = {
     (S.SUBMITTED, E.APPROVED): S.AWAITING_SHIPMENT,
     (S.SUBMITTED, E.QUOTE_OFFERED): S.AWAITING_QUOTE_DECISION,
     (S.SUBMITTED, E.REJECTED): S.REJECTED,
+    (S.SUBMITTED, E.REVIEW_REQUIRED): S.AWAITING_REVIEW,
+    (S.AWAITING_REVIEW, E.APPROVED): S.AWAITING_SHIPMENT,
+    (S.AWAITING_REVIEW, E.QUOTE_OFFERED): S.AWAITING_QUOTE_DECISION,
+    (S.AWAITING_REVIEW, E.REJECTED): S.REJECTED,
+    (S.AWAITING_REVIEW, E.INFO_REQUESTED): S.AWAITING_CUSTOMER_INFO,
+    (S.AWAITING_CUSTOMER_INFO, E.INFO_PROVIDED): S.AWAITING_REVIEW,
+    (S.AWAITING_CUSTOMER_INFO, E.INFO_EXPIRED): S.EXPIRED,
+    (S.AWAITING_CUSTOMER_INFO, E.REJECTED): S.REJECTED,  # ops need not wait for an answer to say no
     (S.AWAITING_SHIPMENT, E.SHIPPED_TO_CENTRE): S.IN_TRANSIT_TO_CENTRE,
     (S.AWAITING_SHIPMENT, E.RECEIVED): S.RECEIVED,  # a carrier's "delivered" may be the first event seen
     (S.AWAITING_SHIPMENT, E.SHIPMENT_EXPIRED): S.EXPIRED,
@@ -65,7 +74,7 @@ def next_state(state: ClaimState, event: Event, *, received: bool) -> ClaimState
             return S.CANCELLED
         raise IllegalTransition(state, event)
     if event is E.REASSIGN:
-        if state in _BEFORE_RECEIPT | _AT_CENTRE or state is S.AWAITING_QUOTE_DECISION:
+        if state in (_BEFORE_RECEIPT - _IN_REVIEW) | _AT_CENTRE or state is S.AWAITING_QUOTE_DECISION:
             return state
         raise IllegalTransition(state, event)
     if state is S.AWAITING_QUOTE_DECISION and event is E.QUOTE_ACCEPTED:
@@ -181,6 +190,9 @@ class Timer(StrEnum):
     SURVEY = "survey"
     SURVEY_CLOSED = "survey_closed"
     SLA = "sla"
+    REVIEW_SLA = "review_sla"
+    INFO_REMINDER = "info_reminder"
+    INFO_DEADLINE = "info_deadline"
 
 
 @dataclass(frozen=True)
@@ -196,6 +208,7 @@ class TimerRule:
 
 
 _WAITING_FOR_SURVEY = frozenset({S.DELIVERED, S.REFUNDED})
+REVIEW_OVERDUE, INFO_REMINDED = "review", "info"
 TIMER_TABLE = (
     TimerRule(frozenset({S.AWAITING_SHIPMENT}), Timer.SHIP_REMINDER, "ship_reminder", once="ship"),
     TimerRule(frozenset({S.AWAITING_SHIPMENT}), Timer.SHIPMENT_DEADLINE, "shipment_deadline"),
@@ -203,7 +216,13 @@ TIMER_TABLE = (
     TimerRule(frozenset({S.AWAITING_QUOTE_DECISION}), Timer.QUOTE_DEADLINE, "quote_deadline"),
     TimerRule(_WAITING_FOR_SURVEY, Timer.SURVEY, "survey_delay", once="survey"),
     TimerRule(_WAITING_FOR_SURVEY, Timer.SURVEY_CLOSED, "survey_delay+survey_window", after="survey"),
+    TimerRule(frozenset({S.AWAITING_REVIEW}), Timer.REVIEW_SLA, "review_sla", once=REVIEW_OVERDUE),
+    TimerRule(frozenset({S.AWAITING_CUSTOMER_INFO}), Timer.INFO_REMINDER, "info_reminder", once=INFO_REMINDED),
+    TimerRule(frozenset({S.AWAITING_CUSTOMER_INFO}), Timer.INFO_DEADLINE, "info_deadline"),
 )
+# The review states' tags are dropped whenever the claim enters them again (a second round of questions gets
+# its own reminder; a review after an answer its own SLA).
+RENEWED_TAGS = {S.AWAITING_REVIEW: REVIEW_OVERDUE, S.AWAITING_CUSTOMER_INFO: INFO_REMINDED}
 
 
 def deadlines(status: ClaimStatus, now: datetime) -> list[tuple[datetime, Timer]]:
@@ -222,6 +241,13 @@ def deadlines(status: ClaimStatus, now: datetime) -> list[tuple[datetime, Timer]
     if status.sla_due_at is not None and not status.sla_breached:
         due.append((status.sla_due_at + timedelta(microseconds=1), Timer.SLA))
     return sorted(due)
+
+
+def info_deadline(status: ClaimStatus) -> datetime | None:
+    """When a claim waiting for the customer's information expires unanswered (None in any other state)."""
+    if status.state is not S.AWAITING_CUSTOMER_INFO or status.state_since is None:
+        return None
+    return status.state_since + timedelta(seconds=status.timers.info_deadline)
 
 
 def shipment_deadline(status: ClaimStatus) -> datetime | None:

@@ -1,6 +1,7 @@
 """What ops ask of many claims at once (`aftercare ops stuck|report`): pure functions of claim facts.
 
-- Who a claim waits on, from its state: the customer, a carrier, its centre, or ops (no centre assigned).
+- Who a claim waits on, from its state: the customer, a carrier, its centre, or ops (a review, or no centre
+  assigned).
 - Stuck: open claims whose last change is older than a threshold, oldest first.
 - The report: claims per state and per centre, with the median turnaround (filed → closed, for closed
   claims) and the Net Promoter Score (% of 9-10 scores minus % of 0-6 scores)."""
@@ -31,6 +32,8 @@ class WaitingOn(StrEnum):
 _WAITS_ON = {
     ClaimState.AWAITING_SHIPMENT: WaitingOn.CUSTOMER,
     ClaimState.AWAITING_QUOTE_DECISION: WaitingOn.CUSTOMER,
+    ClaimState.AWAITING_CUSTOMER_INFO: WaitingOn.CUSTOMER,
+    ClaimState.AWAITING_REVIEW: WaitingOn.OPS,
     ClaimState.DELIVERED: WaitingOn.CUSTOMER,  # the survey
     ClaimState.REFUNDED: WaitingOn.CUSTOMER,  # the survey
     ClaimState.IN_TRANSIT_TO_CENTRE: WaitingOn.CARRIER,

@@ -26,6 +26,7 @@ from services.repairs.persistence.tables import (
     ClaimEventRow,
     ClaimRow,
     EscalationRow,
+    InfoAnswerRow,
     LabelRow,
 )
 
@@ -241,6 +242,7 @@ class RepairsRepository:
                     state=s.state.value,
                     detail=event.detail[:500],
                     occurred_at=event.occurred_at,
+                    actor=event.actor[:80],
                 )
             )
             row = (await session.exec(select(ClaimRow).where(ClaimRow.rma == event.rma).with_for_update())).first()
@@ -266,6 +268,7 @@ class RepairsRepository:
                 row.sku, row.centre_id = s.sku, s.centre_id
                 row.retailer_id = s.retailer_id or row.retailer_id  # an unknown serial keeps its filer's id
                 row.sla_breached = s.sla_breached
+                row.risk_codes = ",".join(f"{f.code}@{f.version}{'' if f.enforced else '~'}" for f in s.risk_flags)
                 row.open_serial = None if s.state in TERMINAL else row.serial
                 row.updated_at = event.occurred_at
             session.add(row)
@@ -277,6 +280,35 @@ class RepairsRepository:
             if row is not None and not row.feedback_comment:
                 row.feedback_comment = comment
                 session.add(row)
+
+    async def others_on_serial(self, serial: str, rma: str) -> list[ClaimRow]:
+        """The serial's other claims (the risk rules' facts), oldest first."""
+        async with self.db.read() as session:
+            query = select(ClaimRow).where(ClaimRow.serial == serial, ClaimRow.rma != rma).order_by(col(ClaimRow.id))
+            return list((await session.exec(query)).all())
+
+    async def flagged_since(self, since: datetime) -> tuple[int, list[ClaimRow]]:
+        """How many claims were filed since `since`, and those of them a risk rule flagged."""
+        async with self.db.read() as session:
+            filed = (
+                await session.exec(select(func.count()).select_from(ClaimRow).where(ClaimRow.created_at >= since))
+            ).one()
+            query = select(ClaimRow).where(ClaimRow.created_at >= since, ClaimRow.risk_codes != "")
+            return int(filed), list((await session.exec(query)).all())
+
+    async def save_answer(self, rma: str, key: str, text: str, actor: str, now: datetime) -> None:
+        """Keep the customer's answer once per request (`key`: the principal and its request_id)."""
+        try:
+            async with self.db.write() as session:
+                session.add(InfoAnswerRow(rma=rma, request_key=key, text=text, actor=actor, created_at=now))
+        except IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise
+
+    async def answers(self, rma: str) -> list[InfoAnswerRow]:
+        async with self.db.read() as session:
+            query = select(InfoAnswerRow).where(InfoAnswerRow.rma == rma).order_by(col(InfoAnswerRow.id))
+            return list((await session.exec(query)).all())
 
     # -- labels and escalations ----------------------------------------------------------------------------
 

@@ -60,6 +60,7 @@ class ClaimRow(SQLModel, table=True):
     locale: str = Field(default="", max_length=35)
     return_address: str = Field(default="{}", sa_type=Text)  # PostalAddress as JSON
     feedback_comment: str = Field(default="", max_length=2000)
+    risk_codes: str = Field(default="", max_length=400)  # the risk rules that fired, ","-joined: the rules report
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
 
@@ -75,6 +76,20 @@ class ClaimEventRow(SQLModel, table=True):
     state: str = Field(max_length=32)
     detail: str = Field(default="", max_length=500)
     occurred_at: datetime = Field(sa_type=UtcDateTime)
+    actor: str = Field(default="", max_length=80)  # "ops:alice", "customer:cus_…", "system"; "" before actors
+
+
+class InfoAnswerRow(SQLModel, table=True):
+    """The customer's answers to information requests (personal data: the text stays in this service)."""
+
+    __tablename__ = "info_answers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rma: str = Field(max_length=16, index=True)
+    request_key: str = Field(max_length=220, unique=True)  # the principal and its request_id: kept once
+    text: str = Field(default="", max_length=2000)
+    actor: str = Field(max_length=80)
+    created_at: datetime = Field(sa_type=UtcDateTime)
 
 
 class LabelRow(SQLModel, table=True):

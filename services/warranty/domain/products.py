@@ -31,9 +31,52 @@ class ClaimTimers:
     survey_delay: int = 2 * DAY
     survey_window: int = 14 * DAY
     repair_sla: int = 0  # 0: the policy's repair_sla_days
+    review_sla: int = 2 * DAY
+    info_reminder: int = 3 * DAY
+    info_deadline: int = 10 * DAY
 
 
 TIMER_NAMES = tuple(ClaimTimers.__dataclass_fields__)
+APPROVAL_MODES = ("AUTO", "MANUAL", "RULES")
+DEFAULT_REPEAT_REPAIR_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Who approves a claim (ApprovalPolicy in warranty.proto): the mode, per-retailer modes over it, the quote
+    above which a person looks, a unit's value for the risk rules, and the repeat-repair cover in days."""
+
+    mode: str = "AUTO"
+    retailer_modes: tuple[tuple[str, str], ...] = ()
+    review_above: tuple[str, int] = ("", 0)  # (currency, minor units); 0: no limit
+    unit_value: tuple[str, int] = ("", 0)
+    repeat_repair_days: int = DEFAULT_REPEAT_REPAIR_DAYS
+
+    def mode_for(self, retailer_id: str) -> str:
+        """The mode for a unit this retailer sold: its own when the policy names it, else the product's."""
+        return dict(self.retailer_modes).get(retailer_id, self.mode)
+
+
+def check_approval(
+    v: Violations,
+    field: str,
+    *,
+    mode: str,
+    retailer_modes: dict[str, str],
+    review_above: tuple[str, int],
+    unit_value: tuple[str, int],
+    repeat_repair_days: int,
+) -> Approval:
+    """The approval policy; `mode` and the retailers' modes are APPROVAL_MODES names ("" for unset: AUTO)."""
+    for retailer, retailer_mode in sorted(retailer_modes.items()):
+        check_text(v, f"{field}.retailer_modes", retailer, min_len=1, max_len=63)
+        if retailer_mode not in APPROVAL_MODES:
+            v.add(f"{field}.retailer_modes[{retailer[:63]}]", "must be AUTO, MANUAL or RULES")
+    if not 0 <= repeat_repair_days <= 365:
+        v.add(f"{field}.repeat_repair_days", "must be from 0 to 365")
+    above = check_money(v, f"{field}.review_above", *review_above)
+    value = check_money(v, f"{field}.unit_value", *unit_value)
+    return Approval(mode or "AUTO", tuple(sorted(retailer_modes.items())), above, value, repeat_repair_days)
 
 
 @dataclass(frozen=True)
@@ -49,6 +92,7 @@ class Policy:
     plan_months: int = 0  # with plan_months > 0: the extended plan offered to owners, at its price
     plan_currency: str = ""
     plan_minor: int = 0
+    approval: Approval = Approval()
 
     @property
     def repair_sla_seconds(self) -> int:
@@ -69,6 +113,8 @@ def check_timers(v: Violations, field: str, given: dict[str, int]) -> ClaimTimer
         v.add(f"{field}.ship_reminder", "must come before shipment_deadline")
     if timers.quote_reminder >= timers.quote_deadline:
         v.add(f"{field}.quote_reminder", "must come before quote_deadline")
+    if timers.info_reminder >= timers.info_deadline:
+        v.add(f"{field}.info_reminder", "must come before info_deadline")
     return timers
 
 
@@ -109,6 +155,7 @@ def check_product(
     claim_timers: dict[str, int] | None = None,
     paid_repair: tuple[str, int] = ("", 0),
     plan: tuple[int, str, int] = (0, "", 0),
+    approval: Approval = Approval(),
 ) -> Product:
     clean_sku = check_sku(v, "product.sku", sku)
     name = check_text(v, "product.display_name", display_name, min_len=1, max_len=200)
@@ -147,5 +194,6 @@ def check_product(
         plan_months,
         plan_currency,
         plan_minor,
+        approval,
     )
     return Product(clean_sku, name, category, launch_at or datetime.min, policy)

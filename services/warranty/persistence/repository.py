@@ -23,7 +23,7 @@ from services.kit.db import Database, is_unique_violation
 from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound
 from services.kit.validation import Contact
 from services.warranty.domain.entitlement import Terms
-from services.warranty.domain.products import ClaimTimers, Policy, Product
+from services.warranty.domain.products import Approval, ClaimTimers, Policy, Product
 from services.warranty.persistence.tables import ExtendedPlanRow, PolicyRow, ProductRow, TransferRow, WarrantyRow
 
 ACTIVE, VOIDED = "ACTIVE", "VOIDED"
@@ -176,6 +176,14 @@ def terms_of(row: WarrantyRow, policy: Policy) -> Terms:
     )
 
 
+def _approval(stored: str) -> Approval:
+    given = json.loads(stored or "{}")
+    for pair in ("retailer_modes", "review_above", "unit_value"):
+        if pair in given:
+            given[pair] = tuple(tuple(x) if isinstance(x, list) else x for x in given[pair])
+    return Approval(**given)
+
+
 def _policy(row: PolicyRow) -> Policy:
     timers = ClaimTimers(**json.loads(row.claim_timers))
     categories = frozenset(filter(None, row.covered_categories.split(",")))
@@ -191,6 +199,7 @@ def _policy(row: PolicyRow) -> Policy:
         row.plan_months,
         row.plan_currency,
         row.plan_minor,
+        _approval(row.approval),
     )
 
 
@@ -270,6 +279,7 @@ class WarrantyRepository:
                 plan_months=policy.plan_months,
                 plan_currency=policy.plan_currency,
                 plan_minor=policy.plan_minor,
+                approval=json.dumps(asdict(policy.approval)),
                 created_at=now,
             )
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.kit.db import UtcDateTime
@@ -39,6 +39,7 @@ class PolicyRow(SQLModel, table=True):
     plan_months: int = 0
     plan_currency: str = Field(default="", max_length=3)
     plan_minor: int = Field(default=0, sa_type=BigInteger)
+    approval: str = Field(default="{}", sa_type=Text)  # JSON of domain.products.Approval; "{}" = AUTO
     created_at: datetime = Field(sa_type=UtcDateTime)
 
 

@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n aftercare/portal/v1/portal.proto\x12\x13\x61\x66tercare.portal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8b\x01\n\x11\x43reateLinkRequest\x12\r\n\x03rma\x18\x01 \x01(\tH\x00\x12\x10\n\x06serial\x18\x02 \x01(\tH\x00\x12\'\n\x04page\x18\x03 \x01(\x0e\x32\x19.aftercare.portal.v1.Page\x12\x0e\n\x06locale\x18\x04 \x01(\t\x12\x11\n\ttime_zone\x18\x05 \x01(\tB\t\n\x07subject\"k\n\x12\x43reateLinkResponse\x12\x0b\n\x03url\x18\x01 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0funsubscribe_url\x18\x03 \x01(\t\"T\n\x12RevokeLinksRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\r\n\x03rma\x18\x02 \x01(\tH\x00\x12\x10\n\x06serial\x18\x03 \x01(\tH\x00\x42\t\n\x07subject\",\n\x13RevokeLinksResponse\x12\x15\n\rrevoked_count\x18\x01 \x01(\x05*v\n\x04Page\x12\x14\n\x10PAGE_UNSPECIFIED\x10\x00\x12\x0e\n\nPAGE_CLAIM\x10\x01\x12\x0e\n\nPAGE_LABEL\x10\x02\x12\x0f\n\x0bPAGE_SURVEY\x10\x03\x12\x11\n\rPAGE_WARRANTY\x10\x04\x12\x14\n\x10PAGE_PREFERENCES\x10\x05\x32\xd0\x01\n\rPortalService\x12]\n\nCreateLink\x12&.aftercare.portal.v1.CreateLinkRequest\x1a\'.aftercare.portal.v1.CreateLinkResponse\x12`\n\x0bRevokeLinks\x12\'.aftercare.portal.v1.RevokeLinksRequest\x1a(.aftercare.portal.v1.RevokeLinksResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n aftercare/portal/v1/portal.proto\x12\x13\x61\x66tercare.portal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8b\x01\n\x11\x43reateLinkRequest\x12\r\n\x03rma\x18\x01 \x01(\tH\x00\x12\x10\n\x06serial\x18\x02 \x01(\tH\x00\x12\'\n\x04page\x18\x03 \x01(\x0e\x32\x19.aftercare.portal.v1.Page\x12\x0e\n\x06locale\x18\x04 \x01(\t\x12\x11\n\ttime_zone\x18\x05 \x01(\tB\t\n\x07subject\"k\n\x12\x43reateLinkResponse\x12\x0b\n\x03url\x18\x01 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0funsubscribe_url\x18\x03 \x01(\t\"T\n\x12RevokeLinksRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\r\n\x03rma\x18\x02 \x01(\tH\x00\x12\x10\n\x06serial\x18\x03 \x01(\tH\x00\x42\t\n\x07subject\",\n\x13RevokeLinksResponse\x12\x15\n\rrevoked_count\x18\x01 \x01(\x05*\x85\x01\n\x04Page\x12\x14\n\x10PAGE_UNSPECIFIED\x10\x00\x12\x0e\n\nPAGE_CLAIM\x10\x01\x12\x0e\n\nPAGE_LABEL\x10\x02\x12\x0f\n\x0bPAGE_SURVEY\x10\x03\x12\x11\n\rPAGE_WARRANTY\x10\x04\x12\x14\n\x10PAGE_PREFERENCES\x10\x05\x12\r\n\tPAGE_INFO\x10\x06\x32\xd0\x01\n\rPortalService\x12]\n\nCreateLink\x12&.aftercare.portal.v1.CreateLinkRequest\x1a\'.aftercare.portal.v1.CreateLinkResponse\x12`\n\x0bRevokeLinks\x12\'.aftercare.portal.v1.RevokeLinksRequest\x1a(.aftercare.portal.v1.RevokeLinksResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aftercare.portal.v1.portal_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PAGE']._serialized_start=473
-  _globals['_PAGE']._serialized_end=591
+  _globals['_PAGE']._serialized_start=474
+  _globals['_PAGE']._serialized_end=607
   _globals['_CREATELINKREQUEST']._serialized_start=91
   _globals['_CREATELINKREQUEST']._serialized_end=230
   _globals['_CREATELINKRESPONSE']._serialized_start=232
@@ -42,6 +42,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REVOKELINKSREQUEST']._serialized_end=425
   _globals['_REVOKELINKSRESPONSE']._serialized_start=427
   _globals['_REVOKELINKSRESPONSE']._serialized_end=471
-  _globals['_PORTALSERVICE']._serialized_start=594
-  _globals['_PORTALSERVICE']._serialized_end=802
+  _globals['_PORTALSERVICE']._serialized_start=610
+  _globals['_PORTALSERVICE']._serialized_end=818
 # @@protoc_insertion_point(module_scope)

@@ -36,6 +36,8 @@ class _PageEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Page.ValueType],
     """The warranty: coverage and the extended plan offer."""
     PAGE_PREFERENCES: _Page.ValueType  # 5
     """The customer's message preferences."""
+    PAGE_INFO: _Page.ValueType  # 6
+    """The answer to ops' information request: what is asked, a text and photos."""
 
 class Page(_Page, metaclass=_PageEnumTypeWrapper):
     """The page a link opens."""
@@ -52,6 +54,8 @@ PAGE_WARRANTY: Page.ValueType  # 4
 """The warranty: coverage and the extended plan offer."""
 PAGE_PREFERENCES: Page.ValueType  # 5
 """The customer's message preferences."""
+PAGE_INFO: Page.ValueType  # 6
+"""The answer to ops' information request: what is asked, a text and photos."""
 Global___Page: _TypeAlias = Page  # noqa: Y015
 
 @_typing.final

@@ -64,6 +64,10 @@ class _ClaimStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ClaimState
     """Cancelled by the customer or ops."""
     CLAIM_STATE_EXPIRED: _ClaimState.ValueType  # 17
     """The unit was never shipped in time."""
+    CLAIM_STATE_AWAITING_REVIEW: _ClaimState.ValueType  # 18
+    """A person decides: the approval policy or a risk rule asked for a review."""
+    CLAIM_STATE_AWAITING_CUSTOMER_INFO: _ClaimState.ValueType  # 19
+    """Ops asked the customer for something (see Claim.review.requested)."""
 
 class ClaimState(_ClaimState, metaclass=_ClaimStateEnumTypeWrapper):
     """Where a claim is in its life (DESIGN.md, "The claim lifecycle")."""
@@ -104,6 +108,10 @@ CLAIM_STATE_CANCELLED: ClaimState.ValueType  # 16
 """Cancelled by the customer or ops."""
 CLAIM_STATE_EXPIRED: ClaimState.ValueType  # 17
 """The unit was never shipped in time."""
+CLAIM_STATE_AWAITING_REVIEW: ClaimState.ValueType  # 18
+"""A person decides: the approval policy or a risk rule asked for a review."""
+CLAIM_STATE_AWAITING_CUSTOMER_INFO: ClaimState.ValueType  # 19
+"""Ops asked the customer for something (see Claim.review.requested)."""
 Global___ClaimState: _TypeAlias = ClaimState  # noqa: Y015
 
 class _Decision:
@@ -122,6 +130,8 @@ class _DecisionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Decision.Val
     """Not covered and nothing offered."""
     DECISION_EXCHANGE: _Decision.ValueType  # 4
     """Inside the retailer's return window: the unit is exchanged instead of repaired."""
+    DECISION_REVIEW: _Decision.ValueType  # 5
+    """Sent to review: a person decides (see Claim.review)."""
 
 class Decision(_Decision, metaclass=_DecisionEnumTypeWrapper):
     """What the entitlement check decided when the claim was filed."""
@@ -136,6 +146,8 @@ DECISION_REJECTED: Decision.ValueType  # 3
 """Not covered and nothing offered."""
 DECISION_EXCHANGE: Decision.ValueType  # 4
 """Inside the retailer's return window: the unit is exchanged instead of repaired."""
+DECISION_REVIEW: Decision.ValueType  # 5
+"""Sent to review: a person decides (see Claim.review)."""
 Global___Decision: _TypeAlias = Decision  # noqa: Y015
 
 class _Resolution:
@@ -318,6 +330,78 @@ FAULT_CATEGORY_ACCIDENTAL_DAMAGE: FaultCategory.ValueType  # 7
 """Accidental damage."""
 Global___FaultCategory: _TypeAlias = FaultCategory  # noqa: Y015
 
+class _InformationNeeded:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _InformationNeededEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_InformationNeeded.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    INFORMATION_NEEDED_UNSPECIFIED: _InformationNeeded.ValueType  # 0
+    """Not set."""
+    INFORMATION_NEEDED_PROOF_OF_PURCHASE: _InformationNeeded.ValueType  # 1
+    """A receipt or invoice."""
+    INFORMATION_NEEDED_PHOTOS: _InformationNeeded.ValueType  # 2
+    """Photos of the fault."""
+    INFORMATION_NEEDED_DESCRIPTION: _InformationNeeded.ValueType  # 3
+    """A fuller description of the fault."""
+    INFORMATION_NEEDED_UNIT_CONDITION: _InformationNeeded.ValueType  # 4
+    """The unit's condition (damage, liquid, modifications)."""
+
+class InformationNeeded(_InformationNeeded, metaclass=_InformationNeededEnumTypeWrapper):
+    """What ops may ask a customer for."""
+
+INFORMATION_NEEDED_UNSPECIFIED: InformationNeeded.ValueType  # 0
+"""Not set."""
+INFORMATION_NEEDED_PROOF_OF_PURCHASE: InformationNeeded.ValueType  # 1
+"""A receipt or invoice."""
+INFORMATION_NEEDED_PHOTOS: InformationNeeded.ValueType  # 2
+"""Photos of the fault."""
+INFORMATION_NEEDED_DESCRIPTION: InformationNeeded.ValueType  # 3
+"""A fuller description of the fault."""
+INFORMATION_NEEDED_UNIT_CONDITION: InformationNeeded.ValueType  # 4
+"""The unit's condition (damage, liquid, modifications)."""
+Global___InformationNeeded: _TypeAlias = InformationNeeded  # noqa: Y015
+
+class _RejectionReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RejectionReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RejectionReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REJECTION_REASON_UNSPECIFIED: _RejectionReason.ValueType  # 0
+    """Not set."""
+    REJECTION_REASON_NOT_COVERED: _RejectionReason.ValueType  # 1
+    """The fault is not covered."""
+    REJECTION_REASON_INSUFFICIENT_EVIDENCE: _RejectionReason.ValueType  # 2
+    """What was sent does not show the fault or the purchase."""
+    REJECTION_REASON_MISUSE: _RejectionReason.ValueType  # 3
+    """Damage from misuse."""
+    REJECTION_REASON_DUPLICATE_CLAIM: _RejectionReason.ValueType  # 4
+    """The same fault is already claimed."""
+    REJECTION_REASON_SUSPECTED_FRAUD: _RejectionReason.ValueType  # 5
+    """Suspected fraud."""
+    REJECTION_REASON_OTHER: _RejectionReason.ValueType  # 6
+    """Another reason, in the note."""
+
+class RejectionReason(_RejectionReason, metaclass=_RejectionReasonEnumTypeWrapper):
+    """Why ops rejected a claim."""
+
+REJECTION_REASON_UNSPECIFIED: RejectionReason.ValueType  # 0
+"""Not set."""
+REJECTION_REASON_NOT_COVERED: RejectionReason.ValueType  # 1
+"""The fault is not covered."""
+REJECTION_REASON_INSUFFICIENT_EVIDENCE: RejectionReason.ValueType  # 2
+"""What was sent does not show the fault or the purchase."""
+REJECTION_REASON_MISUSE: RejectionReason.ValueType  # 3
+"""Damage from misuse."""
+REJECTION_REASON_DUPLICATE_CLAIM: RejectionReason.ValueType  # 4
+"""The same fault is already claimed."""
+REJECTION_REASON_SUSPECTED_FRAUD: RejectionReason.ValueType  # 5
+"""Suspected fraud."""
+REJECTION_REASON_OTHER: RejectionReason.ValueType  # 6
+"""Another reason, in the note."""
+Global___RejectionReason: _TypeAlias = RejectionReason  # noqa: Y015
+
 @_typing.final
 class CustomerContact(_message.Message):
     """How to reach the customer about this claim. Personal data: kept by the repairs service, never in
@@ -381,6 +465,9 @@ class Claim(_message.Message):
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     SHIP_BY_TIME_FIELD_NUMBER: _builtins.int
     FEEDBACK_COMMENT_FIELD_NUMBER: _builtins.int
+    REVIEW_FIELD_NUMBER: _builtins.int
+    RISK_FLAGS_FIELD_NUMBER: _builtins.int
+    ANSWER_BY_TIME_FIELD_NUMBER: _builtins.int
     rma: _builtins.str
     """The RMA number, e.g. "RMA-7KQM-X3TD"."""
     serial: _builtins.str
@@ -445,6 +532,18 @@ class Claim(_message.Message):
     def ship_by_time(self) -> _timestamp_pb2.Timestamp:
         """While the claim waits for the unit: when the RMA expires if it has not been shipped."""
 
+    @_builtins.property
+    def review(self) -> Global___Review:
+        """Why the claim went to review and what it waits on; unset when it never did."""
+
+    @_builtins.property
+    def risk_flags(self) -> _containers.RepeatedCompositeFieldContainer[Global___RiskFlag]:
+        """The risk rules that fired at intake, enforced or in shadow mode (ops and services only)."""
+
+    @_builtins.property
+    def answer_by_time(self) -> _timestamp_pb2.Timestamp:
+        """While the claim waits for the customer's information: when it expires unanswered."""
+
     def __init__(
         self,
         *,
@@ -471,14 +570,115 @@ class Claim(_message.Message):
         customer_id: _builtins.str = ...,
         ship_by_time: _timestamp_pb2.Timestamp | None = ...,
         feedback_comment: _builtins.str = ...,
+        review: Global___Review | None = ...,
+        risk_flags: _abc.Iterable[Global___RiskFlag] | None = ...,
+        answer_by_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "create_time", b"create_time", "diagnosis", b"diagnosis", "quote", b"quote", "ship_by_time", b"ship_by_time", "sla_due_time", b"sla_due_time", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["answer_by_time", b"answer_by_time", "contact", b"contact", "create_time", b"create_time", "diagnosis", b"diagnosis", "quote", b"quote", "review", b"review", "ship_by_time", b"ship_by_time", "sla_due_time", b"sla_due_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["centre_id", b"centre_id", "contact", b"contact", "create_time", b"create_time", "customer_id", b"customer_id", "decision", b"decision", "decision_reason", b"decision_reason", "diagnosis", b"diagnosis", "fault_category", b"fault_category", "feedback_comment", b"feedback_comment", "feedback_score", b"feedback_score", "quote", b"quote", "resolution", b"resolution", "retailer_id", b"retailer_id", "rma", b"rma", "serial", b"serial", "ship_by_time", b"ship_by_time", "shipments", b"shipments", "sku", b"sku", "sla_breached", b"sla_breached", "sla_due_time", b"sla_due_time", "state", b"state", "timeline", b"timeline", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer_by_time", b"answer_by_time", "centre_id", b"centre_id", "contact", b"contact", "create_time", b"create_time", "customer_id", b"customer_id", "decision", b"decision", "decision_reason", b"decision_reason", "diagnosis", b"diagnosis", "fault_category", b"fault_category", "feedback_comment", b"feedback_comment", "feedback_score", b"feedback_score", "quote", b"quote", "resolution", b"resolution", "retailer_id", b"retailer_id", "review", b"review", "risk_flags", b"risk_flags", "rma", b"rma", "serial", b"serial", "ship_by_time", b"ship_by_time", "shipments", b"shipments", "sku", b"sku", "sla_breached", b"sla_breached", "sla_due_time", b"sla_due_time", "state", b"state", "timeline", b"timeline", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Claim: _TypeAlias = Claim  # noqa: Y015
+
+@_typing.final
+class Review(_message.Message):
+    """A claim's review."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REASONS_FIELD_NUMBER: _builtins.int
+    REQUESTED_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    INFORMATION_REQUESTS_FIELD_NUMBER: _builtins.int
+    rejection_reason: Global___RejectionReason.ValueType
+    """Why it was rejected, once it was."""
+    information_requests: _builtins.int
+    """How many times the customer was asked."""
+    @_builtins.property
+    def reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Why it went to review: MANUAL_POLICY, QUOTE_ABOVE_LIMIT, or an enforced risk rule's code."""
+
+    @_builtins.property
+    def requested(self) -> _containers.RepeatedScalarFieldContainer[Global___InformationNeeded.ValueType]:
+        """What the customer was last asked for."""
+
+    def __init__(
+        self,
+        *,
+        reasons: _abc.Iterable[_builtins.str] | None = ...,
+        requested: _abc.Iterable[Global___InformationNeeded.ValueType] | None = ...,
+        rejection_reason: Global___RejectionReason.ValueType = ...,
+        information_requests: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["information_requests", b"information_requests", "reasons", b"reasons", "rejection_reason", b"rejection_reason", "requested", b"requested"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Review: _TypeAlias = Review  # noqa: Y015
+
+@_typing.final
+class RiskFlag(_message.Message):
+    """A risk rule that fired."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    ENFORCED_FIELD_NUMBER: _builtins.int
+    SENTENCE_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    """The rule's reason code, e.g. "REPEAT_REPAIR"."""
+    version: _builtins.int
+    """The rule's version."""
+    enforced: _builtins.bool
+    """Whether it was enforced (false: shadow mode, recorded only)."""
+    sentence: _builtins.str
+    """What it saw, e.g. "the same DISPLAY fault was repaired under RMA-…, 12 days ago"."""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        version: _builtins.int = ...,
+        enforced: _builtins.bool = ...,
+        sentence: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "enforced", b"enforced", "sentence", b"sentence", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RiskFlag: _TypeAlias = RiskFlag  # noqa: Y015
+
+@_typing.final
+class Actor(_message.Message):
+    """Who made a change."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """system, customer, retailer, centre, carrier, ops or service."""
+    id: _builtins.str
+    """Their id: the customer's opaque id, the retailer's, the centre's, the operator's; empty for the system."""
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "kind", b"kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Actor: _TypeAlias = Actor  # noqa: Y015
 
 @_typing.final
 class Diagnosis(_message.Message):
@@ -718,6 +918,7 @@ class ClaimEvent(_message.Message):
     STATE_FIELD_NUMBER: _builtins.int
     EVENT_TIME_FIELD_NUMBER: _builtins.int
     DETAIL_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
     sequence: _builtins.int
     """Its position, from 1."""
     kind: _builtins.str
@@ -730,6 +931,10 @@ class ClaimEvent(_message.Message):
     def event_time(self) -> _timestamp_pb2.Timestamp:
         """When the workflow recorded it."""
 
+    @_builtins.property
+    def actor(self) -> Global___Actor:
+        """Who made the change (unset for changes recorded before actors were)."""
+
     def __init__(
         self,
         *,
@@ -738,10 +943,11 @@ class ClaimEvent(_message.Message):
         state: Global___ClaimState.ValueType = ...,
         event_time: _timestamp_pb2.Timestamp | None = ...,
         detail: _builtins.str = ...,
+        actor: Global___Actor | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["event_time", b"event_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "event_time", b"event_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "event_time", b"event_time", "kind", b"kind", "sequence", b"sequence", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "detail", b"detail", "event_time", b"event_time", "kind", b"kind", "sequence", b"sequence", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1870,3 +2076,337 @@ class ListServiceCentresResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListServiceCentresResponse: _TypeAlias = ListServiceCentresResponse  # noqa: Y015
+
+@_typing.final
+class ApproveClaimRequest(_message.Message):
+    """ApproveClaim."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    RMA_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
+    rma: _builtins.str
+    """The RMA number."""
+    note: _builtins.str
+    """Why (optional; no personal data)."""
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        rma: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "request_id", b"request_id", "rma", b"rma"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApproveClaimRequest: _TypeAlias = ApproveClaimRequest  # noqa: Y015
+
+@_typing.final
+class ApproveClaimResponse(_message.Message):
+    """ApproveClaim's answer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLAIM_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def claim(self) -> Global___Claim:
+        """The claim after the change."""
+
+    def __init__(
+        self,
+        *,
+        claim: Global___Claim | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApproveClaimResponse: _TypeAlias = ApproveClaimResponse  # noqa: Y015
+
+@_typing.final
+class RejectClaimRequest(_message.Message):
+    """RejectClaim."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    RMA_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
+    rma: _builtins.str
+    """The RMA number."""
+    reason: Global___RejectionReason.ValueType
+    """Why: the customer is told this reason in their language."""
+    note: _builtins.str
+    """More, for ops and the retailer (no personal data; required with REJECTION_REASON_OTHER)."""
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        rma: _builtins.str = ...,
+        reason: Global___RejectionReason.ValueType = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "reason", b"reason", "request_id", b"request_id", "rma", b"rma"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RejectClaimRequest: _TypeAlias = RejectClaimRequest  # noqa: Y015
+
+@_typing.final
+class RejectClaimResponse(_message.Message):
+    """RejectClaim's answer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLAIM_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def claim(self) -> Global___Claim:
+        """The claim after the change."""
+
+    def __init__(
+        self,
+        *,
+        claim: Global___Claim | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RejectClaimResponse: _TypeAlias = RejectClaimResponse  # noqa: Y015
+
+@_typing.final
+class RequestInformationRequest(_message.Message):
+    """RequestInformation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    RMA_FIELD_NUMBER: _builtins.int
+    NEEDED_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
+    rma: _builtins.str
+    """The RMA number."""
+    @_builtins.property
+    def needed(self) -> _containers.RepeatedScalarFieldContainer[Global___InformationNeeded.ValueType]:
+        """What the customer should send: at least one."""
+
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        rma: _builtins.str = ...,
+        needed: _abc.Iterable[Global___InformationNeeded.ValueType] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["needed", b"needed", "request_id", b"request_id", "rma", b"rma"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestInformationRequest: _TypeAlias = RequestInformationRequest  # noqa: Y015
+
+@_typing.final
+class RequestInformationResponse(_message.Message):
+    """RequestInformation's answer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLAIM_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def claim(self) -> Global___Claim:
+        """The claim after the change."""
+
+    def __init__(
+        self,
+        *,
+        claim: Global___Claim | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestInformationResponse: _TypeAlias = RequestInformationResponse  # noqa: Y015
+
+@_typing.final
+class AnswerInformationRequestRequest(_message.Message):
+    """AnswerInformationRequest."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    RMA_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
+    changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
+    """
+    rma: _builtins.str
+    """The RMA number."""
+    text: _builtins.str
+    """The customer's answer (kept by the repairs service only; up to 2,000 characters). Needed unless photos
+    were added since the request.
+    """
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        rma: _builtins.str = ...,
+        text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request_id", b"request_id", "rma", b"rma", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerInformationRequestRequest: _TypeAlias = AnswerInformationRequestRequest  # noqa: Y015
+
+@_typing.final
+class AnswerInformationRequestResponse(_message.Message):
+    """AnswerInformationRequest's answer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLAIM_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def claim(self) -> Global___Claim:
+        """The claim after the change."""
+
+    def __init__(
+        self,
+        *,
+        claim: Global___Claim | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerInformationRequestResponse: _TypeAlias = AnswerInformationRequestResponse  # noqa: Y015
+
+@_typing.final
+class ReportRiskRulesRequest(_message.Message):
+    """ReportRiskRules."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_TIME_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Only claims filed at or after this time; default: the last 90 days."""
+
+    def __init__(
+        self,
+        *,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["start_time", b"start_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportRiskRulesRequest: _TypeAlias = ReportRiskRulesRequest  # noqa: Y015
+
+@_typing.final
+class ReportRiskRulesResponse(_message.Message):
+    """ReportRiskRules' answer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULES_FIELD_NUMBER: _builtins.int
+    CLAIMS_FIELD_NUMBER: _builtins.int
+    claims: _builtins.int
+    """Claims filed in the period."""
+    @_builtins.property
+    def rules(self) -> _containers.RepeatedCompositeFieldContainer[Global___RiskRuleFigures]:
+        """One row per rule and version, by code then version."""
+
+    def __init__(
+        self,
+        *,
+        rules: _abc.Iterable[Global___RiskRuleFigures] | None = ...,
+        claims: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claims", b"claims", "rules", b"rules"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportRiskRulesResponse: _TypeAlias = ReportRiskRulesResponse  # noqa: Y015
+
+@_typing.final
+class RiskRuleFigures(_message.Message):
+    """One rule's figures."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    ENFORCED_FIELD_NUMBER: _builtins.int
+    FIRED_FIELD_NUMBER: _builtins.int
+    APPROVED_FIELD_NUMBER: _builtins.int
+    REJECTED_FIELD_NUMBER: _builtins.int
+    PENDING_FIELD_NUMBER: _builtins.int
+    OTHER_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    """The rule's reason code."""
+    version: _builtins.int
+    """Its version."""
+    enforced: _builtins.bool
+    """Whether it was enforced when it fired (a rule moved from shadow to enforce has a row for each)."""
+    fired: _builtins.int
+    """Claims it flagged."""
+    approved: _builtins.int
+    """Of those: approved (went on to a label, a quote or a repair)."""
+    rejected: _builtins.int
+    """Rejected."""
+    pending: _builtins.int
+    """Still waiting for a decision (in review, or for the customer)."""
+    other: _builtins.int
+    """Cancelled or expired."""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        version: _builtins.int = ...,
+        enforced: _builtins.bool = ...,
+        fired: _builtins.int = ...,
+        approved: _builtins.int = ...,
+        rejected: _builtins.int = ...,
+        pending: _builtins.int = ...,
+        other: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved", b"approved", "code", b"code", "enforced", b"enforced", "fired", b"fired", "other", b"other", "pending", b"pending", "rejected", b"rejected", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RiskRuleFigures: _TypeAlias = RiskRuleFigures  # noqa: Y015

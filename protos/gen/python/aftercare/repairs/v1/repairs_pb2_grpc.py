@@ -120,6 +120,31 @@ class RepairsServiceStub:
                 request_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.VerifyClaimContactRequest.SerializeToString,
                 response_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.VerifyClaimContactResponse.FromString,
                 _registered_method=True)
+        self.ApproveClaim = channel.unary_unary(
+                '/aftercare.repairs.v1.RepairsService/ApproveClaim',
+                request_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ApproveClaimRequest.SerializeToString,
+                response_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ApproveClaimResponse.FromString,
+                _registered_method=True)
+        self.RejectClaim = channel.unary_unary(
+                '/aftercare.repairs.v1.RepairsService/RejectClaim',
+                request_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.RejectClaimRequest.SerializeToString,
+                response_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.RejectClaimResponse.FromString,
+                _registered_method=True)
+        self.RequestInformation = channel.unary_unary(
+                '/aftercare.repairs.v1.RepairsService/RequestInformation',
+                request_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.RequestInformationRequest.SerializeToString,
+                response_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.RequestInformationResponse.FromString,
+                _registered_method=True)
+        self.AnswerInformationRequest = channel.unary_unary(
+                '/aftercare.repairs.v1.RepairsService/AnswerInformationRequest',
+                request_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.AnswerInformationRequestRequest.SerializeToString,
+                response_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.AnswerInformationRequestResponse.FromString,
+                _registered_method=True)
+        self.ReportRiskRules = channel.unary_unary(
+                '/aftercare.repairs.v1.RepairsService/ReportRiskRules',
+                request_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ReportRiskRulesRequest.SerializeToString,
+                response_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ReportRiskRulesResponse.FromString,
+                _registered_method=True)
         self.CreateServiceCentre = channel.unary_unary(
                 '/aftercare.repairs.v1.RepairsService/CreateServiceCentre',
                 request_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.CreateServiceCentreRequest.SerializeToString,
@@ -255,6 +280,44 @@ class RepairsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ApproveClaim(self, request, context):
+        """Approves a claim in review (ops): it goes on as the entitlement check decided (a label, or a paid quote).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RejectClaim(self, request, context):
+        """Rejects a claim in review or waiting for the customer's information (ops), with a reason code and a note.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestInformation(self, request, context):
+        """Asks the customer for what is missing (ops); the claim waits for the answer until the policy's deadline,
+        then expires.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnswerInformationRequest(self, request, context):
+        """Answers an information request with a text, photos added beforehand (AddAttachment), or both: the
+        customer through the portal, or a retailer or ops for them. The claim goes back to review.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportRiskRules(self, request, context):
+        """How often each risk rule fired and how the claims it flagged ended (ops): measure a rule in shadow mode
+        before enforcing it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateServiceCentre(self, request, context):
         """Registers a service centre (ops).
         """
@@ -346,6 +409,31 @@ def add_RepairsServiceServicer_to_server(servicer, server):
                     servicer.VerifyClaimContact,
                     request_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.VerifyClaimContactRequest.FromString,
                     response_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.VerifyClaimContactResponse.SerializeToString,
+            ),
+            'ApproveClaim': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveClaim,
+                    request_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ApproveClaimRequest.FromString,
+                    response_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ApproveClaimResponse.SerializeToString,
+            ),
+            'RejectClaim': grpc.unary_unary_rpc_method_handler(
+                    servicer.RejectClaim,
+                    request_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.RejectClaimRequest.FromString,
+                    response_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.RejectClaimResponse.SerializeToString,
+            ),
+            'RequestInformation': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestInformation,
+                    request_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.RequestInformationRequest.FromString,
+                    response_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.RequestInformationResponse.SerializeToString,
+            ),
+            'AnswerInformationRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerInformationRequest,
+                    request_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.AnswerInformationRequestRequest.FromString,
+                    response_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.AnswerInformationRequestResponse.SerializeToString,
+            ),
+            'ReportRiskRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportRiskRules,
+                    request_deserializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ReportRiskRulesRequest.FromString,
+                    response_serializer=aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ReportRiskRulesResponse.SerializeToString,
             ),
             'CreateServiceCentre': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateServiceCentre,
@@ -774,6 +862,141 @@ class RepairsService:
             '/aftercare.repairs.v1.RepairsService/VerifyClaimContact',
             aftercare_dot_repairs_dot_v1_dot_repairs__pb2.VerifyClaimContactRequest.SerializeToString,
             aftercare_dot_repairs_dot_v1_dot_repairs__pb2.VerifyClaimContactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApproveClaim(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aftercare.repairs.v1.RepairsService/ApproveClaim',
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ApproveClaimRequest.SerializeToString,
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ApproveClaimResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RejectClaim(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aftercare.repairs.v1.RepairsService/RejectClaim',
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.RejectClaimRequest.SerializeToString,
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.RejectClaimResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestInformation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aftercare.repairs.v1.RepairsService/RequestInformation',
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.RequestInformationRequest.SerializeToString,
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.RequestInformationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerInformationRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aftercare.repairs.v1.RepairsService/AnswerInformationRequest',
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.AnswerInformationRequestRequest.SerializeToString,
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.AnswerInformationRequestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportRiskRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aftercare.repairs.v1.RepairsService/ReportRiskRules',
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ReportRiskRulesRequest.SerializeToString,
+            aftercare_dot_repairs_dot_v1_dot_repairs__pb2.ReportRiskRulesResponse.FromString,
             options,
             channel_credentials,
             insecure,

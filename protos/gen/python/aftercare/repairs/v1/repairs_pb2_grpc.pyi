@@ -81,6 +81,22 @@ class RepairsServiceStub:
     """Whether a contact is the one on file for a claim (the portal's "find your claim", before it sends a
     one-time code; portal and service only). An unknown RMA and a wrong contact answer the same: no match.
     """
+    ApproveClaim: _grpc.UnaryUnaryMultiCallable[_repairs_pb2.ApproveClaimRequest, _repairs_pb2.ApproveClaimResponse]
+    """Approves a claim in review (ops): it goes on as the entitlement check decided (a label, or a paid quote)."""
+    RejectClaim: _grpc.UnaryUnaryMultiCallable[_repairs_pb2.RejectClaimRequest, _repairs_pb2.RejectClaimResponse]
+    """Rejects a claim in review or waiting for the customer's information (ops), with a reason code and a note."""
+    RequestInformation: _grpc.UnaryUnaryMultiCallable[_repairs_pb2.RequestInformationRequest, _repairs_pb2.RequestInformationResponse]
+    """Asks the customer for what is missing (ops); the claim waits for the answer until the policy's deadline,
+    then expires.
+    """
+    AnswerInformationRequest: _grpc.UnaryUnaryMultiCallable[_repairs_pb2.AnswerInformationRequestRequest, _repairs_pb2.AnswerInformationRequestResponse]
+    """Answers an information request with a text, photos added beforehand (AddAttachment), or both: the
+    customer through the portal, or a retailer or ops for them. The claim goes back to review.
+    """
+    ReportRiskRules: _grpc.UnaryUnaryMultiCallable[_repairs_pb2.ReportRiskRulesRequest, _repairs_pb2.ReportRiskRulesResponse]
+    """How often each risk rule fired and how the claims it flagged ended (ops): measure a rule in shadow mode
+    before enforcing it.
+    """
     CreateServiceCentre: _grpc.UnaryUnaryMultiCallable[_repairs_pb2.CreateServiceCentreRequest, _repairs_pb2.CreateServiceCentreResponse]
     """Registers a service centre (ops)."""
     ListServiceCentres: _grpc.UnaryUnaryMultiCallable[_repairs_pb2.ListServiceCentresRequest, _repairs_pb2.ListServiceCentresResponse]
@@ -138,6 +154,22 @@ class RepairsServiceAsyncStub(RepairsServiceStub):
     VerifyClaimContact: _aio.UnaryUnaryMultiCallable[_repairs_pb2.VerifyClaimContactRequest, _repairs_pb2.VerifyClaimContactResponse]  # type: ignore[assignment]
     """Whether a contact is the one on file for a claim (the portal's "find your claim", before it sends a
     one-time code; portal and service only). An unknown RMA and a wrong contact answer the same: no match.
+    """
+    ApproveClaim: _aio.UnaryUnaryMultiCallable[_repairs_pb2.ApproveClaimRequest, _repairs_pb2.ApproveClaimResponse]  # type: ignore[assignment]
+    """Approves a claim in review (ops): it goes on as the entitlement check decided (a label, or a paid quote)."""
+    RejectClaim: _aio.UnaryUnaryMultiCallable[_repairs_pb2.RejectClaimRequest, _repairs_pb2.RejectClaimResponse]  # type: ignore[assignment]
+    """Rejects a claim in review or waiting for the customer's information (ops), with a reason code and a note."""
+    RequestInformation: _aio.UnaryUnaryMultiCallable[_repairs_pb2.RequestInformationRequest, _repairs_pb2.RequestInformationResponse]  # type: ignore[assignment]
+    """Asks the customer for what is missing (ops); the claim waits for the answer until the policy's deadline,
+    then expires.
+    """
+    AnswerInformationRequest: _aio.UnaryUnaryMultiCallable[_repairs_pb2.AnswerInformationRequestRequest, _repairs_pb2.AnswerInformationRequestResponse]  # type: ignore[assignment]
+    """Answers an information request with a text, photos added beforehand (AddAttachment), or both: the
+    customer through the portal, or a retailer or ops for them. The claim goes back to review.
+    """
+    ReportRiskRules: _aio.UnaryUnaryMultiCallable[_repairs_pb2.ReportRiskRulesRequest, _repairs_pb2.ReportRiskRulesResponse]  # type: ignore[assignment]
+    """How often each risk rule fired and how the claims it flagged ended (ops): measure a rule in shadow mode
+    before enforcing it.
     """
     CreateServiceCentre: _aio.UnaryUnaryMultiCallable[_repairs_pb2.CreateServiceCentreRequest, _repairs_pb2.CreateServiceCentreResponse]  # type: ignore[assignment]
     """Registers a service centre (ops)."""
@@ -283,6 +315,52 @@ class RepairsServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_repairs_pb2.VerifyClaimContactResponse, _abc.Awaitable[_repairs_pb2.VerifyClaimContactResponse]]:
         """Whether a contact is the one on file for a claim (the portal's "find your claim", before it sends a
         one-time code; portal and service only). An unknown RMA and a wrong contact answer the same: no match.
+        """
+
+    @_abc_1.abstractmethod
+    def ApproveClaim(
+        self,
+        request: _repairs_pb2.ApproveClaimRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_repairs_pb2.ApproveClaimResponse, _abc.Awaitable[_repairs_pb2.ApproveClaimResponse]]:
+        """Approves a claim in review (ops): it goes on as the entitlement check decided (a label, or a paid quote)."""
+
+    @_abc_1.abstractmethod
+    def RejectClaim(
+        self,
+        request: _repairs_pb2.RejectClaimRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_repairs_pb2.RejectClaimResponse, _abc.Awaitable[_repairs_pb2.RejectClaimResponse]]:
+        """Rejects a claim in review or waiting for the customer's information (ops), with a reason code and a note."""
+
+    @_abc_1.abstractmethod
+    def RequestInformation(
+        self,
+        request: _repairs_pb2.RequestInformationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_repairs_pb2.RequestInformationResponse, _abc.Awaitable[_repairs_pb2.RequestInformationResponse]]:
+        """Asks the customer for what is missing (ops); the claim waits for the answer until the policy's deadline,
+        then expires.
+        """
+
+    @_abc_1.abstractmethod
+    def AnswerInformationRequest(
+        self,
+        request: _repairs_pb2.AnswerInformationRequestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_repairs_pb2.AnswerInformationRequestResponse, _abc.Awaitable[_repairs_pb2.AnswerInformationRequestResponse]]:
+        """Answers an information request with a text, photos added beforehand (AddAttachment), or both: the
+        customer through the portal, or a retailer or ops for them. The claim goes back to review.
+        """
+
+    @_abc_1.abstractmethod
+    def ReportRiskRules(
+        self,
+        request: _repairs_pb2.ReportRiskRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_repairs_pb2.ReportRiskRulesResponse, _abc.Awaitable[_repairs_pb2.ReportRiskRulesResponse]]:
+        """How often each risk rule fired and how the claims it flagged ended (ops): measure a rule in shadow mode
+        before enforcing it.
         """
 
     @_abc_1.abstractmethod

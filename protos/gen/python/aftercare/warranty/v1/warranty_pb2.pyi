@@ -68,6 +68,34 @@ FAULT_CATEGORY_ACCIDENTAL_DAMAGE: FaultCategory.ValueType  # 7
 """Accidental damage (drops, liquid); covered only where a policy says so."""
 Global___FaultCategory: _TypeAlias = FaultCategory  # noqa: Y015
 
+class _ApprovalMode:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ApprovalModeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ApprovalMode.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    APPROVAL_MODE_UNSPECIFIED: _ApprovalMode.ValueType  # 0
+    """Not set: AUTO."""
+    APPROVAL_MODE_AUTO: _ApprovalMode.ValueType  # 1
+    """The entitlement check decides alone."""
+    APPROVAL_MODE_MANUAL: _ApprovalMode.ValueType  # 2
+    """Every claim the entitlement check would accept waits for a person."""
+    APPROVAL_MODE_RULES: _ApprovalMode.ValueType  # 3
+    """Automatic, unless an enforced risk rule flags the claim."""
+
+class ApprovalMode(_ApprovalMode, metaclass=_ApprovalModeEnumTypeWrapper):
+    """Who approves a claim."""
+
+APPROVAL_MODE_UNSPECIFIED: ApprovalMode.ValueType  # 0
+"""Not set: AUTO."""
+APPROVAL_MODE_AUTO: ApprovalMode.ValueType  # 1
+"""The entitlement check decides alone."""
+APPROVAL_MODE_MANUAL: ApprovalMode.ValueType  # 2
+"""Every claim the entitlement check would accept waits for a person."""
+APPROVAL_MODE_RULES: ApprovalMode.ValueType  # 3
+"""Automatic, unless an enforced risk rule flags the claim."""
+Global___ApprovalMode: _TypeAlias = ApprovalMode  # noqa: Y015
+
 class _CoverageKind:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -162,6 +190,7 @@ class WarrantyPolicy(_message.Message):
     CLAIM_TIMERS_FIELD_NUMBER: _builtins.int
     PAID_REPAIR_PRICE_FIELD_NUMBER: _builtins.int
     EXTENDED_PLAN_OFFER_FIELD_NUMBER: _builtins.int
+    APPROVAL_FIELD_NUMBER: _builtins.int
     version: _builtins.int
     """Version of the policy, starting at 1 (output only)."""
     coverage_months: _builtins.int
@@ -188,6 +217,10 @@ class WarrantyPolicy(_message.Message):
     def extended_plan_offer(self) -> Global___ExtendedPlanOffer:
         """The extended plan offered to owners (in the plan-offer message and on the customer portal); unset: none."""
 
+    @_builtins.property
+    def approval(self) -> Global___ApprovalPolicy:
+        """Whether a person reviews a claim before its label is issued; unset: APPROVAL_MODE_AUTO, no review."""
+
     def __init__(
         self,
         *,
@@ -199,14 +232,85 @@ class WarrantyPolicy(_message.Message):
         claim_timers: Global___ClaimTimers | None = ...,
         paid_repair_price: _money_pb2.Money | None = ...,
         extended_plan_offer: Global___ExtendedPlanOffer | None = ...,
+        approval: Global___ApprovalPolicy | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["claim_timers", b"claim_timers", "extended_plan_offer", b"extended_plan_offer", "paid_repair_price", b"paid_repair_price"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["approval", b"approval", "claim_timers", b"claim_timers", "extended_plan_offer", b"extended_plan_offer", "paid_repair_price", b"paid_repair_price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim_timers", b"claim_timers", "coverage_months", b"coverage_months", "covered_fault_categories", b"covered_fault_categories", "extended_plan_offer", b"extended_plan_offer", "paid_repair_price", b"paid_repair_price", "repair_sla_days", b"repair_sla_days", "return_window_days", b"return_window_days", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval", b"approval", "claim_timers", b"claim_timers", "coverage_months", b"coverage_months", "covered_fault_categories", b"covered_fault_categories", "extended_plan_offer", b"extended_plan_offer", "paid_repair_price", b"paid_repair_price", "repair_sla_days", b"repair_sla_days", "return_window_days", b"return_window_days", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___WarrantyPolicy: _TypeAlias = WarrantyPolicy  # noqa: Y015
+
+@_typing.final
+class ApprovalPolicy(_message.Message):
+    """How claims of this product are approved."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class RetailerModesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: Global___ApprovalMode.ValueType
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: Global___ApprovalMode.ValueType = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    MODE_FIELD_NUMBER: _builtins.int
+    RETAILER_MODES_FIELD_NUMBER: _builtins.int
+    REVIEW_ABOVE_FIELD_NUMBER: _builtins.int
+    UNIT_VALUE_FIELD_NUMBER: _builtins.int
+    REPEAT_REPAIR_DAYS_FIELD_NUMBER: _builtins.int
+    REPEAT_REPAIR_DAYS_OFF_FIELD_NUMBER: _builtins.int
+    mode: Global___ApprovalMode.ValueType
+    """AUTO, MANUAL or RULES; unset means AUTO."""
+    repeat_repair_days: _builtins.int
+    """A fault repaired under a claim is covered again for this many days after the repair closed, even after
+    the warranty's end (0 to 365; unset: 90; 0 is written as `repeat_repair_days_off`).
+    """
+    repeat_repair_days_off: _builtins.bool
+    """No repeat-repair cover at all."""
+    @_builtins.property
+    def retailer_modes(self) -> _containers.ScalarMap[_builtins.str, Global___ApprovalMode.ValueType]:
+        """Per retailer id: a mode that replaces `mode` for the units that retailer sold."""
+
+    @_builtins.property
+    def review_above(self) -> _money_pb2.Money:
+        """A paid repair quoted above this waits for review, whatever the mode; unset: no limit."""
+
+    @_builtins.property
+    def unit_value(self) -> _money_pb2.Money:
+        """What one unit is worth, for the risk rule on valuable units claimed soon after their sale."""
+
+    def __init__(
+        self,
+        *,
+        mode: Global___ApprovalMode.ValueType = ...,
+        retailer_modes: _abc.Mapping[_builtins.str, Global___ApprovalMode.ValueType] | None = ...,
+        review_above: _money_pb2.Money | None = ...,
+        unit_value: _money_pb2.Money | None = ...,
+        repeat_repair_days: _builtins.int = ...,
+        repeat_repair_days_off: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["review_above", b"review_above", "unit_value", b"unit_value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["mode", b"mode", "repeat_repair_days", b"repeat_repair_days", "repeat_repair_days_off", b"repeat_repair_days_off", "retailer_modes", b"retailer_modes", "review_above", b"review_above", "unit_value", b"unit_value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApprovalPolicy: _TypeAlias = ApprovalPolicy  # noqa: Y015
 
 @_typing.final
 class ExtendedPlanOffer(_message.Message):
@@ -249,6 +353,9 @@ class ClaimTimers(_message.Message):
     SURVEY_DELAY_FIELD_NUMBER: _builtins.int
     SURVEY_WINDOW_FIELD_NUMBER: _builtins.int
     REPAIR_SLA_FIELD_NUMBER: _builtins.int
+    REVIEW_SLA_FIELD_NUMBER: _builtins.int
+    INFO_REMINDER_FIELD_NUMBER: _builtins.int
+    INFO_DEADLINE_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def ship_reminder(self) -> _duration_pb2.Duration:
         """After an RMA is approved, when to remind the customer to ship the unit (default 3 days)."""
@@ -277,6 +384,18 @@ class ClaimTimers(_message.Message):
     def repair_sla(self) -> _duration_pb2.Duration:
         """The repair SLA, when shorter than whole days are needed (demos); default `repair_sla_days`."""
 
+    @_builtins.property
+    def review_sla(self) -> _duration_pb2.Duration:
+        """A claim in review longer than this is escalated to ops (default 2 days)."""
+
+    @_builtins.property
+    def info_reminder(self) -> _duration_pb2.Duration:
+        """After ops ask the customer for information, when to remind them (default 3 days)."""
+
+    @_builtins.property
+    def info_deadline(self) -> _duration_pb2.Duration:
+        """After ops ask the customer for information, when the claim expires unanswered (default 10 days)."""
+
     def __init__(
         self,
         *,
@@ -287,10 +406,13 @@ class ClaimTimers(_message.Message):
         survey_delay: _duration_pb2.Duration | None = ...,
         survey_window: _duration_pb2.Duration | None = ...,
         repair_sla: _duration_pb2.Duration | None = ...,
+        review_sla: _duration_pb2.Duration | None = ...,
+        info_reminder: _duration_pb2.Duration | None = ...,
+        info_deadline: _duration_pb2.Duration | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["quote_deadline", b"quote_deadline", "quote_reminder", b"quote_reminder", "repair_sla", b"repair_sla", "ship_reminder", b"ship_reminder", "shipment_deadline", b"shipment_deadline", "survey_delay", b"survey_delay", "survey_window", b"survey_window"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["info_deadline", b"info_deadline", "info_reminder", b"info_reminder", "quote_deadline", b"quote_deadline", "quote_reminder", b"quote_reminder", "repair_sla", b"repair_sla", "review_sla", b"review_sla", "ship_reminder", b"ship_reminder", "shipment_deadline", b"shipment_deadline", "survey_delay", b"survey_delay", "survey_window", b"survey_window"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["quote_deadline", b"quote_deadline", "quote_reminder", b"quote_reminder", "repair_sla", b"repair_sla", "ship_reminder", b"ship_reminder", "shipment_deadline", b"shipment_deadline", "survey_delay", b"survey_delay", "survey_window", b"survey_window"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["info_deadline", b"info_deadline", "info_reminder", b"info_reminder", "quote_deadline", b"quote_deadline", "quote_reminder", b"quote_reminder", "repair_sla", b"repair_sla", "review_sla", b"review_sla", "ship_reminder", b"ship_reminder", "shipment_deadline", b"shipment_deadline", "survey_delay", b"survey_delay", "survey_window", b"survey_window"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

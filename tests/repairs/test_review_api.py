@@ -1,0 +1,197 @@
+"""Claim review through the repairs API, end to end: real gRPC servers and databases, a real Temporal dev
+server and workers. Roles (only ops reviews), idempotent retries, illegal moves refused naming the state,
+actors on the timeline, the risk rules on real claim history and the rules report."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import grpc
+from aftercare.repairs.v1 import repairs_pb2 as pb
+from aftercare.warranty.v1 import warranty_pb2 as wpb
+
+from clients.parties import OPS
+from tests.rpc import failure
+from tests.stack import CENTRE, RETAILER, Stack, new_id, new_serial
+
+Metadata = tuple[tuple[str, str], ...]
+MANUAL = wpb.ApprovalPolicy(mode=wpb.APPROVAL_MODE_MANUAL)
+RULES = wpb.ApprovalPolicy(mode=wpb.APPROVAL_MODE_RULES)
+
+
+async def in_review(stack: Stack, approval: wpb.ApprovalPolicy = MANUAL) -> pb.Claim:
+    await stack.product(approval=approval)
+    await stack.centre()
+    serial = new_serial()
+    await stack.sale(serial)
+    return await stack.file(serial)
+
+
+def actors(claim: pb.Claim) -> list[tuple[str, str, str]]:
+    return [(e.kind, e.actor.kind, e.actor.id) for e in claim.timeline]
+
+
+async def test_a_manual_claim_waits_is_asked_answered_and_approved(stack: Stack) -> None:
+    filed = await in_review(stack)
+    assert (filed.state, filed.decision) == (pb.CLAIM_STATE_AWAITING_REVIEW, pb.DECISION_REVIEW)
+    assert list(filed.review.reasons) == ["MANUAL_POLICY"] and not filed.shipments
+
+    request_id = new_id()
+    asked = await stack.ask(filed.rma, pb.INFORMATION_NEEDED_PHOTOS, request_id=request_id)
+    again = await stack.ask(filed.rma, pb.INFORMATION_NEEDED_PHOTOS, request_id=request_id)
+    assert asked == again and asked.state == pb.CLAIM_STATE_AWAITING_CUSTOMER_INFO
+    assert list(asked.review.requested) == [pb.INFORMATION_NEEDED_PHOTOS] and asked.HasField("answer_by_time")
+
+    empty = await failure(
+        stack.repairs.AnswerInformationRequest(
+            pb.AnswerInformationRequestRequest(request_id=new_id(), rma=filed.rma), metadata=stack.as_(RETAILER)
+        )
+    )
+    assert empty.code == grpc.StatusCode.INVALID_ARGUMENT and set(empty.fields) == {"text"}
+
+    answer_id = new_id()
+    answered = await stack.answer_info(filed.rma, "It smells of burnt plastic.", request_id=answer_id)
+    assert answered.state == pb.CLAIM_STATE_AWAITING_REVIEW
+    assert await stack.answer_info(filed.rma, "It smells of burnt plastic.", request_id=answer_id) == answered
+    kept = await stack.repairs_app.repo.answers(filed.rma)
+    assert [(a.text, a.actor) for a in kept] == [("It smells of burnt plastic.", RETAILER)]
+
+    approved = await stack.approve(filed.rma, note="photos checked")
+    assert (approved.state, approved.decision) == (pb.CLAIM_STATE_AWAITING_SHIPMENT, pb.DECISION_APPROVED)
+    assert [s.direction for s in approved.shipments] == [pb.DIRECTION_TO_CENTRE]
+    read = await stack.get(filed.rma)
+    assert actors(read)[:5] == [
+        ("REVIEW_REQUIRED", "system", ""),
+        ("INFO_REQUESTED", "ops", ""),
+        ("INFO_PROVIDED", "retailer", "demo-retailer"),
+        ("APPROVED", "ops", ""),
+        ("LABEL_CREATED", "ops", ""),
+    ]
+
+    late = await failure(
+        stack.repairs.ApproveClaim(pb.ApproveClaimRequest(request_id=new_id(), rma=filed.rma), metadata=stack.as_(OPS))
+    )
+    assert late.code == grpc.StatusCode.FAILED_PRECONDITION and late.reason == "ILLEGAL_TRANSITION"
+    assert "AWAITING_SHIPMENT" in late.message
+
+
+async def test_only_ops_review(stack: Stack) -> None:
+    filed = await in_review(stack)
+    calls: list[Callable[[Metadata], Awaitable[object]]] = [
+        lambda who: stack.repairs.ApproveClaim(
+            pb.ApproveClaimRequest(request_id=new_id(), rma=filed.rma), metadata=who
+        ),
+        lambda who: stack.repairs.RejectClaim(
+            pb.RejectClaimRequest(request_id=new_id(), rma=filed.rma, reason=pb.REJECTION_REASON_MISUSE), metadata=who
+        ),
+        lambda who: stack.repairs.RequestInformation(
+            pb.RequestInformationRequest(request_id=new_id(), rma=filed.rma, needed=[pb.INFORMATION_NEEDED_PHOTOS]),
+            metadata=who,
+        ),
+        lambda who: stack.repairs.ReportRiskRules(pb.ReportRiskRulesRequest(), metadata=who),
+    ]
+    for call in calls:
+        for who in (RETAILER, CENTRE, "carrier:local"):
+            refused = await failure(call(stack.as_(who)))
+            assert refused.code == grpc.StatusCode.PERMISSION_DENIED, who
+    assert (await stack.get(filed.rma)).state == pb.CLAIM_STATE_AWAITING_REVIEW
+
+
+async def test_a_rejection_needs_a_reason_and_tells_it(stack: Stack) -> None:
+    filed = await in_review(stack)
+    missing = await failure(
+        stack.repairs.RejectClaim(pb.RejectClaimRequest(request_id=new_id(), rma=filed.rma), metadata=stack.as_(OPS))
+    )
+    assert missing.code == grpc.StatusCode.INVALID_ARGUMENT and set(missing.fields) == {"reason"}
+    unknown = await failure(
+        stack.repairs.RejectClaim(
+            pb.RejectClaimRequest(request_id=new_id(), rma=filed.rma, reason=pb.RejectionReason.ValueType(99)),
+            metadata=stack.as_(OPS),
+        )
+    )
+    assert unknown.code == grpc.StatusCode.INVALID_ARGUMENT and set(unknown.fields) == {"reason"}
+    bare_other = await failure(
+        stack.repairs.RejectClaim(
+            pb.RejectClaimRequest(request_id=new_id(), rma=filed.rma, reason=pb.REJECTION_REASON_OTHER),
+            metadata=stack.as_(OPS),
+        )
+    )
+    assert bare_other.code == grpc.StatusCode.INVALID_ARGUMENT and set(bare_other.fields) == {"note"}
+    nothing = await failure(
+        stack.repairs.RequestInformation(
+            pb.RequestInformationRequest(
+                request_id=new_id(), rma=filed.rma, needed=[pb.INFORMATION_NEEDED_UNSPECIFIED]
+            ),
+            metadata=stack.as_(OPS),
+        )
+    )
+    assert nothing.code == grpc.StatusCode.INVALID_ARGUMENT and set(nothing.fields) == {"needed"}
+
+    rejected = await stack.reject(filed.rma, pb.REJECTION_REASON_INSUFFICIENT_EVIDENCE, note="blurred receipt")
+    assert rejected.state == pb.CLAIM_STATE_REJECTED
+    assert rejected.review.rejection_reason == pb.REJECTION_REASON_INSUFFICIENT_EVIDENCE
+    as_retailer = await stack.get(filed.rma, RETAILER)
+    assert as_retailer.timeline[-1].detail == "INSUFFICIENT_EVIDENCE - blurred receipt"
+
+
+async def test_a_third_claim_in_a_year_is_flagged_reviewed_and_reported(stack: Stack) -> None:
+    """The default CLAIM_FREQUENCY rule (enforced, the 3rd claim within 365 days) on real claim history."""
+    await stack.product(approval=RULES)
+    await stack.centre()
+    serial = new_serial()
+    await stack.sale(serial)
+    for _ in range(2):
+        first = await stack.file(serial)
+        assert first.state == pb.CLAIM_STATE_AWAITING_SHIPMENT and not first.risk_flags
+        await stack.repairs.CancelClaim(
+            pb.CancelClaimRequest(request_id=new_id(), rma=first.rma, reason="ops: test"), metadata=stack.as_(OPS)
+        )
+    third = await stack.file(serial)
+    assert third.state == pb.CLAIM_STATE_AWAITING_REVIEW
+    assert list(third.review.reasons) == ["CLAIM_FREQUENCY"]
+    assert not third.risk_flags, "a retailer does not see the risk rules' findings"
+    as_ops = await stack.get(third.rma)
+    (flag,) = as_ops.risk_flags
+    assert (flag.code, flag.version, flag.enforced) == ("CLAIM_FREQUENCY", 1, True)
+    assert "RISK_FLAGGED" in [e.kind for e in as_ops.timeline]
+    assert "RISK_FLAGGED" not in [e.kind for e in (await stack.get(third.rma, RETAILER)).timeline]
+
+    report = await stack.repairs.ReportRiskRules(pb.ReportRiskRulesRequest(), metadata=stack.as_(OPS))
+    assert report.claims == 3
+    assert [(r.code, r.fired, r.pending, r.rejected) for r in report.rules] == [("CLAIM_FREQUENCY", 1, 1, 0)]
+    await stack.reject(third.rma, pb.REJECTION_REASON_DUPLICATE_CLAIM)
+    report = await stack.repairs.ReportRiskRules(pb.ReportRiskRulesRequest(), metadata=stack.as_(OPS))
+    assert [(r.code, r.fired, r.pending, r.rejected) for r in report.rules] == [("CLAIM_FREQUENCY", 1, 0, 1)]
+
+
+async def test_the_approval_policy_round_trips_and_is_validated(stack: Stack) -> None:
+    policy = wpb.ApprovalPolicy(
+        mode=wpb.APPROVAL_MODE_RULES, retailer_modes={"demo-retailer": wpb.APPROVAL_MODE_MANUAL}, repeat_repair_days=30
+    )
+    policy.review_above.currency_code, policy.review_above.amount_minor = "EUR", 20_000
+    await stack.product(approval=policy)
+    answer = await stack.warranty.GetProduct(wpb.GetProductRequest(sku="KETTLE-3000"), metadata=stack.as_(OPS))
+    product = answer.product
+    got = product.policy.approval
+    assert (got.mode, dict(got.retailer_modes), got.repeat_repair_days) == (
+        wpb.APPROVAL_MODE_RULES,
+        {"demo-retailer": wpb.APPROVAL_MODE_MANUAL},
+        30,
+    )
+    assert (got.review_above.currency_code, got.review_above.amount_minor) == ("EUR", 20_000)
+    # the retailer's own mode applies to the units it sold: MANUAL here, over the product's RULES
+    await stack.centre()
+    serial = new_serial()
+    await stack.sale(serial)
+    assert (await stack.file(serial)).state == pb.CLAIM_STATE_AWAITING_REVIEW
+
+    bad = wpb.ApprovalPolicy(mode=7, repeat_repair_days=400)  # type: ignore[arg-type]
+    product.sku = "KETTLE-4000"
+    product.policy.approval.CopyFrom(bad)
+    refused = await failure(
+        stack.warranty.CreateProduct(
+            wpb.CreateProductRequest(request_id=new_id(), product=product), metadata=stack.as_(OPS)
+        )
+    )
+    assert refused.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(refused.fields) == {"product.policy.approval.mode", "product.policy.approval.repeat_repair_days"}
