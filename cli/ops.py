@@ -21,6 +21,7 @@ from temporalio.client import WorkflowExecution
 
 from cli.client import As, RequestId, channel, metadata, output, rpc_errors
 from cli.repairs import _repairs, claim_cancel, claim_reassign
+from cli.review import review_app, rules_app
 from contracts.claims import ClaimState, rma_of
 from services.kit.settings import Settings
 from services.repairs.domain.report import ClaimFacts, Report, Row, report, stuck, waiting_on
@@ -28,7 +29,8 @@ from workflows import search_attributes as sa
 
 ops_app = typer.Typer(
     help="Operations: find claims (the Temporal UI's filters), timelines, stuck claims, SLA breaches, cancel, "
-    "reassign, and a report by state and centre. Add --json for machine-readable output.",
+    "reassign, the review queue, the risk rules report, and a report by state and centre. Add --json for "
+    "machine-readable output.",
     no_args_is_help=True,
 )
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -181,7 +183,7 @@ def ops_timeline(rma: str, json: Json = False, as_: As = "ops") -> None:
         + (" · [red]SLA BREACHED[/red]" if claim.sla_breached else "")
     )
     table = Table(show_header=True)
-    for column in ("#", "when (UTC)", "what", "state after", "detail"):
+    for column in ("#", "when (UTC)", "what", "state after", "by", "detail"):
         table.add_column(column)
     for event in claim.timeline:
         table.add_row(
@@ -189,6 +191,7 @@ def ops_timeline(rma: str, json: Json = False, as_: As = "ops") -> None:
             event.event_time.ToDatetime(UTC).strftime("%Y-%m-%d %H:%M:%S"),
             event.kind,
             pb.ClaimState.Name(event.state).removeprefix("CLAIM_STATE_"),
+            ":".join(filter(None, (event.actor.kind, event.actor.id))),
             event.detail,
         )
     console.print(table)
@@ -435,3 +438,7 @@ def ops_reminders(
     for run in answer["recent_runs"]:
         typer.echo(f"ran at {run['at']}: {run['workflow_id']}")
     typer.echo(f"in the Temporal UI: {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/schedules")
+
+
+ops_app.add_typer(review_app, name="review")
+ops_app.add_typer(rules_app, name="rules")

@@ -12,7 +12,7 @@ from services.kit.errors import Violations
 from services.kit.timestamps import ts
 from services.kit.validation import enum_name
 from services.repairs.domain.centres import Centre
-from services.repairs.domain.claims import CENTRE_STATUSES, info_deadline, shipment_deadline
+from services.repairs.domain.claims import CENTRE_STATUSES, info_deadline, review_deadline, shipment_deadline
 from services.repairs.persistence.tables import AttachmentRow, ClaimEventRow, ClaimRow
 
 # Proto enum values and the domain's names differ only by a prefix.
@@ -163,6 +163,8 @@ def claim(row: ClaimRow, timeline: list[ClaimEventRow] | None = None, *, with_co
         out.ship_by_time.CopyFrom(ts(ship_by))
     if answer_by := info_deadline(s):
         out.answer_by_time.CopyFrom(ts(answer_by))
+    if review_due := review_deadline(s):
+        out.review_due_time.CopyFrom(ts(review_due))
     for shipment in s.shipments:
         out.shipments.append(
             pb.Shipment(

@@ -250,6 +250,13 @@ def info_deadline(status: ClaimStatus) -> datetime | None:
     return status.state_since + timedelta(seconds=status.timers.info_deadline)
 
 
+def review_deadline(status: ClaimStatus) -> datetime | None:
+    """When a claim in review falls due under the review SLA (None in any other state)."""
+    if status.state is not S.AWAITING_REVIEW or status.state_since is None:
+        return None
+    return status.state_since + timedelta(seconds=status.timers.review_sla)
+
+
 def shipment_deadline(status: ClaimStatus) -> datetime | None:
     """When an unshipped RMA expires, while the claim waits for the unit (None otherwise, or before the state
     has a start time)."""

@@ -468,6 +468,7 @@ class Claim(_message.Message):
     REVIEW_FIELD_NUMBER: _builtins.int
     RISK_FLAGS_FIELD_NUMBER: _builtins.int
     ANSWER_BY_TIME_FIELD_NUMBER: _builtins.int
+    REVIEW_DUE_TIME_FIELD_NUMBER: _builtins.int
     rma: _builtins.str
     """The RMA number, e.g. "RMA-7KQM-X3TD"."""
     serial: _builtins.str
@@ -544,6 +545,10 @@ class Claim(_message.Message):
     def answer_by_time(self) -> _timestamp_pb2.Timestamp:
         """While the claim waits for the customer's information: when it expires unanswered."""
 
+    @_builtins.property
+    def review_due_time(self) -> _timestamp_pb2.Timestamp:
+        """While the claim is in review: when its review SLA (the product's policy) falls due."""
+
     def __init__(
         self,
         *,
@@ -573,10 +578,11 @@ class Claim(_message.Message):
         review: Global___Review | None = ...,
         risk_flags: _abc.Iterable[Global___RiskFlag] | None = ...,
         answer_by_time: _timestamp_pb2.Timestamp | None = ...,
+        review_due_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["answer_by_time", b"answer_by_time", "contact", b"contact", "create_time", b"create_time", "diagnosis", b"diagnosis", "quote", b"quote", "review", b"review", "ship_by_time", b"ship_by_time", "sla_due_time", b"sla_due_time", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["answer_by_time", b"answer_by_time", "contact", b"contact", "create_time", b"create_time", "diagnosis", b"diagnosis", "quote", b"quote", "review", b"review", "review_due_time", b"review_due_time", "ship_by_time", b"ship_by_time", "sla_due_time", b"sla_due_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer_by_time", b"answer_by_time", "centre_id", b"centre_id", "contact", b"contact", "create_time", b"create_time", "customer_id", b"customer_id", "decision", b"decision", "decision_reason", b"decision_reason", "diagnosis", b"diagnosis", "fault_category", b"fault_category", "feedback_comment", b"feedback_comment", "feedback_score", b"feedback_score", "quote", b"quote", "resolution", b"resolution", "retailer_id", b"retailer_id", "review", b"review", "risk_flags", b"risk_flags", "rma", b"rma", "serial", b"serial", "ship_by_time", b"ship_by_time", "shipments", b"shipments", "sku", b"sku", "sla_breached", b"sla_breached", "sla_due_time", b"sla_due_time", "state", b"state", "timeline", b"timeline", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer_by_time", b"answer_by_time", "centre_id", b"centre_id", "contact", b"contact", "create_time", b"create_time", "customer_id", b"customer_id", "decision", b"decision", "decision_reason", b"decision_reason", "diagnosis", b"diagnosis", "fault_category", b"fault_category", "feedback_comment", b"feedback_comment", "feedback_score", b"feedback_score", "quote", b"quote", "resolution", b"resolution", "retailer_id", b"retailer_id", "review", b"review", "review_due_time", b"review_due_time", "risk_flags", b"risk_flags", "rma", b"rma", "serial", b"serial", "ship_by_time", b"ship_by_time", "shipments", b"shipments", "sku", b"sku", "sla_breached", b"sla_breached", "sla_due_time", b"sla_due_time", "state", b"state", "timeline", b"timeline", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
