@@ -54,6 +54,7 @@ PAGES = {
     Page.PHOTOS: "/claim/photos",
     Page.LABEL: "/claim/label",
     Page.SURVEY: "/claim/survey",
+    Page.INFO: "/claim/info",
     Page.WARRANTY: "/warranty",
     Page.PREFERENCES: "/preferences",
 }
@@ -68,6 +69,7 @@ DONE = frozenset(
         "refused",
         "photo",
         "plan",
+        "answered",
     }
 )
 Handler = Callable[[Request], Awaitable[Response]]
@@ -506,7 +508,8 @@ class PortalWeb:
             return RedirectResponse("/claim/info?problem=empty", status_code=303)
         try:
             if content:
-                await self.backends.add_photo(visit.grant, f"{request_id}/photo", content)
+                photo_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{request_id}/photo"))  # retried: the same photo
+                await self.backends.add_photo(visit.grant, photo_id, content)
         except Invalid:
             return RedirectResponse("/claim/info?problem=not_a_photo", status_code=303)
         except Refused:
