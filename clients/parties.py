@@ -40,8 +40,10 @@ def claim_request(
     recipient: str = "Jo",
     fault_category: rpb.FaultCategory.ValueType = rpb.FAULT_CATEGORY_ELECTRICAL,
     description: str = "It stopped heating.",
+    proof_of_purchase: rpb.ProofOfPurchase | None = None,
 ) -> rpb.FileClaimRequest:
-    """A FileClaim request with a customer's contact and return address."""
+    """A FileClaim request with a customer's contact and return address (and, for a serial nobody registered,
+    what its receipt says)."""
     return rpb.FileClaimRequest(
         request_id=request_id or new_id(),
         serial=serial,
@@ -51,6 +53,7 @@ def claim_request(
         return_address=postal_address_pb2.PostalAddress(
             region_code=region, locality="Berlin", postal_code="10115", address_lines=[line], recipients=[recipient]
         ),
+        proof_of_purchase=proof_of_purchase,
     )
 
 

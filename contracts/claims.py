@@ -145,10 +145,20 @@ class Refusal(StrEnum):
     INVALID_DIAGNOSIS = "INVALID_DIAGNOSIS"
     INVALID_CENTRE = "INVALID_CENTRE"
     INVALID_SCORE = "INVALID_SCORE"
+    RECEIPT_REFUSED = "RECEIPT_REFUSED"  # the warranty service would not register the receipt's sale
     NOTHING_REQUESTED = "NOTHING_REQUESTED"  # an answer, or a request, that names nothing
 
 
 # -- workflow input and its answer -----------------------------------------------------------------------
+
+
+class Receipt(BaseModel):
+    """What a receipt says about a sale nobody registered (FileClaim's proof_of_purchase). No personal data:
+    the contact stays with the claim in the repairs database."""
+
+    sku: str
+    retailer_id: str
+    purchase_date: str  # as on the receipt, YYYY-MM-DD (the warranty service checks the whole time on approval)
 
 
 class ClaimInput(BaseModel):
@@ -159,6 +169,7 @@ class ClaimInput(BaseModel):
     retailer_id: str  # the retailer that filed it: only its own sales are found ("" when ops filed it)
     region: str
     filed_by: str  # the principal, e.g. "retailer:demo-retailer"
+    receipt: Receipt | None = None  # for a serial nobody registered: review, then registration on approval
     carried: ClaimStatus | None = None  # set when the workflow continues as new
     handled_updates: list[str] = Field(default_factory=list)  # update ids carried out before it did
 
@@ -217,6 +228,7 @@ class Review(BaseModel):
     requested: list[InfoNeeded] = Field(default_factory=list)  # while AWAITING_CUSTOMER_INFO
     rejection_code: str = ""
     rounds: int = 0  # information requests made
+    registers: bool = False  # an unregistered serial: approval registers the sale from the receipt first
 
 
 class ClaimStatus(BaseModel):

@@ -13,6 +13,7 @@ ASSIGN_CENTRE = "repairs.assign_centre"
 CREATE_LABEL = "repairs.create_label"
 ESCALATE_SLA = "repairs.escalate_sla"
 ASSESS_RISK = "repairs.assess_risk"
+REGISTER_FROM_RECEIPT = "repairs.register_from_receipt"
 
 
 # -- activities ------------------------------------------------------------------------------------------
@@ -74,3 +75,15 @@ class RiskQuery(BaseModel):
 class RiskAssessment(BaseModel):
     flags: list[RiskFlag]
     repeat_of: str = ""  # the RMA of a closed repair of the same fault within the product's repeat-repair cover
+
+
+class ReceiptRegistration(BaseModel):
+    """Register the sale of a claim's unit from its receipt (ops approved it): the repairs service reads the
+    receipt and the contact from the claim and asks the warranty service. Idempotent by RMA."""
+
+    rma: str
+
+
+class ReceiptRegistered(BaseModel):
+    serial: str
+    already_registered: bool = False  # someone registered the serial meanwhile: the claim goes on with that sale

@@ -177,6 +177,8 @@ async def stack(
         """What a service gets besides `common`, in registry order (so it may name those started before)."""
         if name == "warranty":
             return {"customer_id_key": "test-key"}
+        if name == "repairs":
+            return {"warranty_target": f"127.0.0.1:{ports['warranty']}"}
         if name == "notifications":
             return {
                 "repairs_target": f"127.0.0.1:{ports['repairs']}",

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from contracts import queues
@@ -49,11 +49,14 @@ with workflow.unsafe.imports_passed_through():
         CREATE_LABEL,
         ESCALATE_SLA,
         RECORD_EVENT,
+        REGISTER_FROM_RECEIPT,
         CentreChoice,
         CentreQuery,
         EventRecord,
         Label,
         LabelRequest,
+        ReceiptRegistered,
+        ReceiptRegistration,
         RiskAssessment,
         RiskQuery,
         SlaEscalation,
@@ -165,32 +168,66 @@ class ClaimWorkflow:
 
     async def _intake(self) -> None:
         async with self.lock:
-            query = EntitlementQuery(
-                serial=self.claim.serial,
-                incident_at=self.claim.incident_at,
-                fault_category=self.claim.fault_category,
-                retailer_id=self.claim.retailer_id,
-            )
-            decision = await _call(CHECK_ENTITLEMENT, query, queues.WARRANTY, EntitlementDecision)
-            s = self.status
-            s.sku, s.retailer_id, s.customer_id = decision.sku, decision.retailer_id, decision.customer_id
-            s.product_category = decision.product_category
-            s.timers, s.sla_budget_seconds = decision.timers, decision.timers.repair_sla
-            s.decision_reason, s.coverage_kind = decision.reason, decision.coverage_kind
-            self._set_search_attributes()
-            if workflow.patched(REVIEW_PATCH) and decision.found:
-                decision = await self._assess(decision)
-                if await self._to_review(decision):
+            decision = await self._entitlement(self.claim.retailer_id)
+            if workflow.patched(REVIEW_PATCH):
+                if not decision.found and self.claim.receipt is not None:
+                    await self._review_receipt()
                     return
+                if decision.found:
+                    decision = await self._assess(decision)
+                    if await self._to_review(decision):
+                        return
             await self._decide(decision)
 
-    async def _decide(self, decision: EntitlementDecision) -> None:
+    async def _entitlement(self, retailer_id: str) -> EntitlementDecision:
+        """Ask the warranty service and take the sale's facts and the product's timers into the status."""
+        query = EntitlementQuery(
+            serial=self.claim.serial,
+            incident_at=self.claim.incident_at,
+            fault_category=self.claim.fault_category,
+            retailer_id=retailer_id,
+        )
+        decision = await _call(CHECK_ENTITLEMENT, query, queues.WARRANTY, EntitlementDecision)
+        s = self.status
+        s.sku, s.retailer_id, s.customer_id = decision.sku, decision.retailer_id, decision.customer_id
+        s.product_category = decision.product_category
+        s.timers, s.sla_budget_seconds = decision.timers, decision.timers.repair_sla
+        s.decision_reason, s.coverage_kind = decision.reason, decision.coverage_kind
+        self._set_search_attributes()
+        return decision
+
+    async def _review_receipt(self) -> None:
+        """A serial nobody registered, with a receipt: a person looks at it before anything else happens."""
+        s, receipt = self.status, self.claim.receipt
+        assert receipt is not None
+        s.sku, s.retailer_id = receipt.sku, receipt.retailer_id
+        s.review = Review(reasons=["UNREGISTERED_SERIAL"], registers=True)
+        s.decision = "REVIEW"
+        await self._apply(Event.REVIEW_REQUIRED, detail="UNREGISTERED_SERIAL")
+
+    async def _register_receipt(self) -> EntitlementDecision:
+        """Register the sale from the approved receipt, then decide the claim as a registered one."""
+        try:
+            done = await _call(
+                REGISTER_FROM_RECEIPT, ReceiptRegistration(rma=self.status.rma), queues.REPAIRS, ReceiptRegistered
+            )
+        except ActivityError as error:
+            cause = error.cause.message if isinstance(error.cause, ApplicationError) else str(error)
+            raise ApplicationError(f"the receipt cannot be registered: {cause}", type=Refusal.RECEIPT_REFUSED) from None
+        receipt = self.claim.receipt
+        bought = receipt.purchase_date if receipt else "?"
+        seller = receipt.retailer_id if receipt else "?"
+        how = "already registered by then" if done.already_registered else f"bought {bought} at {seller}"
+        await self._record("WARRANTY_REGISTERED", detail=f"from the receipt: {how}")
+        return await self._entitlement(self.claim.retailer_id)  # a retailer still finds only its own sales
+
+    async def _decide(self, decision: EntitlementDecision, *, detail: str = "") -> None:
         """Carry out the entitlement decision: approve (and send a label), offer a quote, or reject."""
         s = self.status
         if decision.covered:
             s.exchange = decision.coverage_kind == "RETURN_WINDOW"
             s.decision = "EXCHANGE" if s.exchange else "APPROVED"
-            await self._apply(Event.APPROVED)
+            await self._apply(Event.APPROVED, detail=detail)
             await self._assign_centre()
         elif decision.found and decision.paid_repair_minor > 0:
             s.decision = "QUOTE_OFFERED"
@@ -581,6 +618,9 @@ class ClaimWorkflow:
             s = self.status
             assert s.review is not None  # the validator saw to it
             note = " - ".join(filter(None, (decision.reason_code, decision.note)))
+            if decision.approve and s.review.registers:
+                await self._decide(await self._register_receipt(), detail=note)
+                return self._done()
             if not decision.approve:
                 s.review.rejection_code = decision.reason_code
                 s.decision = "REJECTED"

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Python log level.")
     run_worker: bool = Field(True, description="Also run the service's Temporal activity worker.")
     run_api: bool = Field(True, description="Serve the gRPC API (off: a worker replica serving only health).")
+    service_api_key: SecretStr = Field(
+        SecretStr(""), description="This service's `service` key for other services' APIs."
+    )
 
     @classmethod
     def for_service(cls, service: str, port: int, **overrides: object) -> Self:
@@ -74,6 +77,11 @@ class Settings(BaseSettings):
         if settings.api_keys_file is None:
             settings.api_keys_file = settings.var_dir / "api-keys.json"
         return settings
+
+    def own_service_key(self) -> str:
+        """The `service` principal's key, for a service calling another's API: AFTERCARE_SERVICE_API_KEY, else
+        the key file's "service" entry."""
+        return self.service_api_key.get_secret_value() or self.key_from_file("service")
 
     def key_from_file(self, principal: str) -> str:
         """The key of `principal` in the API key file (a dev default; deployments set the key directly)."""

@@ -26,10 +26,3 @@ class NotificationsSettings(Settings):
     )
     repairs_target: str = Field("127.0.0.1:50052", description="Repairs gRPC address (contacts of claims).")
     warranty_target: str = Field("127.0.0.1:50051", description="Warranty gRPC address (warranty owners).")
-    service_api_key: SecretStr = Field(
-        SecretStr(""), description="This service's `service` key for other services' APIs."
-    )
-
-    def own_service_key(self) -> str:
-        """The `service` principal's key: AFTERCARE_SERVICE_API_KEY, else the key file's "service" entry."""
-        return self.service_api_key.get_secret_value() or self.key_from_file("service")

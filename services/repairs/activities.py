@@ -19,11 +19,14 @@ from contracts.repairs import (
     CREATE_LABEL,
     ESCALATE_SLA,
     RECORD_EVENT,
+    REGISTER_FROM_RECEIPT,
     CentreChoice,
     CentreQuery,
     EventRecord,
     Label,
     LabelRequest,
+    ReceiptRegistered,
+    ReceiptRegistration,
     RiskAssessment,
     RiskQuery,
     SlaEscalation,
@@ -32,6 +35,7 @@ from services.repairs.carriers import Carrier, LabelSpec
 from services.repairs.domain import centres, risk
 from services.repairs.persistence.repository import RepairsRepository
 from services.repairs.persistence.tables import ClaimRow, LabelRow
+from services.repairs.sales import ReceiptRefused, WarrantySales, WarrantyUnavailable
 
 log = logging.getLogger("aftercare.repairs")
 
@@ -59,10 +63,32 @@ def prior_claim(row: ClaimRow) -> risk.PriorClaim:
 
 
 class RepairsActivities:
-    def __init__(self, repo: RepairsRepository, carrier: Carrier, rules: risk.RuleSet | None = None):
+    def __init__(
+        self,
+        repo: RepairsRepository,
+        carrier: Carrier,
+        rules: risk.RuleSet | None = None,
+        sales: WarrantySales | None = None,
+    ):
         self.repo = repo
         self.carrier = carrier
         self.rules = rules or risk.RuleSet()
+        self.sales = sales
+
+    @activity.defn(name=REGISTER_FROM_RECEIPT)
+    async def register_from_receipt(self, request: ReceiptRegistration) -> ReceiptRegistered:
+        """Register the sale on the claim's receipt with the warranty service (ops approved it). A refusal is
+        final (the update that asked fails, naming it); an unreachable warranty service is retried."""
+        row = await self.repo.claim(request.rma)
+        if row is None or self.sales is None:
+            raise ApplicationError("no such claim, or no warranty service", type="RECEIPT_REFUSED", non_retryable=True)
+        try:
+            done = await self.sales.register(row)
+        except ReceiptRefused as exc:
+            raise ApplicationError(str(exc), type="RECEIPT_REFUSED", non_retryable=True) from None
+        except WarrantyUnavailable as exc:
+            raise ApplicationError(f"the warranty service did not answer: {exc}", type="WARRANTY_UNAVAILABLE") from None
+        return ReceiptRegistered(serial=done.serial, already_registered=done.already_registered)
 
     @activity.defn(name=ASSESS_RISK)
     async def assess_risk(self, query: RiskQuery) -> RiskAssessment:
@@ -132,4 +158,11 @@ class RepairsActivities:
             )
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.record_event, self.assign_centre, self.create_label, self.escalate_sla, self.assess_risk]
+        return [
+            self.record_event,
+            self.assign_centre,
+            self.create_label,
+            self.escalate_sla,
+            self.assess_risk,
+            self.register_from_receipt,
+        ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import grpc
@@ -29,6 +29,7 @@ from contracts.claims import (
     ParcelUpdate,
     QuoteDecision,
     Reassignment,
+    Receipt,
     RepairStatusUpdate,
     ReviewDecision,
     Update,
@@ -71,6 +72,7 @@ from services.repairs.persistence.repository import (
     centre_of,
 )
 from services.repairs.persistence.tables import ClaimRow
+from services.repairs.sales import receipt_of
 from services.repairs.workflow_client import ClaimWorkflows, WorkflowGone
 
 Clock = Callable[[], datetime]
@@ -116,6 +118,55 @@ def actor_of(principal: Principal, row: ClaimRow) -> str:
     if principal.role is Role.PORTAL:
         return f"customer:{mapping.status_of(row).customer_id}"
     return str(principal)
+
+
+def check_receipt(v: Violations, principal: Principal, p: pb.ProofOfPurchase, now: datetime) -> Receipt:
+    """A receipt for a serial nobody registered: the product, the retailer on it (a retailer names itself only)
+    and a purchase date that is a real day, not in the future, with a time zone. The warranty service checks
+    the rest (a known product, its launch) when ops approve it."""
+    field = "proof_of_purchase"
+    sku = check_text(v, f"{field}.sku", p.sku, min_len=2, max_len=48).upper()
+    retailer = p.retailer_id.strip()
+    if principal.role is Role.RETAILER:
+        if retailer not in ("", principal.id):
+            v.add(f"{field}.retailer_id", "a retailer files receipts of its own sales only")
+        retailer = principal.id
+    else:
+        try:
+            Principal.parse(f"retailer:{retailer}")
+        except ValueError:
+            v.add(f"{field}.retailer_id", "is required: the retailer named on the receipt")
+    check_text(v, f"{field}.sale_reference", p.sale_reference, max_len=128)
+    t = p.purchase_time
+    try:
+        bought = date(t.year, t.month, t.day)
+    except ValueError:
+        v.add(f"{field}.purchase_time", "is not a valid date")
+        bought = now.date()
+    if bought > (now + MAX_CLOCK_SKEW).date():
+        v.add(f"{field}.purchase_time", "must not be in the future")
+    if not t.time_zone.id and not t.HasField("utc_offset"):
+        v.add(f"{field}.purchase_time", "must carry a time zone (time_zone or utc_offset)")
+    return Receipt(sku=sku, retailer_id=retailer, purchase_date=bought.isoformat())
+
+
+def stored_receipt(given: pb.ProofOfPurchase, checked: Receipt) -> str:
+    """The receipt as kept with the claim: as given, with the retailer and product as checked."""
+    kept = pb.ProofOfPurchase()
+    kept.CopyFrom(given)
+    kept.retailer_id, kept.sku = checked.retailer_id, checked.sku
+    return json_format.MessageToJson(kept, indent=None)
+
+
+def receipt_input(row: ClaimRow) -> Receipt | None:
+    """The receipt as the workflow carries it (no personal data), from the stored one."""
+    receipt = receipt_of(row)
+    if receipt is None:
+        return None
+    t = receipt.purchase_time
+    return Receipt(
+        sku=receipt.sku.upper(), retailer_id=receipt.retailer_id, purchase_date=date(t.year, t.month, t.day).isoformat()
+    )
 
 
 def _check_rma(v: Violations, raw: str) -> str:
@@ -339,6 +390,11 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         incident_at = checked(v, "incident_time", request.incident_time) if request.HasField("incident_time") else now
         if incident_at is not None and incident_at > now + MAX_CLOCK_SKEW:
             v.add("incident_time", "must not be in the future")
+        receipt = (
+            check_receipt(v, principal, request.proof_of_purchase, now)
+            if request.HasField("proof_of_purchase")
+            else None
+        )
         v.raise_if_any()
         assert incident_at is not None
         filed = await self.repo.file(
@@ -357,6 +413,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
                 phone=contact.phone,
                 locale=contact.locale,
                 return_address=json_format.MessageToJson(address, indent=None),
+                receipt=stored_receipt(request.proof_of_purchase, receipt) if receipt else "",
                 created_at=now,
             )
         )
@@ -382,6 +439,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
                     retailer_id=row.retailer_id,
                     region=row.region,
                     filed_by=row.filed_by,
+                    receipt=receipt_input(row),
                 ),
                 update_id=f"{principal}/{request.request_id}",
             )

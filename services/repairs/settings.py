@@ -18,6 +18,9 @@ class RepairsSettings(Settings):
         description="Where claim photos are kept; default var/attachments. Replicas must share it (a shared "
         "volume), or implement AttachmentStore for an object store (services/repairs/attachments.py).",
     )
+    warranty_target: str = Field(
+        "127.0.0.1:50051", description="Warranty gRPC address (registering a sale from an approved receipt)."
+    )
     risk_rules: Path | None = Field(
         None,
         description="TOML file of the risk rules' modes (enforce, shadow, off), versions and numbers, and the "

@@ -156,6 +156,11 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
             v, "purchase_time", mapping.civil_time(request.purchase_time), product.launch_at if product else None, now
         )
         reference = check_text(v, "sale_reference", request.sale_reference, max_len=128)
+        retailer = principal.id
+        if principal.role is Role.SERVICE:  # repairs, registering the sale on an approved receipt
+            retailer = check_text(v, "retailer_id", request.retailer_id, min_len=1, max_len=63)
+        elif request.retailer_id not in ("", principal.id):
+            v.add("retailer_id", "a retailer registers its own sales only")
         c = request.contact
         contact = check_contact(v, "contact", c.email, c.phone, c.locale)
         v.raise_if_any()
@@ -164,7 +169,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
             serial=serial,
             sku=sku,
             policy_version=product.policy.version,
-            retailer_id=principal.id,
+            retailer_id=retailer,
             sale_reference=reference,
             purchased_at=purchased_at,
             purchase_time_zone=zone,
@@ -186,7 +191,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         self, request: pb.RegisterSaleRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.RegisterSaleResponse:
         principal = current_principal()
-        principal.require(Role.RETAILER)
+        principal.require(Role.RETAILER, Role.SERVICE)
         sale = await self._new_sale(principal, request, self.clock())
         outcome = await self.sales.submit(sale)
         return pb.RegisterSaleResponse(warranty=await self._sale_answer(sale, outcome))

@@ -5,6 +5,7 @@ actors on the timeline, the risk rules on real claim history and the rules repor
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import grpc
 from aftercare.repairs.v1 import repairs_pb2 as pb
@@ -12,7 +13,7 @@ from aftercare.warranty.v1 import warranty_pb2 as wpb
 
 from clients.parties import OPS
 from tests.rpc import failure
-from tests.stack import CENTRE, RETAILER, Stack, new_id, new_serial
+from tests.stack import CENTRE, RETAILER, Stack, claim_request, new_id, new_serial
 
 Metadata = tuple[tuple[str, str], ...]
 MANUAL = wpb.ApprovalPolicy(mode=wpb.APPROVAL_MODE_MANUAL)
@@ -195,3 +196,58 @@ async def test_the_approval_policy_round_trips_and_is_validated(stack: Stack) ->
     )
     assert refused.code == grpc.StatusCode.INVALID_ARGUMENT
     assert set(refused.fields) == {"product.policy.approval.mode", "product.policy.approval.repeat_repair_days"}
+
+
+def receipt(*, retailer: str = "", sku: str = "KETTLE-3000", day: int = 20) -> pb.ProofOfPurchase:
+    proof = pb.ProofOfPurchase(retailer_id=retailer, sku=sku, sale_reference="T-0042")
+    t = proof.purchase_time
+    t.year, t.month, t.day, t.hours = 2026, 11, day, 15
+    t.time_zone.id = "Europe/Paris"
+    return proof
+
+
+async def test_an_unregistered_serial_with_a_receipt_becomes_a_warranty_on_approval(stack: Stack) -> None:
+    await stack.product()
+    await stack.centre()
+    serial = new_serial()  # nobody registered it
+    assert (await stack.file(serial)).decision_reason == "UNKNOWN_SERIAL"  # without a receipt: rejected
+
+    for bad, field in (
+        (receipt(retailer="other-retailer"), "proof_of_purchase.retailer_id"),
+        (receipt(day=31), "proof_of_purchase.purchase_time"),  # 31 November
+    ):
+        refused = await failure(
+            stack.repairs.FileClaim(claim_request(serial, proof_of_purchase=bad), metadata=stack.as_(RETAILER))
+        )
+        assert refused.code == grpc.StatusCode.INVALID_ARGUMENT and set(refused.fields) == {field}
+
+    filed = await stack.file(serial, proof_of_purchase=receipt())
+    assert (filed.state, filed.decision, list(filed.review.reasons)) == (
+        pb.CLAIM_STATE_AWAITING_REVIEW,
+        pb.DECISION_REVIEW,
+        ["UNREGISTERED_SERIAL"],
+    )
+    approved = await stack.approve(filed.rma, note="receipt matches")
+    assert (approved.state, approved.decision) == (pb.CLAIM_STATE_AWAITING_SHIPMENT, pb.DECISION_APPROVED)
+    assert approved.customer_id.startswith("cus_") and approved.shipments
+    warranty = (
+        await stack.warranty.GetWarranty(wpb.GetWarrantyRequest(serial=serial), metadata=stack.as_(OPS))
+    ).warranty
+    assert (warranty.retailer_id, warranty.sku, warranty.sale_reference) == ("demo-retailer", "KETTLE-3000", "T-0042")
+    bought = warranty.purchase_time.ToDatetime(UTC)
+    assert (bought, warranty.purchase_time_zone) == (datetime(2026, 11, 20, 14, tzinfo=UTC), "Europe/Paris")
+    registered = next(e for e in (await stack.get(filed.rma)).timeline if e.kind == "WARRANTY_REGISTERED")
+    assert registered.detail == "from the receipt: bought 2026-11-20 at demo-retailer"
+
+
+async def test_a_receipt_for_an_unknown_product_cannot_be_approved_only_rejected(stack: Stack) -> None:
+    await stack.product()
+    serial = new_serial()
+    filed = await stack.file(serial, proof_of_purchase=receipt(sku="TOASTER-1"))
+    refused = await failure(
+        stack.repairs.ApproveClaim(pb.ApproveClaimRequest(request_id=new_id(), rma=filed.rma), metadata=stack.as_(OPS))
+    )
+    assert refused.code == grpc.StatusCode.FAILED_PRECONDITION and refused.reason == "RECEIPT_REFUSED"
+    assert "sku" in refused.message
+    assert (await stack.get(filed.rma)).state == pb.CLAIM_STATE_AWAITING_REVIEW
+    assert (await stack.reject(filed.rma, pb.REJECTION_REASON_INSUFFICIENT_EVIDENCE)).state == pb.CLAIM_STATE_REJECTED

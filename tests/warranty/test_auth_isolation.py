@@ -42,10 +42,23 @@ async def test_only_ops_creates_products(api: Api, principal: str) -> None:
     assert failed.code == grpc.StatusCode.PERMISSION_DENIED
 
 
-@pytest.mark.parametrize("principal", ["ops", "centre:demo-centre", "service"])
+@pytest.mark.parametrize("principal", ["ops", "centre:demo-centre", "carrier:local", "portal"])
 async def test_only_retailers_register_sales(api: Api, product: pb.Product, principal: str) -> None:
     failed = await failure(api.stub.RegisterSale(sale("SN-ROLE"), metadata=api.as_(principal)))
     assert failed.code == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_the_service_registers_a_receipt_only_naming_its_retailer(api: Api, product: pb.Product) -> None:
+    """Repairs registers the sale of an approved receipt as `service`: it must name the receipt's retailer, and
+    a retailer may not name another."""
+    nameless = await failure(api.stub.RegisterSale(sale("SN-RECEIPT"), metadata=api.as_("service")))
+    assert nameless.code == grpc.StatusCode.INVALID_ARGUMENT and set(nameless.fields) == {"retailer_id"}
+    request = sale("SN-RECEIPT")
+    request.retailer_id = "other-retailer"
+    posing = await failure(api.stub.RegisterSale(request, metadata=api.as_("retailer:demo-retailer")))
+    assert posing.code == grpc.StatusCode.INVALID_ARGUMENT and set(posing.fields) == {"retailer_id"}
+    made = await api.stub.RegisterSale(request, metadata=api.as_("service"))
+    assert made.warranty.retailer_id == "other-retailer"
 
 
 async def test_another_retailers_serial_reads_as_unknown(api: Api, product: pb.Product) -> None:

@@ -20,10 +20,11 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from contracts.claims import ClaimInput, ClaimStatus, claim_workflow_id
+from contracts.claims import ClaimInput, ClaimStatus, Receipt, claim_workflow_id
 from contracts.notifications import SEND_NOTIFICATION, DeliveryReport, NotificationRequest
 from contracts.queues import CLAIMS as TASK_QUEUE
 from contracts.queues import NOTIFICATIONS as NOTIFICATIONS_QUEUE
@@ -35,11 +36,14 @@ from contracts.repairs import (
     CREATE_LABEL,
     ESCALATE_SLA,
     RECORD_EVENT,
+    REGISTER_FROM_RECEIPT,
     CentreChoice,
     CentreQuery,
     EventRecord,
     Label,
     LabelRequest,
+    ReceiptRegistered,
+    ReceiptRegistration,
     RiskAssessment,
     RiskQuery,
     SlaEscalation,
@@ -110,6 +114,8 @@ class Stand:
     slow: set[str] = field(default_factory=set)  # templates whose sending takes a second
     assessment: RiskAssessment = field(default_factory=lambda: RiskAssessment(flags=[]))
     risk_queries: list[RiskQuery] = field(default_factory=list)
+    registrations: list[str] = field(default_factory=list)
+    refuse_receipt: bool = False  # the warranty service will not register it
 
     def kinds(self) -> list[str]:
         return [e.kind for e in self.events]
@@ -161,7 +167,15 @@ class Stand:
             self.risk_queries.append(query)
             return self.assessment
 
-        return [check, move], [record, assign, label, escalate, assess]
+        @activity.defn(name=REGISTER_FROM_RECEIPT)
+        async def register(request: ReceiptRegistration) -> ReceiptRegistered:
+            if self.refuse_receipt:
+                raise ApplicationError("INVALID_ARGUMENT: sku is not a known product", non_retryable=True)
+            self.registrations.append(request.rma)
+            self.decision = covered()  # the unit is registered now: the entitlement check finds it
+            return ReceiptRegistered(serial="SN-1")
+
+        return [check, move], [record, assign, label, escalate, assess, register]
 
 
 @dataclass
@@ -171,7 +185,9 @@ class Claims:
     stand: Stand
     handles: list[WorkflowHandle[ClaimWorkflow, ClaimStatus]] = field(default_factory=list)
 
-    async def file(self, rma: str = "RMA-TEST1") -> tuple[WorkflowHandle[ClaimWorkflow, ClaimStatus], ClaimStatus]:
+    async def file(
+        self, rma: str = "RMA-TEST1", receipt: Receipt | None = None
+    ) -> tuple[WorkflowHandle[ClaimWorkflow, ClaimStatus], ClaimStatus]:
         start = WithStartWorkflowOperation(
             ClaimWorkflow.run,
             ClaimInput(
@@ -182,6 +198,7 @@ class Claims:
                 retailer_id="demo-retailer",
                 region="eu-west",
                 filed_by="retailer:demo-retailer",
+                receipt=receipt,
             ),
             id=claim_workflow_id(rma),
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

@@ -25,12 +25,14 @@ from contracts.claims import (
     ParcelUpdate,
     Quote,
     QuoteDecision,
+    Receipt,
     RepairStatusUpdate,
     Resolution,
     ReviewDecision,
     RiskFlag,
 )
 from contracts.repairs import RiskAssessment
+from contracts.warranty import EntitlementDecision
 from tests.workflows.conftest import Claims, covered, days, not_covered
 from workflows import search_attributes as sa
 from workflows.claim import ClaimWorkflow
@@ -556,4 +558,46 @@ async def test_the_customer_may_cancel_while_in_review(claims: Claims) -> None:
     await ask(handle, InfoNeeded.PHOTOS)
     done = await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=False, actor=CUSTOMER))
     assert done.state is S.CANCELLED and claims.stand.events[-1].actor == CUSTOMER
+    await handle.result()
+
+
+RECEIPT = Receipt(sku="KETTLE-2000", retailer_id="demo-retailer", purchase_date="2025-11-20")
+
+
+def unknown() -> EntitlementDecision:
+    return EntitlementDecision(found=False, covered=False, coverage_kind="NONE", reason="UNKNOWN_SERIAL")
+
+
+async def test_an_unregistered_serial_with_a_receipt_is_registered_on_approval(claims: Claims) -> None:
+    claims.stand.decision = unknown()
+    handle, filed = await claims.file(receipt=RECEIPT)
+    assert (filed.state, filed.decision, filed.sku) == (S.AWAITING_REVIEW, "REVIEW", "KETTLE-2000")
+    assert filed.review is not None and filed.review.reasons == ["UNREGISTERED_SERIAL"] and filed.review.registers
+    assert claims.stand.risk_queries == [] and claims.stand.labels == []
+    approved = await review(handle)
+    assert claims.stand.registrations == ["RMA-TEST1"]
+    assert (approved.state, approved.decision, approved.customer_id) == (S.AWAITING_SHIPMENT, "APPROVED", "cus_test")
+    registered = next(e for e in claims.stand.events if e.kind == "WARRANTY_REGISTERED")
+    assert (registered.actor, registered.detail) == (OPS, "from the receipt: bought 2025-11-20 at demo-retailer")
+    await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=True, reason="ops: end the test"))
+    await handle.result()
+
+
+async def test_a_receipt_the_warranty_service_refuses_leaves_the_claim_in_review(claims: Claims) -> None:
+    claims.stand.decision, claims.stand.refuse_receipt = unknown(), True
+    handle, _ = await claims.file(receipt=RECEIPT)
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        await review(handle)
+    assert isinstance(caught.value.cause, ApplicationError) and caught.value.cause.type == "RECEIPT_REFUSED"
+    assert "not a known product" in caught.value.cause.message
+    status = await handle.query(ClaimWorkflow.claim_status)
+    assert status.state is S.AWAITING_REVIEW and "WARRANTY_REGISTERED" not in claims.stand.kinds()
+    await review(handle, approve=False, reason="INSUFFICIENT_EVIDENCE")
+    assert (await handle.result()).state is S.REJECTED
+
+
+async def test_an_unknown_serial_without_a_receipt_is_still_rejected(claims: Claims) -> None:
+    claims.stand.decision = unknown()
+    handle, filed = await claims.file()
+    assert (filed.state, filed.decision_reason, filed.review) == (S.REJECTED, "UNKNOWN_SERIAL", None)
     await handle.result()

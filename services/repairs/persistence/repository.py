@@ -55,6 +55,7 @@ class NewClaim:
     locale: str
     return_address: str  # JSON
     created_at: datetime
+    receipt: str = ""  # an unregistered serial's ProofOfPurchase, as JSON
 
 
 class Filed(StrEnum):
@@ -189,6 +190,7 @@ class RepairsRepository:
                             phone=new.phone,
                             locale=new.locale,
                             return_address=new.return_address,
+                            receipt=new.receipt,
                             created_at=new.created_at,
                             updated_at=new.created_at,
                         )

@@ -61,6 +61,7 @@ class ClaimRow(SQLModel, table=True):
     return_address: str = Field(default="{}", sa_type=Text)  # PostalAddress as JSON
     feedback_comment: str = Field(default="", max_length=2000)
     risk_codes: str = Field(default="", max_length=400)  # the risk rules that fired, ","-joined: the rules report
+    receipt: str = Field(default="", sa_type=Text)  # an unregistered serial's ProofOfPurchase as JSON; "" if none
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
 

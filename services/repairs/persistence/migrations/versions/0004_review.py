@@ -1,5 +1,5 @@
 """Claim review: who made each change (the timeline's actor), the risk rules that fired on a claim (for the
-rules report), and the customer's answers to information requests.
+rules report), an unregistered serial's receipt, and the customer's answers to information requests.
 
 Revision ID: 0004
 Revises: 0003
@@ -19,6 +19,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("actor", sa.String(80), nullable=False, server_default=""))
     with op.batch_alter_table("claims") as batch:
         batch.add_column(sa.Column("risk_codes", sa.String(400), nullable=False, server_default=""))
+        batch.add_column(sa.Column("receipt", sa.Text, nullable=False, server_default=""))
     op.create_table(
         "info_answers",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -33,6 +34,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("info_answers")
     with op.batch_alter_table("claims") as batch:
+        batch.drop_column("receipt")
         batch.drop_column("risk_codes")
     with op.batch_alter_table("claim_events") as batch:
         batch.drop_column("actor")

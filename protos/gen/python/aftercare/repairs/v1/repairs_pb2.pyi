@@ -10,6 +10,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.type import datetime_pb2 as _datetime_pb2
 from google.type import postal_address_pb2 as _postal_address_pb2
 import builtins as _builtins
 import sys
@@ -1022,6 +1023,7 @@ class FileClaimRequest(_message.Message):
     CONTACT_FIELD_NUMBER: _builtins.int
     RETURN_ADDRESS_FIELD_NUMBER: _builtins.int
     INCIDENT_TIME_FIELD_NUMBER: _builtins.int
+    PROOF_OF_PURCHASE_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """Idempotency key (AIP-155): a request carried out is answered the same when sent again with this id, and
     changes nothing more; a refused request is not remembered, so sending it again evaluates it again.
@@ -1044,6 +1046,13 @@ class FileClaimRequest(_message.Message):
     def incident_time(self) -> _timestamp_pb2.Timestamp:
         """When the fault happened; default now."""
 
+    @_builtins.property
+    def proof_of_purchase(self) -> Global___ProofOfPurchase:
+        """For a serial nobody registered: what the receipt says. The claim goes to review (the receipt is added
+        as an attachment); its approval registers the warranty with this purchase time and retailer, and the
+        claim goes on as a normal one. Without it, an unknown serial is rejected.
+        """
+
     def __init__(
         self,
         *,
@@ -1054,14 +1063,51 @@ class FileClaimRequest(_message.Message):
         contact: Global___CustomerContact | None = ...,
         return_address: _postal_address_pb2.PostalAddress | None = ...,
         incident_time: _timestamp_pb2.Timestamp | None = ...,
+        proof_of_purchase: Global___ProofOfPurchase | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "incident_time", b"incident_time", "return_address", b"return_address"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "incident_time", b"incident_time", "proof_of_purchase", b"proof_of_purchase", "return_address", b"return_address"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "description", b"description", "fault_category", b"fault_category", "incident_time", b"incident_time", "request_id", b"request_id", "return_address", b"return_address", "serial", b"serial"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "description", b"description", "fault_category", b"fault_category", "incident_time", b"incident_time", "proof_of_purchase", b"proof_of_purchase", "request_id", b"request_id", "return_address", b"return_address", "serial", b"serial"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FileClaimRequest: _TypeAlias = FileClaimRequest  # noqa: Y015
+
+@_typing.final
+class ProofOfPurchase(_message.Message):
+    """What a receipt says about a sale nobody registered."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PURCHASE_TIME_FIELD_NUMBER: _builtins.int
+    RETAILER_ID_FIELD_NUMBER: _builtins.int
+    SKU_FIELD_NUMBER: _builtins.int
+    SALE_REFERENCE_FIELD_NUMBER: _builtins.int
+    retailer_id: _builtins.str
+    """The retailer named on the receipt; a retailer filing may leave it empty (itself) and name no other."""
+    sku: _builtins.str
+    """The product, as on the receipt."""
+    sale_reference: _builtins.str
+    """The receipt's number."""
+    @_builtins.property
+    def purchase_time(self) -> _datetime_pb2.DateTime:
+        """When the unit was bought, with the shop's time zone."""
+
+    def __init__(
+        self,
+        *,
+        purchase_time: _datetime_pb2.DateTime | None = ...,
+        retailer_id: _builtins.str = ...,
+        sku: _builtins.str = ...,
+        sale_reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["purchase_time", b"purchase_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["purchase_time", b"purchase_time", "retailer_id", b"retailer_id", "sale_reference", b"sale_reference", "sku", b"sku"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProofOfPurchase: _TypeAlias = ProofOfPurchase  # noqa: Y015
 
 @_typing.final
 class FileClaimResponse(_message.Message):

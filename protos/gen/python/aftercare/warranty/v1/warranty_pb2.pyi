@@ -781,6 +781,7 @@ class RegisterSaleRequest(_message.Message):
     PURCHASE_TIME_FIELD_NUMBER: _builtins.int
     SALE_REFERENCE_FIELD_NUMBER: _builtins.int
     CONTACT_FIELD_NUMBER: _builtins.int
+    RETAILER_ID_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """Idempotency key, unique per retailer (UUID recommended), AIP-155."""
     serial: _builtins.str
@@ -789,6 +790,10 @@ class RegisterSaleRequest(_message.Message):
     """SKU of a known product."""
     sale_reference: _builtins.str
     """The retailer's own reference for the sale (receipt or order number)."""
+    retailer_id: _builtins.str
+    """Only for the `service` principal (repairs, on a claim whose receipt ops approved): the retailer named on
+    the receipt. A retailer registers its own sales and leaves it empty.
+    """
     @_builtins.property
     def purchase_time(self) -> _datetime_pb2.DateTime:
         """When the sale happened, with its time zone (IANA name or UTC offset)."""
@@ -806,10 +811,11 @@ class RegisterSaleRequest(_message.Message):
         purchase_time: _datetime_pb2.DateTime | None = ...,
         sale_reference: _builtins.str = ...,
         contact: Global___Contact | None = ...,
+        retailer_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "purchase_time", b"purchase_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "purchase_time", b"purchase_time", "request_id", b"request_id", "sale_reference", b"sale_reference", "serial", b"serial", "sku", b"sku"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "purchase_time", b"purchase_time", "request_id", b"request_id", "retailer_id", b"retailer_id", "sale_reference", b"sale_reference", "serial", b"serial", "sku", b"sku"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
