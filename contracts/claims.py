@@ -146,6 +146,7 @@ class Refusal(StrEnum):
     INVALID_CENTRE = "INVALID_CENTRE"
     INVALID_SCORE = "INVALID_SCORE"
     RECEIPT_REFUSED = "RECEIPT_REFUSED"  # the warranty service would not register the receipt's sale
+    REPLACEMENT_REFUSED = "REPLACEMENT_REFUSED"  # the replacement serial cannot take the warranty (e.g. taken)
     NOTHING_REQUESTED = "NOTHING_REQUESTED"  # an answer, or a request, that names nothing
 
 

@@ -479,18 +479,33 @@ class ClaimWorkflow:
                 assert update.quote is not None  # the validator saw to it
                 await self._offer_quote(event, update.quote.currency_code, update.quote.amount_minor)
                 return self._done()
+            move = ReplacementMove(
+                serial=s.serial, replacement_serial=update.diagnosis.replacement_serial, reason=s.rma
+            )
+            moved = None
+            if event is Event.DIAGNOSED_REPLACE and workflow.patched(REVIEW_PATCH):
+                moved = await self._move_warranty(move)  # first: a refusal must leave the claim as it was
             await self._apply(event)
             if event is Event.DIAGNOSED_REPLACE:
-                move = ReplacementMove(
-                    serial=s.serial, replacement_serial=update.diagnosis.replacement_serial, reason=s.rma
-                )
-                moved = await _call(MOVE_TO_REPLACEMENT, move, queues.WARRANTY, ReplacementMoved)
+                if moved is None:  # a claim from before the review patch moves it after the state, as it did
+                    moved = await _call(MOVE_TO_REPLACEMENT, move, queues.WARRANTY, ReplacementMoved)
                 s.resolution = Resolution.EXCHANGED if s.exchange else Resolution.REPLACED
                 await self._record("WARRANTY_MOVED", detail=f"to {moved.replacement_serial}")
                 await self._ship(Direction.TO_CUSTOMER)
             elif event is Event.DIAGNOSED_REFUND:
                 s.resolution = Resolution.REFUNDED
         return self._done()
+
+    async def _move_warranty(self, move: ReplacementMove) -> ReplacementMoved:
+        """Move the warranty to the replacement unit; a serial that cannot take it (registered to another owner,
+        voided) refuses the diagnosis, naming why, and nothing changes."""
+        try:
+            return await _call(MOVE_TO_REPLACEMENT, move, queues.WARRANTY, ReplacementMoved)
+        except ActivityError as error:
+            cause = error.cause.message if isinstance(error.cause, ApplicationError) else str(error)
+            raise ApplicationError(
+                f"the replacement serial cannot take the warranty: {cause}", type=Refusal.REPLACEMENT_REFUSED
+            ) from None
 
     @record_diagnosis.validator
     def _validate_diagnosis(self, update: DiagnosisUpdate) -> None:

@@ -160,12 +160,6 @@ def test_an_allow_list_skips_every_rule() -> None:
         assert fired(RuleSet(lists=lists), everything) == [], allow
 
 
-@pytest.mark.parametrize(("owner", "fires"), [("cus_2", True), ("cus_1", False), ("", False)])
-def test_a_replacement_serial_registered_to_someone_else(owner: str, fires: bool) -> None:
-    f = facts(replacement_owner=owner)
-    assert fired(only(Code.REPLACEMENT_TAKEN), f) == (["REPLACEMENT_TAKEN"] if fires else [])
-
-
 def test_shadow_rules_flag_without_enforcing_and_off_rules_do_not_run() -> None:
     f = facts(prior=(prior(1), prior(2)))
     (flag,) = risk.evaluate(only(Code.CLAIM_FREQUENCY, mode=Mode.SHADOW, version=4), f)

@@ -141,6 +141,8 @@ class Stand:
 
         @activity.defn(name=MOVE_TO_REPLACEMENT)
         async def move(request: ReplacementMove) -> ReplacementMoved:
+            if request.replacement_serial == "SN-TAKEN":
+                raise ApplicationError("serial SN-TAKEN is already registered", type="SERIAL_TAKEN", non_retryable=True)
             self.moves.append(request)
             return ReplacementMoved(serial=request.serial, replacement_serial=request.replacement_serial)
 

@@ -601,3 +601,23 @@ async def test_an_unknown_serial_without_a_receipt_is_still_rejected(claims: Cla
     handle, filed = await claims.file()
     assert (filed.state, filed.decision_reason, filed.review) == (S.REJECTED, "UNKNOWN_SERIAL", None)
     await handle.result()
+
+
+async def test_a_replacement_serial_that_cannot_take_the_warranty_is_refused_and_changes_nothing(
+    claims: Claims,
+) -> None:
+    handle, _ = await to_diagnosing(claims)
+    recorded = len(claims.stand.events)
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        await diagnose(handle, "UNREPAIRABLE", remedy="REPLACEMENT", replacement_serial="SN-TAKEN")
+    cause = caught.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "REPLACEMENT_REFUSED"
+    assert "already registered" in cause.message
+    status = await handle.query(ClaimWorkflow.claim_status)
+    assert (status.state, status.resolution, len(claims.stand.events)) == (S.DIAGNOSING, None, recorded)
+    assert [s.direction for s in status.shipments] == [Direction.TO_CENTRE]  # no parcel home
+    fixed = await diagnose(handle, "UNREPAIRABLE", remedy="REPLACEMENT", replacement_serial="SN-9")
+    assert (fixed.state, fixed.resolution) == (S.READY_TO_SHIP, Resolution.REPLACED)
+    assert [(m.serial, m.replacement_serial) for m in claims.stand.moves] == [("SN-1", "SN-9")]
+    await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=True, reason="ops: end the test"))
+    await handle.result()

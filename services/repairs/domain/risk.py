@@ -1,5 +1,7 @@
 """Risk rules: which claims a person should look at before the label is issued. Pure: the facts are gathered
-by the `repairs.assess_risk` activity, the rules below only judge them.
+by the `repairs.assess_risk` activity, the rules below only judge them. (A replacement serial
+registered to someone else is not a risk to weigh but a move that cannot happen: the claim workflow refuses
+that diagnosis, REPLACEMENT_REFUSED.)
 
 Each rule has a reason code, a version and a mode: `enforce` (a flag sends the claim to review when the
 approval policy is RULES), `shadow` (the flag is recorded on the timeline and counted by `aftercare ops rules
@@ -22,7 +24,6 @@ class Code(StrEnum):
     REPEAT_REPAIR = "REPEAT_REPAIR"  # a claim soon after a closed repair of the same fault
     HIGH_VALUE_EARLY = "HIGH_VALUE_EARLY"  # a valuable unit, claimed soon after its sale
     BLOCK_LIST = "BLOCK_LIST"  # a serial, customer or retailer on the block list
-    REPLACEMENT_TAKEN = "REPLACEMENT_TAKEN"  # the replacement serial is already registered to someone else
 
 
 class Mode(StrEnum):
@@ -52,7 +53,6 @@ class Facts:
     purchased_at: datetime | None = None
     unit_value_minor: int = 0  # the product's value in its policy's currency; 0: unknown
     prior: tuple[PriorClaim, ...] = ()
-    replacement_owner: str = ""  # for a replacement: the customer its serial is registered to ("" if nobody)
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,6 @@ DEFAULT_RULES = (
     Rule(Code.REPEAT_REPAIR, days=90),
     Rule(Code.HIGH_VALUE_EARLY, mode=Mode.SHADOW, days=14, min_value_minor=50_000),
     Rule(Code.BLOCK_LIST),
-    Rule(Code.REPLACEMENT_TAKEN),
 )
 
 
@@ -153,18 +152,11 @@ def _blocked(rule: Rule, f: Facts, lists: Lists) -> str | None:
     return None
 
 
-def _replacement_taken(rule: Rule, f: Facts) -> str | None:
-    if not f.replacement_owner or f.replacement_owner == f.customer_id:
-        return None
-    return "the replacement serial is already registered to another owner"
-
-
 _JUDGES: Mapping[Code, Callable[[Rule, Facts, Lists], str | None]] = {
     Code.CLAIM_FREQUENCY: lambda r, f, _: _frequency(r, f),
     Code.REPEAT_REPAIR: lambda r, f, _: _repeat(r, f),
     Code.HIGH_VALUE_EARLY: lambda r, f, _: _high_value(r, f),
     Code.BLOCK_LIST: _blocked,
-    Code.REPLACEMENT_TAKEN: lambda r, f, _: _replacement_taken(r, f),
 }
 
 
