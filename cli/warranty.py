@@ -34,6 +34,22 @@ def civil(moment: datetime) -> datetime_pb2.DateTime:
         raise typer.BadParameter("give the purchase time with its UTC offset, e.g. 2026-11-20T14:30:00+01:00") from None
 
 
+def _money(text: str, hint: str) -> money_pb2.Money | None:
+    if not text:
+        return None
+    currency, _, minor = text.partition(":")
+    if not minor.isdigit():
+        raise typer.BadParameter("want CURRENCY:MINOR_UNITS, e.g. EUR:4900", param_hint=hint)
+    return money_pb2.Money(currency_code=currency.upper(), amount_minor=int(minor))
+
+
+def _approval_mode(text: str, hint: str) -> pb.ApprovalMode.ValueType:
+    modes = ("auto", "manual", "rules")
+    if text.strip().lower() not in modes:
+        raise typer.BadParameter(f"{text!r}: one of {', '.join(modes)}", param_hint=hint)
+    return pb.ApprovalMode.Value(f"APPROVAL_MODE_{text.strip().upper()}")
+
+
 @product_app.command("create")
 def product_create(
     sku: str,
@@ -48,28 +64,48 @@ def product_create(
         list[str] | None,
         typer.Option(
             help="A claim timer as NAME=SECONDS, repeatable: ship_reminder, shipment_deadline, quote_reminder, "
-            "quote_deadline, survey_delay, survey_window, repair_sla. Unset ones take their defaults."
+            "quote_deadline, survey_delay, survey_window, repair_sla, review_sla, info_reminder, info_deadline. "
+            "Unset ones take their defaults."
         ),
     ] = None,
     paid_repair: Annotated[
         str, typer.Option(help="Price offered when a claim is not covered, as CURRENCY:MINOR_UNITS (EUR:4900).")
     ] = "",
+    approval: Annotated[
+        str, typer.Option(help="Who approves its claims: auto (the entitlement check), manual (a person), rules.")
+    ] = "auto",
+    retailer_approval: Annotated[
+        list[str] | None, typer.Option(help="RETAILER=MODE, repeatable: that retailer's sales use this mode.")
+    ] = None,
+    review_above: Annotated[
+        str, typer.Option(help="A paid quote above this waits for review, as CURRENCY:MINOR_UNITS.")
+    ] = "",
+    unit_value: Annotated[str, typer.Option(help="What a unit is worth (for the risk rules), CURRENCY:MINOR.")] = "",
+    repeat_repair_days: Annotated[
+        int, typer.Option(min=0, max=365, help="A repaired fault is covered again this long after (0: never).")
+    ] = 90,
     as_: As = "ops",
     request_id: RequestId = "",
 ) -> None:
-    """Create a product and its warranty policy."""
+    """Create a product and its warranty policy (with its approval policy: docs/review.md)."""
     timers = pb.ClaimTimers()
     for item in timer or []:
         name, _, seconds = item.partition("=")
         if name not in pb.ClaimTimers.DESCRIPTOR.fields_by_name or not seconds.isdigit():
             raise typer.BadParameter(f"want NAME=SECONDS with a known timer name, got {item!r}", param_hint="--timer")
         getattr(timers, name).seconds = int(seconds)
-    price = None
-    if paid_repair:
-        currency, _, minor = paid_repair.partition(":")
-        if not minor.isdigit():
-            raise typer.BadParameter("want CURRENCY:MINOR_UNITS, e.g. EUR:4900", param_hint="--paid-repair")
-        price = money_pb2.Money(currency_code=currency.upper(), amount_minor=int(minor))
+    price = _money(paid_repair, "--paid-repair")
+    policy_approval = pb.ApprovalPolicy(
+        mode=_approval_mode(approval, "--approval"),
+        retailer_modes={
+            r: _approval_mode(m, "--retailer-approval")
+            for r, _, m in (x.partition("=") for x in retailer_approval or [])
+        },
+        review_above=_money(review_above, "--review-above"),
+        unit_value=_money(unit_value, "--unit-value"),
+        repeat_repair_days=repeat_repair_days,
+        repeat_repair_days_off=repeat_repair_days == 0,
+    )
     product = pb.Product(
         sku=sku,
         display_name=display_name,
@@ -83,6 +119,7 @@ def product_create(
             ],
             claim_timers=timers,
             paid_repair_price=price,
+            approval=policy_approval,
         ),
     )
     product.launch_time.FromDatetime(parse_time(launch).astimezone(UTC))

@@ -488,16 +488,24 @@ class PortalWeb:
 
     # -- the answer to an information request ----------------------------------------------------------------
 
-    async def info(self, request: Request, visit: Visit) -> Response:
-        if request.method == "POST":
+    async def info(self, request: Request, visit: Visit, *, problem: str = "", answer: str = "") -> Response:
+        if request.method == "POST" and not problem:
             return await self._answer(request, visit)
         claim = await self.backends.claim(visit.grant)
         context = self._claim_context(request, visit, claim)
-        problem = request.query_params.get("problem", "")
-        return self.page(request, "info.html.j2", problem=problem if problem in INFO_PROBLEMS else "", **context)
+        problem = problem or request.query_params.get("problem", "")
+        return self.page(
+            request,
+            "info.html.j2",
+            status=400 if request.method == "POST" else 200,
+            problem=problem if problem in INFO_PROBLEMS else "",
+            answer=answer,
+            **context,
+        )
 
     async def _answer(self, request: Request, visit: Visit) -> Response:
-        """The customer's answer: a text, a photo, or both (the photo first, so the answer counts it)."""
+        """The customer's answer: a text, a photo, or both (the photo first, so the answer counts it). A photo
+        refused gives the form back with the text as typed: nothing the customer wrote is lost."""
         received = await self._multipart(request, visit, "/claim/info", fields=5)
         if isinstance(received, Response):
             return received
@@ -505,19 +513,19 @@ class PortalWeb:
         text = str(form.get("answer", "")).strip()[:2000]
         request_id = str(form.get("request_id", ""))[:100]
         if not text and not content:
-            return RedirectResponse("/claim/info?problem=empty", status_code=303)
+            return await self.info(request, visit, problem="empty")
         try:
             if content:
                 photo_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{request_id}/photo"))  # retried: the same photo
                 await self.backends.add_photo(visit.grant, photo_id, content)
         except Invalid:
-            return RedirectResponse("/claim/info?problem=not_a_photo", status_code=303)
+            return await self.info(request, visit, problem="not_a_photo", answer=text)
         except Refused:
-            return RedirectResponse("/claim/info?problem=too_many", status_code=303)
+            return await self.info(request, visit, problem="too_many", answer=text)
         try:
             await self.backends.answer(visit.grant, text, request_id)
         except Invalid:
-            return RedirectResponse("/claim/info?problem=empty", status_code=303)
+            return await self.info(request, visit, problem="empty", answer=text)
         except Refused:
             return self.done("/claim", "refused")
         return self.done("/claim", "answered")
