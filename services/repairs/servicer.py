@@ -55,6 +55,8 @@ from services.kit.validation import (
     check_text,
     contact_matches,
     enum_name,
+    offset_name,
+    parse_zone,
 )
 from services.repairs import mapping
 from services.repairs.attachments import Attachments
@@ -131,11 +133,13 @@ def check_receipt(v: Violations, principal: Principal, p: pb.ProofOfPurchase, no
         if retailer not in ("", principal.id):
             v.add(f"{field}.retailer_id", "a retailer files receipts of its own sales only")
         retailer = principal.id
+    elif not retailer:
+        v.add(f"{field}.retailer_id", "is required: the retailer named on the receipt")
     else:
         try:
             Principal.parse(f"retailer:{retailer}")
         except ValueError:
-            v.add(f"{field}.retailer_id", "is required: the retailer named on the receipt")
+            v.add(f"{field}.retailer_id", "is not a retailer id: 1 to 63 of a-z, 0-9 and '-'")
     check_text(v, f"{field}.sale_reference", p.sale_reference, max_len=128)
     t = p.purchase_time
     try:
@@ -145,7 +149,17 @@ def check_receipt(v: Violations, principal: Principal, p: pb.ProofOfPurchase, no
         bought = now.date()
     if bought > (now + MAX_CLOCK_SKEW).date():
         v.add(f"{field}.purchase_time", "must not be in the future")
-    if not t.time_zone.id and not t.HasField("utc_offset"):
+    if t.time_zone.id:
+        try:
+            parse_zone(t.time_zone.id)
+        except ValueError:
+            v.add(f"{field}.purchase_time.time_zone", "is not a known IANA time zone, e.g. Europe/Paris")
+    elif t.HasField("utc_offset"):
+        try:
+            offset_name(timedelta(seconds=t.utc_offset.seconds))
+        except ValueError:
+            v.add(f"{field}.purchase_time.utc_offset", "must be within ±14 hours")
+    else:
         v.add(f"{field}.purchase_time", "must carry a time zone (time_zone or utc_offset)")
     return Receipt(sku=sku, retailer_id=retailer, purchase_date=bought.isoformat())
 

@@ -212,9 +212,16 @@ async def test_an_unregistered_serial_with_a_receipt_becomes_a_warranty_on_appro
     serial = new_serial()  # nobody registered it
     assert (await stack.file(serial)).decision_reason == "UNKNOWN_SERIAL"  # without a receipt: rejected
 
+    europe = receipt()
+    europe.purchase_time.time_zone.id = "Europe"  # almost a zone: a folder of zones
+    far = receipt()
+    far.purchase_time.ClearField("time_zone")
+    far.purchase_time.utc_offset.seconds = 15 * 3600
     for bad, field in (
         (receipt(retailer="other-retailer"), "proof_of_purchase.retailer_id"),
         (receipt(day=31), "proof_of_purchase.purchase_time"),  # 31 November
+        (europe, "proof_of_purchase.purchase_time.time_zone"),
+        (far, "proof_of_purchase.purchase_time.utc_offset"),
     ):
         refused = await failure(
             stack.repairs.FileClaim(claim_request(serial, proof_of_purchase=bad), metadata=stack.as_(RETAILER))
@@ -251,3 +258,14 @@ async def test_a_receipt_for_an_unknown_product_cannot_be_approved_only_rejected
     assert "sku" in refused.message
     assert (await stack.get(filed.rma)).state == pb.CLAIM_STATE_AWAITING_REVIEW
     assert (await stack.reject(filed.rma, pb.REJECTION_REASON_INSUFFICIENT_EVIDENCE)).state == pb.CLAIM_STATE_REJECTED
+
+
+async def test_ops_name_the_receipts_retailer_by_its_id(stack: Stack) -> None:
+    for retailer, message in (("", "is required"), ("Europe", "is not a retailer id")):
+        refused = await failure(
+            stack.repairs.FileClaim(
+                claim_request(new_serial(), proof_of_purchase=receipt(retailer=retailer)), metadata=stack.as_(OPS)
+            )
+        )
+        assert refused.code == grpc.StatusCode.INVALID_ARGUMENT
+        assert set(refused.fields) == {"proof_of_purchase.retailer_id"} and message in refused.message
