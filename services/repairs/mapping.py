@@ -13,6 +13,7 @@ from services.kit.timestamps import ts
 from services.kit.validation import enum_name
 from services.repairs.domain.centres import Centre
 from services.repairs.domain.claims import CENTRE_STATUSES, info_deadline, review_deadline, shipment_deadline
+from services.repairs.domain.receipts import GivenReceipt
 from services.repairs.persistence.tables import AttachmentRow, ClaimEventRow, ClaimRow
 
 # Proto enum values and the domain's names differ only by a prefix.
@@ -89,6 +90,20 @@ def _diagnosis_out(d: Diagnosis, quote: Quote | None) -> pb.Diagnosis:
             )
         )
     return out
+
+
+def given_receipt(p: pb.ProofOfPurchase) -> GivenReceipt:
+    t = p.purchase_time
+    return GivenReceipt(
+        sku=p.sku,
+        retailer_id=p.retailer_id,
+        sale_reference=p.sale_reference,
+        year=t.year,
+        month=t.month,
+        day=t.day,
+        time_zone=t.time_zone.id,
+        utc_offset_seconds=t.utc_offset.seconds if t.HasField("utc_offset") else None,
+    )
 
 
 def status_of(row: ClaimRow) -> ClaimStatus:

@@ -55,14 +55,13 @@ from services.kit.validation import (
     check_text,
     contact_matches,
     enum_name,
-    offset_name,
-    parse_zone,
 )
 from services.repairs import mapping
 from services.repairs.attachments import Attachments
 from services.repairs.domain import photos
 from services.repairs.domain.centres import check_centre, check_centre_id, check_region
 from services.repairs.domain.claims import CENTRE_STATUSES, TERMINAL
+from services.repairs.domain.receipts import check_receipt
 from services.repairs.domain.review import RejectionReason, rules_report
 from services.repairs.domain.rma import canonical_rma, new_rma
 from services.repairs.persistence.repository import (
@@ -122,46 +121,8 @@ def actor_of(principal: Principal, row: ClaimRow) -> str:
     return str(principal)
 
 
-def check_receipt(v: Violations, principal: Principal, p: pb.ProofOfPurchase, now: datetime) -> Receipt:
-    """A receipt for a serial nobody registered: the product, the retailer on it (a retailer names itself only)
-    and a purchase date that is a real day, not in the future, with a time zone. The warranty service checks
-    the rest (a known product, its launch) when ops approve it."""
-    field = "proof_of_purchase"
-    sku = check_text(v, f"{field}.sku", p.sku, min_len=2, max_len=48).upper()
-    retailer = p.retailer_id.strip()
-    if principal.role is Role.RETAILER:
-        if retailer not in ("", principal.id):
-            v.add(f"{field}.retailer_id", "a retailer files receipts of its own sales only")
-        retailer = principal.id
-    elif not retailer:
-        v.add(f"{field}.retailer_id", "is required: the retailer named on the receipt")
-    else:
-        try:
-            Principal.parse(f"retailer:{retailer}")
-        except ValueError:
-            v.add(f"{field}.retailer_id", "is not a retailer id: 1 to 63 of a-z, 0-9 and '-'")
-    check_text(v, f"{field}.sale_reference", p.sale_reference, max_len=128)
-    t = p.purchase_time
-    try:
-        bought = date(t.year, t.month, t.day)
-    except ValueError:
-        v.add(f"{field}.purchase_time", "is not a valid date")
-        bought = now.date()
-    if bought > (now + MAX_CLOCK_SKEW).date():
-        v.add(f"{field}.purchase_time", "must not be in the future")
-    if t.time_zone.id:
-        try:
-            parse_zone(t.time_zone.id)
-        except ValueError:
-            v.add(f"{field}.purchase_time.time_zone", "is not a known IANA time zone, e.g. Europe/Paris")
-    elif t.HasField("utc_offset"):
-        try:
-            offset_name(timedelta(seconds=t.utc_offset.seconds))
-        except ValueError:
-            v.add(f"{field}.purchase_time.utc_offset", "must be within ±14 hours")
-    else:
-        v.add(f"{field}.purchase_time", "must carry a time zone (time_zone or utc_offset)")
-    return Receipt(sku=sku, retailer_id=retailer, purchase_date=bought.isoformat())
+def retailer_of(principal: Principal) -> str:
+    return principal.id if principal.role is Role.RETAILER else ""
 
 
 def stored_receipt(given: pb.ProofOfPurchase, checked: Receipt) -> str:
@@ -405,7 +366,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         if incident_at is not None and incident_at > now + MAX_CLOCK_SKEW:
             v.add("incident_time", "must not be in the future")
         receipt = (
-            check_receipt(v, principal, request.proof_of_purchase, now)
+            check_receipt(v, mapping.given_receipt(request.proof_of_purchase), retailer_of(principal), now)
             if request.HasField("proof_of_purchase")
             else None
         )
@@ -418,7 +379,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
                 fault_category=fault,
                 region=region,
                 incident_at=incident_at,
-                retailer_id=principal.id if principal.role is Role.RETAILER else "",
+                retailer_id=retailer_of(principal),
                 filed_by=str(principal),
                 request_id=request.request_id,
                 request_hash=fingerprint("FileClaim", request),

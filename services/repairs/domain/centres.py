@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from services.kit.errors import Violations
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")  # the id part of the centre's principal, centre:<id>
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")  # the id part of a principal: centre:<id>, retailer:<id>
 _REGION = re.compile(r"^[A-Z]{2}$")
 _CATEGORY = re.compile(r"^[a-z0-9][a-z0-9-]{1,47}$")  # as a product's category
 MAX_CAPACITY = 100_000
@@ -29,6 +29,11 @@ class Load:
 
     centre: Centre
     open_claims: int
+
+
+def is_party_id(text: str) -> bool:
+    """Whether `text` is the id part of a retailer's or a centre's principal (retailer:<id>)."""
+    return _ID.match(text) is not None
 
 
 def check_centre_id(v: Violations, field: str, raw: str) -> str:

@@ -131,7 +131,8 @@ class WarrantyServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RegisterSale(self, request, context):
-        """Registers the sale of one serialised unit, starting its warranty (retailers only).
+        """Registers the sale of one serialised unit, starting its warranty (retailers; and the `service` principal
+        for the receipt of a claim ops approved, naming the receipt's retailer).
         Idempotent by `request_id`; a serial that is already registered is ALREADY_EXISTS.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -45,7 +45,8 @@ class WarrantyServiceStub:
     ListProducts: _grpc.UnaryUnaryMultiCallable[_warranty_pb2.ListProductsRequest, _warranty_pb2.ListProductsResponse]
     """Lists products, ordered by SKU."""
     RegisterSale: _grpc.UnaryUnaryMultiCallable[_warranty_pb2.RegisterSaleRequest, _warranty_pb2.RegisterSaleResponse]
-    """Registers the sale of one serialised unit, starting its warranty (retailers only).
+    """Registers the sale of one serialised unit, starting its warranty (retailers; and the `service` principal
+    for the receipt of a claim ops approved, naming the receipt's retailer).
     Idempotent by `request_id`; a serial that is already registered is ALREADY_EXISTS.
     """
     BatchRegisterSales: _grpc.StreamUnaryMultiCallable[_warranty_pb2.BatchRegisterSalesRequest, _warranty_pb2.BatchRegisterSalesResponse]
@@ -86,7 +87,8 @@ class WarrantyServiceAsyncStub(WarrantyServiceStub):
     ListProducts: _aio.UnaryUnaryMultiCallable[_warranty_pb2.ListProductsRequest, _warranty_pb2.ListProductsResponse]  # type: ignore[assignment]
     """Lists products, ordered by SKU."""
     RegisterSale: _aio.UnaryUnaryMultiCallable[_warranty_pb2.RegisterSaleRequest, _warranty_pb2.RegisterSaleResponse]  # type: ignore[assignment]
-    """Registers the sale of one serialised unit, starting its warranty (retailers only).
+    """Registers the sale of one serialised unit, starting its warranty (retailers; and the `service` principal
+    for the receipt of a claim ops approved, naming the receipt's retailer).
     Idempotent by `request_id`; a serial that is already registered is ALREADY_EXISTS.
     """
     BatchRegisterSales: _aio.StreamUnaryMultiCallable[_warranty_pb2.BatchRegisterSalesRequest, _warranty_pb2.BatchRegisterSalesResponse]  # type: ignore[assignment]
@@ -148,7 +150,8 @@ class WarrantyServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _warranty_pb2.RegisterSaleRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_warranty_pb2.RegisterSaleResponse, _abc.Awaitable[_warranty_pb2.RegisterSaleResponse]]:
-        """Registers the sale of one serialised unit, starting its warranty (retailers only).
+        """Registers the sale of one serialised unit, starting its warranty (retailers; and the `service` principal
+        for the receipt of a claim ops approved, naming the receipt's retailer).
         Idempotent by `request_id`; a serial that is already registered is ALREADY_EXISTS.
         """
 
