@@ -231,8 +231,6 @@ def customer_safe(claim: pb.Claim) -> pb.Claim:
     if safe.HasField("diagnosis"):
         safe.diagnosis.notes = ""
     without_risk(safe)
-    if safe.HasField("review"):
-        del safe.review.reasons[:]
     for event in safe.timeline:
         event.detail = ""
         if event.actor.kind not in ("customer", "system"):
@@ -244,8 +242,14 @@ INTERNAL_NOTES = frozenset({"RISK_FLAGGED", "REVIEW_OVERDUE"})
 
 
 def without_risk(claim: pb.Claim) -> pb.Claim:
-    """The claim as a retailer, a centre or the customer reads it: the risk rules' findings are for ops."""
+    """The claim as a retailer, a centre or the customer reads it: why it is in review (a risk rule, a policy)
+    and what the rules found are for ops; that it is in review, and what was asked, are for everyone."""
     claim.ClearField("risk_flags")
+    if claim.HasField("review"):
+        del claim.review.reasons[:]
+    for event in claim.timeline:
+        if event.kind == "REVIEW_REQUIRED":
+            event.detail = ""
     kept = [event for event in claim.timeline if event.kind not in INTERNAL_NOTES]
     if len(kept) != len(claim.timeline):
         del claim.timeline[:]

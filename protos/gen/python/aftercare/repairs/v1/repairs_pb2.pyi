@@ -605,7 +605,9 @@ class Review(_message.Message):
     """How many times the customer was asked."""
     @_builtins.property
     def reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Why it went to review: MANUAL_POLICY, QUOTE_ABOVE_LIMIT, or an enforced risk rule's code."""
+        """Why it went to review: MANUAL_POLICY, QUOTE_ABOVE_LIMIT, UNREGISTERED_SERIAL, or an enforced risk rule's
+        code (ops and services only; empty for retailers, centres and the customer).
+        """
 
     @_builtins.property
     def requested(self) -> _containers.RepeatedScalarFieldContainer[Global___InformationNeeded.ValueType]:
