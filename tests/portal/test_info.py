@@ -57,3 +57,8 @@ async def test_an_answer_keeps_the_text_when_its_photo_is_refused_and_counts_onc
 
         nothing = await web.get("/claim/info")
         assert nothing.status_code == 200 and "not waiting for anything from you" in nothing.text
+
+        await stack.reject(claim.rma, rpb.REJECTION_REASON_MISUSE, note="liquid inside")
+        rejected = await web.get("/claim")
+        assert "The damage comes from use the warranty does not cover." in rejected.text  # why, in their words
+        assert "liquid inside" not in rejected.text and "MANUAL_POLICY" not in rejected.text  # ops' words stay
