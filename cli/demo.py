@@ -26,6 +26,7 @@ from clients.parties import Parties, claim_request, new_id
 from services.kit.timestamps import civil
 
 SKU, CATEGORY, REGION = "DEMO-DAY-KETTLE", "small-appliance", "DE"
+PRO_SKU = "DEMO-DAY-KETTLE-PRO"  # its claims wait for a person (approval policy MANUAL): docs/review.md
 RETAILER, CARRIER, OPS = "retailer:demo-retailer", "carrier:local", "ops"
 CENTRES = ("demo-centre", "other-centre")  # the dev keys have a principal for each
 CHUNK = 50  # sales per BatchRegisterSales call: the progress bar moves once per answered chunk
@@ -72,6 +73,7 @@ class Day:
     sales: int = 0
     sales_seconds: float = 0.0
     outcomes: list[Outcome] = field(default_factory=list)
+    review: Outcome | None = None  # a claim held for review, whose customer ops asked for photos
 
 
 def _state(claim: rpb.Claim) -> str:
@@ -102,8 +104,27 @@ class DemoDay(Parties):
                 timers=TIMERS,
             )
         )
+        manual = wpb.ApprovalPolicy(mode=wpb.APPROVAL_MODE_MANUAL)
+        await _once(
+            self.create_product(
+                PRO_SKU, category=CATEGORY, display_name="Demo Kettle Pro", covered=covered, approval=manual
+            )
+        )
         for centre_id in CENTRES:
             await _once(self.create_centre(centre_id, region=REGION, category=CATEGORY, capacity=50))
+
+    async def held_for_review(self, serial: str) -> Outcome:
+        """A Pro kettle's claim waits for a person; ops ask its customer for photos (docs/review.md)."""
+        await self.register_sale(
+            serial, PRO_SKU, purchased_at=datetime.now(UTC) - timedelta(days=40), email="pro@example.com", locale="fr"
+        )
+        claim = await self.file_claim(
+            claim_request(serial, request_id=f"demo-claim-{serial}", email="pro@example.com", region=REGION)
+        )
+        self.say.print(f"customer   filed {claim.rma} (a Pro kettle) → {_state(claim)}: a person decides")
+        claim = await self.ask(claim.rma, rpb.INFORMATION_NEEDED_PHOTOS, request_id=f"demo-ask-{serial}")
+        self.say.print(f"ops        asked the customer of {claim.rma} for photos of the fault → {_state(claim)}")
+        return Outcome(story="asked for photos", rma=claim.rma, state=_state(claim))
 
     async def register(self, serials: list[str], progress: Progress | None) -> None:
         """The retailer's end-of-day upload, in chunks; one in ten units was bought 715 days ago (its
@@ -268,18 +289,23 @@ async def play(
         day.outcomes = list(
             await asyncio.gather(*(_story(p, serials[i], i, story, score) for i, (story, score) in enumerate(STORIES)))
         )
+        day.review = await p.held_for_review(f"DEMO-{day.run}-PRO")
     if portal_target:
         await _portal_links(portal_target, keys["ops"], day.outcomes)
+        await _portal_links(portal_target, keys["ops"], [day.review], page=portal_pb2.PAGE_INFO)
     return day
 
 
-async def _portal_links(portal_target: str, ops_key: str, outcomes: list[Outcome]) -> None:
+async def _portal_links(
+    portal_target: str, ops_key: str, outcomes: list[Outcome], page: portal_pb2.Page.ValueType = portal_pb2.PAGE_CLAIM
+) -> None:
     """A customer's link to each claim's portal page (made as ops: each is a fresh token, like a message's)."""
     async with grpc.aio.insecure_channel(portal_target) as channel:
         portal = portal_pb2_grpc.PortalServiceStub(channel)
         for outcome in outcomes:
             answer = await portal.CreateLink(
-                portal_pb2.CreateLinkRequest(rma=outcome.rma), metadata=(("authorization", f"Bearer {ops_key}"),)
+                portal_pb2.CreateLinkRequest(rma=outcome.rma, page=page),
+                metadata=(("authorization", f"Bearer {ops_key}"),),
             )
             outcome.portal_link = answer.url
 
@@ -327,9 +353,17 @@ def summary(day: Day, ui_url: str, namespace: str, say: Console) -> None:
         say.print("\n[bold]Open as the customer[/bold] (the portal; each e-mail in the mail sink has its own link)")
         for o in day.outcomes:
             say.print(f"  {o.rma:<16} {o.story:<16} {o.portal_link}", soft_wrap=True)
+    if day.review is not None:
+        r = day.review
+        say.print(
+            f"\n[bold]Waiting for a person[/bold] (a Pro kettle: its claims are reviewed)\n  {r.rma:<16} {r.story}"
+        )
+        if r.portal_link:
+            say.print(f"  the customer answers at {r.portal_link}", soft_wrap=True)
     say.print(
         "\n[bold]Then ask the CLI[/bold]\n"
         "  .venv/bin/aftercare ops report\n"
+        "  .venv/bin/aftercare ops review\n"
         "  .venv/bin/aftercare ops stuck --older-than 10s\n"
         "  .venv/bin/aftercare ops breaches\n"
         + (f"  .venv/bin/aftercare ops timeline {breached.rma}\n" if breached else "")

@@ -41,6 +41,10 @@ async def test_the_demo_day_ends_as_scripted_and_points_at_the_ui(stack: Stack) 
     for o in day.outcomes:
         claim = await stack.get(o.rma)
         assert pb.ClaimState.Name(claim.state) == f"CLAIM_STATE_{o.state}"
+    assert day.review is not None and day.review.state == "AWAITING_CUSTOMER_INFO"  # held, and a photo asked for
+    held = await stack.get(day.review.rma)
+    assert list(held.review.requested) == [pb.INFORMATION_NEEDED_PHOTOS]
+    assert day.review.portal_link.startswith(stack.portal_url)
     replaced = next(o for o in day.outcomes if o.story == "replaced")
     assert any(e.kind == "WARRANTY_MOVED" for e in (await stack.get(replaced.rma)).timeline)
     # Each customer who answered had been asked, by e-mail, once.
