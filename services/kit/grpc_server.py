@@ -344,6 +344,19 @@ def channel_credentials(
     )
 
 
+# What another service answers when it could not serve a call now: worth trying again later.
+TRANSIENT_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+    }
+)
+
+
 def aio_channel(target: str, settings: Settings, **options: Any) -> grpc.aio.Channel:
     """A channel to another service as this process's settings say: TLS when they name a CA or certificate."""
     credentials = channel_credentials(

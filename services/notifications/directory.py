@@ -11,6 +11,7 @@ import grpc
 from aftercare.repairs.v1 import repairs_pb2, repairs_pb2_grpc
 from aftercare.warranty.v1 import warranty_pb2, warranty_pb2_grpc
 
+from services.kit.grpc_server import TRANSIENT_CODES
 from services.kit.validation import Contact
 
 
@@ -42,16 +43,6 @@ class Directory(Protocol):
     async def warranty_owner(self, serial: str) -> Addressee: ...
 
     async def sold_to(self, customer_id: str, retailer_id: str) -> bool: ...
-
-
-_RETRYABLE = {
-    grpc.StatusCode.UNAVAILABLE,
-    grpc.StatusCode.DEADLINE_EXCEEDED,
-    grpc.StatusCode.RESOURCE_EXHAUSTED,
-    grpc.StatusCode.ABORTED,
-    grpc.StatusCode.INTERNAL,
-    grpc.StatusCode.UNKNOWN,
-}
 
 
 class GrpcDirectory:
@@ -129,7 +120,7 @@ class GrpcDirectory:
 
     @staticmethod
     def _failure(exc: grpc.aio.AioRpcError, service: str) -> Exception:
-        if exc.code() in _RETRYABLE:
+        if exc.code() in TRANSIENT_CODES:
             return DirectoryUnavailable(f"{service} answered {exc.code().name}")
         if exc.code() is grpc.StatusCode.NOT_FOUND:
             return RecipientNotFound(f"{service} does not know the recipient")

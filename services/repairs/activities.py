@@ -12,7 +12,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from contracts.claims import ClaimState, ClaimStatus, Direction
+from contracts.claims import ClaimState, Direction
 from contracts.repairs import (
     ASSESS_RISK,
     ASSIGN_CENTRE,
@@ -33,6 +33,7 @@ from contracts.repairs import (
 )
 from services.repairs.carriers import Carrier, LabelSpec
 from services.repairs.domain import centres, risk
+from services.repairs.mapping import status_of
 from services.repairs.persistence.repository import RepairsRepository
 from services.repairs.persistence.tables import ClaimRow, LabelRow
 from services.repairs.sales import ReceiptRefused, WarrantySales, WarrantyUnavailable
@@ -51,7 +52,7 @@ def address_lines(address_json: str) -> list[str]:
 
 def prior_claim(row: ClaimRow) -> risk.PriorClaim:
     """Another claim on the serial, as the risk rules see it: a repair counts as closed once the unit is back."""
-    s = ClaimStatus.model_validate_json(row.status) if row.status != "{}" else ClaimStatus(rma=row.rma, serial="")
+    s = status_of(row)
     done = s.state in (ClaimState.DELIVERED, ClaimState.CLOSED)
     return risk.PriorClaim(
         rma=row.rma,

@@ -11,16 +11,8 @@ from aftercare.repairs.v1 import repairs_pb2 as rpb
 from aftercare.warranty.v1 import warranty_pb2, warranty_pb2_grpc
 from google.protobuf import json_format
 
+from services.kit.grpc_server import TRANSIENT_CODES
 from services.repairs.persistence.tables import ClaimRow
-
-_RETRYABLE = {
-    grpc.StatusCode.UNAVAILABLE,
-    grpc.StatusCode.DEADLINE_EXCEEDED,
-    grpc.StatusCode.RESOURCE_EXHAUSTED,
-    grpc.StatusCode.ABORTED,
-    grpc.StatusCode.INTERNAL,
-    grpc.StatusCode.UNKNOWN,
-}
 
 
 class ReceiptRefused(Exception):
@@ -69,7 +61,7 @@ class WarrantySales:
         except grpc.aio.AioRpcError as exc:
             if exc.code() is grpc.StatusCode.ALREADY_EXISTS:
                 return Registered(row.serial, already_registered=True)
-            if exc.code() in _RETRYABLE:
+            if exc.code() in TRANSIENT_CODES:
                 raise WarrantyUnavailable(exc.code().name) from None
             raise ReceiptRefused(f"{exc.code().name}: {exc.details() or ''}"[:300]) from None
         return Registered(answer.warranty.serial, already_registered=False)

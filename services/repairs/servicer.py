@@ -113,6 +113,14 @@ def can_see(principal: Principal, row: ClaimRow) -> bool:
     return True
 
 
+def as_seen_by(principal: Principal, claim: pb.Claim) -> pb.Claim:
+    """The claim as this caller may read it: whole for ops and services; without the risk rules' findings for
+    retailers and centres; customer-safe for the portal."""
+    if principal.role is Role.PORTAL:
+        return mapping.customer_safe(claim)
+    return claim if principal.role in (Role.OPS, Role.SERVICE) else mapping.without_risk(claim)
+
+
 def actor_of(principal: Principal, row: ClaimRow) -> str:
     """Who an action is by, for the timeline: the customer (by their opaque id) when it came through the portal,
     else the principal itself ("ops", "retailer:demo-retailer", "centre:berlin-1")."""
@@ -184,9 +192,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         claim = mapping.claim(row, events, with_contact=principal.role is Role.SERVICE)
         if principal.role is Role.OPS and timeline:
             claim.feedback_comment = row.feedback_comment
-        if principal.role is Role.PORTAL:
-            return mapping.customer_safe(claim)
-        return claim if principal.role in (Role.OPS, Role.SERVICE) else mapping.without_risk(claim)
+        return as_seen_by(principal, claim)
 
     async def GetClaim(
         self, request: pb.GetClaimRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -237,14 +243,8 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         )
         service = principal.role is Role.SERVICE
 
-        def shown(row: ClaimRow) -> pb.Claim:
-            claim = mapping.claim(row, with_contact=service)
-            if principal.role is Role.PORTAL:
-                return mapping.customer_safe(claim)
-            return claim if principal.role in (Role.OPS, Role.SERVICE) else mapping.without_risk(claim)
-
         return pb.ListClaimsResponse(
-            claims=[shown(row) for row in page.items],
+            claims=[as_seen_by(principal, mapping.claim(row, with_contact=service)) for row in page.items],
             next_page_token=page.next_page_token,
         )
 

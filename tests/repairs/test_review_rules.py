@@ -229,6 +229,15 @@ def test_the_report_counts_each_rule_version_and_mode_by_outcome() -> None:
     ]
 
 
+S = ClaimState
+OUTCOMES = {  # how a flagged claim in each state counts in the report, written out by hand
+    "pending": {S.SUBMITTED, S.AWAITING_REVIEW, S.AWAITING_CUSTOMER_INFO},
+    "rejected": {S.REJECTED},
+    "other": {S.CANCELLED, S.EXPIRED},
+}
+
+
 @pytest.mark.parametrize("state", list(ClaimState))
-def test_every_state_has_an_outcome(state: ClaimState) -> None:
-    assert outcome(state) in ("approved", "rejected", "pending", "other")
+def test_every_state_counts_as_its_outcome(state: ClaimState) -> None:
+    want = next((name for name, states in OUTCOMES.items() if state in states), "approved")
+    assert outcome(state) == want
