@@ -13,7 +13,7 @@ from aftercare.warranty.v1 import warranty_pb2 as wpb
 
 from clients.parties import OPS
 from tests.rpc import failure
-from tests.stack import CENTRE, RETAILER, Stack, claim_request, new_id, new_serial
+from tests.stack import CENTRE, RETAILER, Stack, claim_request, new_id, new_serial, until
 
 Metadata = tuple[tuple[str, str], ...]
 MANUAL = wpb.ApprovalPolicy(mode=wpb.APPROVAL_MODE_MANUAL)
@@ -160,6 +160,12 @@ async def test_a_third_claim_in_a_year_is_flagged_reviewed_and_reported(stack: S
     assert "RISK_FLAGGED" in [e.kind for e in as_ops.timeline]
     assert "RISK_FLAGGED" not in [e.kind for e in (await stack.get(third.rma, RETAILER)).timeline]
 
+    async def searchable() -> bool:  # the Temporal UI's filter, on the real dev server's visibility
+        found = [w.id async for w in stack.temporal.list_workflows('RiskFlags="CLAIM_FREQUENCY"')]
+        return found == [f"claim-{third.rma}"]
+
+    await until(searchable, within=30, what='RiskFlags="CLAIM_FREQUENCY" finds the claim')
+
     report = await stack.repairs.ReportRiskRules(pb.ReportRiskRulesRequest(), metadata=stack.as_(OPS))
     assert report.claims == 3
     assert [(r.code, r.fired, r.pending, r.rejected) for r in report.rules] == [("CLAIM_FREQUENCY", 1, 1, 0)]
@@ -269,3 +275,30 @@ async def test_ops_name_the_receipts_retailer_by_its_id(stack: Stack) -> None:
         )
         assert refused.code == grpc.StatusCode.INVALID_ARGUMENT
         assert set(refused.fields) == {"proof_of_purchase.retailer_id"} and message in refused.message
+
+
+async def test_a_replacement_serial_registered_to_someone_else_refuses_the_diagnosis(stack: Stack) -> None:
+    """The real warranty service refuses to move the warranty onto a taken serial: the diagnosis is refused
+    naming why, and the claim stays as it was (it used to move to READY_TO_SHIP with the warranty behind)."""
+    await stack.product()
+    await stack.centre()
+    serial, taken = new_serial(), new_serial()
+    await stack.sale(serial)
+    await stack.sale(taken)
+    claim = await stack.file(serial)
+    claim = await stack.parcel(claim, pb.DIRECTION_TO_CENTRE, pb.PARCEL_EVENT_DELIVERED)
+    await stack.status(claim.rma, pb.REPAIR_STATUS_DIAGNOSING)
+    swap = pb.Diagnosis(
+        unrepairable=pb.Diagnosis.Unrepairable(remedy=pb.Diagnosis.REMEDY_REPLACEMENT, replacement_serial=taken)
+    )
+    refused = await failure(
+        stack.repairs.RecordDiagnosis(
+            pb.RecordDiagnosisRequest(request_id=new_id(), rma=claim.rma, diagnosis=swap), metadata=stack.as_(CENTRE)
+        )
+    )
+    assert refused.code == grpc.StatusCode.FAILED_PRECONDITION and refused.reason == "REPLACEMENT_REFUSED"
+    assert "already registered" in refused.message
+    after = await stack.get(claim.rma)
+    assert after.state == pb.CLAIM_STATE_DIAGNOSING and len(after.shipments) == 1
+    owner = await stack.warranty.GetWarranty(wpb.GetWarrantyRequest(serial=serial), metadata=stack.as_(OPS))
+    assert owner.warranty.serial == serial  # the warranty stayed on the faulty unit
