@@ -1,10 +1,12 @@
 """Benchmark claims against the whole system as `make run` configures it.
 
     .venv/bin/python bench/claims.py [--claims 40] [--in-flight 8] [--updates 200] [--open 10000]
+                                     [--parts happy,update,list] [--postgres URL]
 
 Starts what `make run` starts (the Temporal dev server on its tuned SQLite file, the warranty and repairs
-services with their activity workers, the claims worker) in a scratch directory, so stop `make run` first
-(the ports are the same). This process is the client. Every figure is set beside a floor from the same run:
+services with their activity workers, the claims worker) in a scratch directory (bench/system.py; with
+--postgres, each service on its own scratch PostgreSQL database), so stop `make run` first (the ports are the
+same). This process is the client. Every figure is set beside a floor from the same run:
 
 - **Happy path**: claims taken from FileClaim to CLOSED over gRPC (carrier events, the centre's statuses
   and diagnosis, feedback), `--in-flight` at a time. The floor is a workflow with the same number of
@@ -44,6 +46,7 @@ from temporalio.worker import Worker
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import system  # noqa: E402
 from cli import dev  # noqa: E402
 from clients.parties import Parties, claim_request  # noqa: E402
 from contracts.claims import ClaimStatus, claim_workflow_id  # noqa: E402
@@ -237,18 +240,8 @@ async def seed_open_claims(database_url: str, n: int) -> None:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     var = Path(tempfile.mkdtemp(prefix="aftercare-bench-"))
     keys = dict(ensure_dev_keys(var / "api-keys.json"))
-    (var / "logs").mkdir()
-    plan = dev.processes(var)
-    busy = [port for p in plan for port in p.ports if not dev._port_free(port)]
-    if busy:
-        raise SystemExit(f"ports in use: {busy}; stop `make run` first")
-    started: list[dev.Process] = []
-    results: dict[str, Any] = {}
-    try:
-        for process in plan:
-            process.echo = False
-            started.append(process)
-            await dev._start(process, var)
+    results: dict[str, Any] = {"database": "postgresql" if args.postgres else "sqlite"}
+    async with system.running(var, args.postgres) as databases:
         client = await Client.connect(f"127.0.0.1:{dev.TEMPORAL_PORT}")
         async with (
             grpc.aio.insecure_channel("127.0.0.1:50051") as cw,
@@ -258,111 +251,122 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             parties = Bench(cw, cr, keys)
             await parties.setup()
 
-            # 1. whole happy path vs the floor
-            warm = await parties.happy_path(await parties.sale())
-            steps = await plan_of(client, warm)
-            await floor_claim(client, steps)
-            serials = [await parties.sale() for _ in range(args.claims)]
-
-            async def real(i: int) -> None:
-                await parties.happy_path(serials[i])
-
-            async def floor(i: int) -> None:
-                await floor_claim(client, steps)
-
-            real_s = await in_parallel(args.claims, args.in_flight, real)
-            floor_s = await in_parallel(args.claims, args.in_flight, floor)
-            happy = {
-                "claims": args.claims,
-                "in_flight": args.in_flight,
-                "updates_per_claim": len(steps),
-                "activities_per_claim": sum(steps),
-                "claims_per_s": args.claims / real_s,
-                "floor_claims_per_s": args.claims / floor_s,
-                "ratio": floor_s / real_s,
-            }
-            results["happy_path"] = happy
-            print(
-                f"happy path   {happy['claims_per_s']:.2f} claims/s ({len(steps)} updates, {sum(steps)} activities "
-                f"each, {args.in_flight} in flight)  floor {happy['floor_claims_per_s']:.2f}/s  "
-                f"ratio {happy['ratio']:.2f}  (target >= 0.7)",
-                flush=True,
-            )
-
-            # 2. UpdateRepairStatus round trip vs a bare update
-            claim = await parties.file(await parties.sale())
-            claim = await parties.move_parcel(claim, rpb.DIRECTION_TO_CENTRE, rpb.PARCEL_EVENT_DELIVERED)
-            await parties.report(claim.rma, parties.centre, rpb.REPAIR_STATUS_DIAGNOSING)
-            covered = rpb.Diagnosis(covered_fault=rpb.Diagnosis.CoveredFault(labour_minutes=1))
-            await parties.diagnose(claim.rma, parties.centre, covered)
-            toggles = [rpb.REPAIR_STATUS_AWAITING_PARTS, rpb.REPAIR_STATUS_REPAIRING]
-            times: list[float] = []
-            for i in range(args.updates):
-                t0 = time.perf_counter()
-                await parties.report(claim.rma, parties.centre, toggles[i % 2])
-                times.append(time.perf_counter() - t0)
-            start = WithStartWorkflowOperation(
-                FloorWorkflow.run,
-                [0, 0],
-                id=f"floor-bare-{uuid.uuid4().hex}",
-                task_queue=FLOOR_QUEUE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            )
-            await client.execute_update_with_start_workflow(FloorWorkflow.intake, start_workflow_operation=start)
-            handle = await start.workflow_handle()
-            bare: list[float] = []
-            for _ in range(args.updates):
-                t0 = time.perf_counter()
-                await handle.execute_update(FloorWorkflow.bare)
-                bare.append(time.perf_counter() - t0)
-            one: list[float] = []
-            for _ in range(args.updates):
-                t0 = time.perf_counter()
-                await handle.execute_update(FloorWorkflow.bare_with_activity)
-                one.append(time.perf_counter() - t0)
-            await handle.execute_update(FloorWorkflow.advance, 0)
-            update = {
-                "update_repair_status": latency(times),
-                "bare_update": latency(bare),
-                "bare_update_one_noop_activity": latency(one),
-            }
-            results["update_round_trip"] = update
-            u, b, o = update["update_repair_status"], update["bare_update"], update["bare_update_one_noop_activity"]
-            print(
-                f"UpdateRepairStatus  p50 {u['p50_ms']:.1f} ms  p99 {u['p99_ms']:.1f} ms  (target 40/100)   "
-                f"bare update p50 {b['p50_ms']:.1f} / p99 {b['p99_ms']:.1f} ms   "
-                f"bare update with one no-op activity p50 {o['p50_ms']:.1f} / p99 {o['p99_ms']:.1f} ms",
-                flush=True,
-            )
-
-            # 3. ListClaims for a centre with many open claims
-            await seed_open_claims(f"sqlite+aiosqlite:///{var / 'repairs.db'}", args.open)
-            centre_key = parties.as_(f"centre:{CENTRE}")
-            first: list[float] = []
-            deep: list[float] = []
-            token = ""
-            for _ in range(200):
-                t0 = time.perf_counter()
-                page = await parties.repairs.ListClaims(rpb.ListClaimsRequest(page_size=50), metadata=centre_key)
-                first.append(time.perf_counter() - t0)
-                assert len(page.claims) == 50
-                t0 = time.perf_counter()
-                page = await parties.repairs.ListClaims(
-                    rpb.ListClaimsRequest(page_size=50, page_token=token), metadata=centre_key
-                )
-                deep.append(time.perf_counter() - t0)
-                token = page.next_page_token  # walks down the list, 50 at a time
-            listing = {"open_claims": args.open, "first_page": latency(first), "next_pages": latency(deep)}
-            results["list_claims"] = listing
-            print(
-                f"ListClaims ({args.open:,} open for one centre, 50 a page)  first page p50 "
-                f"{listing['first_page']['p50_ms']:.1f} ms p99 {listing['first_page']['p99_ms']:.1f} ms   "
-                f"paging on p99 {listing['next_pages']['p99_ms']:.1f} ms  (target p99 <= 20)",
-                flush=True,
-            )
-    finally:
-        await dev._stop(started)
+            if "happy" in args.parts:
+                await happy_path(args, client, parties, results)
+            if "update" in args.parts:
+                await update_round_trip(args, client, parties, results)
+            if "list" in args.parts:
+                await list_claims(args, databases["repairs"], parties, results)
     return results
+
+
+async def happy_path(args: argparse.Namespace, client: Client, parties: Bench, results: dict[str, Any]) -> None:
+    """Whole claims from filing to closing against the floor workflow of the same shape."""
+    warm = await parties.happy_path(await parties.sale())
+    steps = await plan_of(client, warm)
+    await floor_claim(client, steps)
+    serials = [await parties.sale() for _ in range(args.claims)]
+
+    async def real(i: int) -> None:
+        await parties.happy_path(serials[i])
+
+    async def floor(i: int) -> None:
+        await floor_claim(client, steps)
+
+    real_s = await in_parallel(args.claims, args.in_flight, real)
+    floor_s = await in_parallel(args.claims, args.in_flight, floor)
+    happy = {
+        "claims": args.claims,
+        "in_flight": args.in_flight,
+        "updates_per_claim": len(steps),
+        "activities_per_claim": sum(steps),
+        "claims_per_s": args.claims / real_s,
+        "floor_claims_per_s": args.claims / floor_s,
+        "ratio": floor_s / real_s,
+    }
+    results["happy_path"] = happy
+    print(
+        f"happy path   {happy['claims_per_s']:.2f} claims/s ({len(steps)} updates, {sum(steps)} activities "
+        f"each, {args.in_flight} in flight)  floor {happy['floor_claims_per_s']:.2f}/s  "
+        f"ratio {happy['ratio']:.2f}  (target >= 0.7)",
+        flush=True,
+    )
+
+
+async def update_round_trip(args: argparse.Namespace, client: Client, parties: Bench, results: dict[str, Any]) -> None:
+    """UpdateRepairStatus one at a time against a bare update on the same server."""
+    claim = await parties.file(await parties.sale())
+    claim = await parties.move_parcel(claim, rpb.DIRECTION_TO_CENTRE, rpb.PARCEL_EVENT_DELIVERED)
+    await parties.report(claim.rma, parties.centre, rpb.REPAIR_STATUS_DIAGNOSING)
+    covered = rpb.Diagnosis(covered_fault=rpb.Diagnosis.CoveredFault(labour_minutes=1))
+    await parties.diagnose(claim.rma, parties.centre, covered)
+    toggles = [rpb.REPAIR_STATUS_AWAITING_PARTS, rpb.REPAIR_STATUS_REPAIRING]
+    times: list[float] = []
+    for i in range(args.updates):
+        t0 = time.perf_counter()
+        await parties.report(claim.rma, parties.centre, toggles[i % 2])
+        times.append(time.perf_counter() - t0)
+    start = WithStartWorkflowOperation(
+        FloorWorkflow.run,
+        [0, 0],
+        id=f"floor-bare-{uuid.uuid4().hex}",
+        task_queue=FLOOR_QUEUE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+    await client.execute_update_with_start_workflow(FloorWorkflow.intake, start_workflow_operation=start)
+    handle = await start.workflow_handle()
+    bare: list[float] = []
+    for _ in range(args.updates):
+        t0 = time.perf_counter()
+        await handle.execute_update(FloorWorkflow.bare)
+        bare.append(time.perf_counter() - t0)
+    one: list[float] = []
+    for _ in range(args.updates):
+        t0 = time.perf_counter()
+        await handle.execute_update(FloorWorkflow.bare_with_activity)
+        one.append(time.perf_counter() - t0)
+    await handle.execute_update(FloorWorkflow.advance, 0)
+    update = {
+        "update_repair_status": latency(times),
+        "bare_update": latency(bare),
+        "bare_update_one_noop_activity": latency(one),
+    }
+    results["update_round_trip"] = update
+    u, b, o = update["update_repair_status"], update["bare_update"], update["bare_update_one_noop_activity"]
+    print(
+        f"UpdateRepairStatus  p50 {u['p50_ms']:.1f} ms  p99 {u['p99_ms']:.1f} ms  (target 40/100)   "
+        f"bare update p50 {b['p50_ms']:.1f} / p99 {b['p99_ms']:.1f} ms   "
+        f"bare update with one no-op activity p50 {o['p50_ms']:.1f} / p99 {o['p99_ms']:.1f} ms",
+        flush=True,
+    )
+
+
+async def list_claims(args: argparse.Namespace, repairs_db: str, parties: Bench, results: dict[str, Any]) -> None:
+    """ListClaims for a centre with many open claims: the first page and paging on."""
+    await seed_open_claims(repairs_db, args.open)
+    centre_key = parties.as_(f"centre:{CENTRE}")
+    first: list[float] = []
+    deep: list[float] = []
+    token = ""
+    for _ in range(200):
+        t0 = time.perf_counter()
+        page = await parties.repairs.ListClaims(rpb.ListClaimsRequest(page_size=50), metadata=centre_key)
+        first.append(time.perf_counter() - t0)
+        assert len(page.claims) == 50
+        t0 = time.perf_counter()
+        page = await parties.repairs.ListClaims(
+            rpb.ListClaimsRequest(page_size=50, page_token=token), metadata=centre_key
+        )
+        deep.append(time.perf_counter() - t0)
+        token = page.next_page_token  # walks down the list, 50 at a time
+    listing = {"open_claims": args.open, "first_page": latency(first), "next_pages": latency(deep)}
+    results["list_claims"] = listing
+    print(
+        f"ListClaims ({args.open:,} open for one centre, 50 a page)  first page p50 "
+        f"{listing['first_page']['p50_ms']:.1f} ms p99 {listing['first_page']['p99_ms']:.1f} ms   "
+        f"paging on p99 {listing['next_pages']['p99_ms']:.1f} ms  (target p99 <= 20)",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -371,6 +375,13 @@ def main() -> None:
     parser.add_argument("--in-flight", type=int, default=8, help="claims in flight at once")
     parser.add_argument("--updates", type=int, default=200, help="round trips measured for each update kind")
     parser.add_argument("--open", type=int, default=10_000, help="open claims seeded for the ListClaims figure")
+    parser.add_argument("--postgres", help="a PostgreSQL server URL (each service gets a scratch database there)")
+    parser.add_argument(
+        "--parts",
+        type=lambda text: set(text.split(",")),
+        default={"happy", "update", "list"},
+        help="which figures, comma-separated: happy,update,list (default all)",
+    )
     args = parser.parse_args()
     results = asyncio.run(run(args))
     print(json.dumps(rounded(results)))

@@ -37,20 +37,27 @@ import grpc
 from aftercare.warranty.v1 import warranty_pb2 as pb
 from aftercare.warranty.v1 import warranty_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from contracts.warranty import ExpiringQuery  # noqa: E402
 from devtools.keys import ensure_dev_keys  # noqa: E402
 from services.kit.db import Database  # noqa: E402
 from services.kit.timestamps import civil  # noqa: E402
+from services.warranty.activities import WarrantyActivities  # noqa: E402
+from services.warranty.domain.reminders import WINDOW as REMINDER_WINDOW  # noqa: E402
+from services.warranty.domain.timezones import add_months  # noqa: E402
 from services.warranty.persistence import MIGRATIONS  # noqa: E402
+from services.warranty.persistence.repository import WarrantyRepository  # noqa: E402
 from services.warranty.persistence.tables import WarrantyRow  # noqa: E402
 
 SKU = "BENCH-1"
 RETAILER = "retailer:demo-retailer"
 IN_FLIGHT = 64
+COVERAGE_MONTHS = 24
+_W = WarrantyRow.__table__  # type: ignore[attr-defined]
 PURCHASED = datetime.now(UTC) - timedelta(days=40)
 
 Call = Callable[[int], Awaitable[None]]
@@ -114,15 +121,15 @@ def sale(serial: str) -> pb.RegisterSaleRequest:
     )
 
 
-def bare_row(serial: str, now: datetime) -> dict[str, Any]:
+def bare_row(serial: str, now: datetime, purchased: datetime = PURCHASED) -> dict[str, Any]:
     """What the service stores for a sale, as a plain row (the customer id is a fixed stand-in)."""
-    return {
+    row = {
         "serial": serial,
         "sku": SKU,
         "policy_version": 1,
         "retailer_id": "demo-retailer",
         "sale_reference": "BENCH",
-        "purchased_at": PURCHASED.replace(microsecond=0),
+        "purchased_at": purchased.replace(microsecond=0),
         "purchase_time_zone": "+00:00",
         "customer_id": "cus_bench",
         "email": "bench@example.com",
@@ -138,18 +145,27 @@ def bare_row(serial: str, now: datetime) -> dict[str, Any]:
         "created_at": now,
         "updated_at": now,
     }
+    if "coverage_end" in _W.c:  # the schema before the coverage-end column had none (the "before" runs)
+        row["coverage_end"] = add_months(purchased.replace(microsecond=0), COVERAGE_MONTHS, UTC)
+    return row
 
 
-async def bulk_insert(database_url: str, serials: list[str], *, chunk: int = 1000, progress: bool = False) -> float:
-    """Insert the rows with plain INSERTs, one transaction per chunk; returns the seconds taken."""
+async def bulk_insert(
+    database_url: str, serials: list[str], *, chunk: int = 1000, progress: bool = False, spread: bool = False
+) -> float:
+    """Insert the rows with plain INSERTs, one transaction per chunk; returns the seconds taken. With `spread`,
+    purchases fall over the last two years (each still covered), so some warranties are near their end."""
     db = Database(database_url)
     await db.migrate(MIGRATIONS, "warranty")
     now = datetime.now(UTC)
-    table = WarrantyRow.__table__  # type: ignore[attr-defined]
+    table = _W
     started = time.perf_counter()
     try:
         for i in range(0, len(serials), chunk):
-            rows = [bare_row(s, now) for s in serials[i : i + chunk]]
+            rows = [
+                bare_row(s, now, now - timedelta(days=2 + (i + k) % 718) if spread else PURCHASED)
+                for k, s in enumerate(serials[i : i + chunk])
+            ]
             async with db.connection() as conn:
                 await conn.execute(insert(table), rows)
             if progress and (i // chunk) % 50 == 0:
@@ -224,7 +240,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 display_name="Bench product",
                 category="bench",
                 policy=pb.WarrantyPolicy(
-                    coverage_months=24,
+                    coverage_months=COVERAGE_MONTHS,
                     return_window_days=30,
                     repair_sla_days=10,
                     covered_fault_categories=[pb.FAULT_CATEGORY_ELECTRICAL],
@@ -283,7 +299,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             on_record = unary["calls"] + len(serials)
             seed = max(10_000, args.warranties - on_record)
             print(f"seeding {seed:,} more warranties by bulk insert ({on_record:,} already registered)")
-            await bulk_insert(url, [f"S{n:09d}" for n in range(seed)], chunk=5000, progress=True)
+            await bulk_insert(url, [f"S{n:09d}" for n in range(seed)], chunk=5000, progress=True, spread=True)
             incident = datetime.now(UTC) - timedelta(days=1)
 
             async def check(n: int) -> None:
@@ -305,9 +321,51 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "in_flight_64": {**many, "ratio_to_empty": many["rps"] / floor2["rps"]},
                 "empty_rpc": floor2,
             }
+            results["database_bytes_per_warranty"] = await database_bytes(url) / (seed + on_record)
+            print(f"database size {results['database_bytes_per_warranty']:,.0f} bytes per warranty")
+            results["expiry_reminder_scan"] = await reminder_scan(url)
     finally:
         server.stop()
     return results
+
+
+async def database_bytes(url: str) -> int:
+    """The service database's size on disk (SQLite: the file and its WAL; PostgreSQL: pg_database_size)."""
+    if url.startswith("sqlite"):
+        path = Path(url.split("///", 1)[1])
+        return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+    db = Database(url)
+    try:
+        async with db.connection() as conn:
+            return int((await conn.execute(text("SELECT pg_database_size(current_database())"))).scalar_one())
+    finally:
+        await db.dispose()
+
+
+async def reminder_scan(url: str) -> dict[str, float]:
+    """The daily expiry reminder's whole scan, page by page through its activity, as the schedule runs it."""
+    db = Database(url)
+    activities = WarrantyActivities(WarrantyRepository(db))
+    now, after, scanned, due, pages = datetime.now(UTC), 0, 0, 0, 0
+    started = time.perf_counter()
+    try:
+        while True:
+            page = await activities.find_expiring(
+                ExpiringQuery(now=now, within_seconds=int(REMINDER_WINDOW.total_seconds()), after_id=after, limit=500)
+            )
+            scanned, due, pages, after = (
+                scanned + page.scanned,
+                due + len(page.warranties),
+                pages + 1,
+                page.next_after_id,
+            )
+            if not after:
+                break
+    finally:
+        await db.dispose()
+    seconds = time.perf_counter() - started
+    print(f"expiry reminder scan: {seconds:.2f} s, {pages:,} pages, {scanned:,} warranties read, {due:,} due")
+    return {"seconds": seconds, "pages": pages, "read": scanned, "due": due}
 
 
 def main() -> None:

@@ -70,12 +70,18 @@ class ReplacementMoved(BaseModel):
 
 
 class ExpiringQuery(BaseModel):
-    """One page of the warranties whose coverage ends within `within_seconds` of `now`, in id order."""
+    """One page of the warranties whose coverage ends within `within_seconds` of `now`.
+
+    `by_coverage_end` (the scan since the coverage-end index): pages in (coverage end, id) order, the cursor
+    being (`after_end`, `after_id`), so a page reads only due warranties through the index. Without it (a scan
+    started before): id order, the cursor `after_id`."""
 
     now: datetime
     within_seconds: int
     after_id: int = 0  # the cursor: the last id of the previous page
     limit: int = 500
+    by_coverage_end: bool = False
+    after_end: datetime | None = None  # by_coverage_end: the coverage end of the previous page's last warranty
 
 
 class Expiring(BaseModel):
@@ -89,3 +95,4 @@ class ExpiringPage(BaseModel):
     warranties: list[Expiring]
     scanned: int
     next_after_id: int  # 0: that was the last page
+    next_after_end: datetime | None = None  # by_coverage_end: the cursor's coverage end

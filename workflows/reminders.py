@@ -34,6 +34,9 @@ with workflow.unsafe.imports_passed_through():
 SCHEDULE_ID = "warranty-expiry-reminders"
 DAILY_AT = "0 8 * * *"  # 08:00 UTC
 PAGE = 500
+# Since the coverage-end index: page in coverage-end order, reading only what is due. Scans started before page
+# by id to their end (their cursor is an id).
+BY_COVERAGE_END_PATCH = "reminders-by-coverage-end"
 
 
 class RemindersInput(BaseModel):
@@ -41,6 +44,7 @@ class RemindersInput(BaseModel):
 
     now: datetime | None = None
     after_id: int = 0
+    after_end: datetime | None = None  # the coverage-end cursor (scans that page by coverage end)
     scanned: int = 0
     reminded: int = 0
     page_size: int = PAGE
@@ -56,12 +60,18 @@ class WarrantyRemindersWorkflow:
     @workflow.run
     async def run(self, start: RemindersInput) -> RemindersResult:
         now = start.now or workflow.now()  # one "now" for the whole scan, across continue-as-new
-        after_id, scanned, reminded = start.after_id, start.scanned, start.reminded
+        after_id, after_end, scanned, reminded = start.after_id, start.after_end, start.scanned, start.reminded
+        by_end = workflow.patched(BY_COVERAGE_END_PATCH)
         while True:
             page: ExpiringPage = await workflow.execute_activity(
                 FIND_EXPIRING,
                 ExpiringQuery(
-                    now=now, within_seconds=int(WINDOW.total_seconds()), after_id=after_id, limit=start.page_size
+                    now=now,
+                    within_seconds=int(WINDOW.total_seconds()),
+                    after_id=after_id,
+                    limit=start.page_size,
+                    by_coverage_end=by_end,
+                    after_end=after_end,
                 ),
                 task_queue=queues.WARRANTY,
                 result_type=ExpiringPage,
@@ -83,11 +93,13 @@ class WarrantyRemindersWorkflow:
                 )
             )
             scanned, reminded = scanned + page.scanned, reminded + len(page.warranties)
-            after_id = page.next_after_id
+            after_id, after_end = page.next_after_id, page.next_after_end
             if not after_id:
                 return RemindersResult(scanned=scanned, reminded=reminded)
             if workflow.info().is_continue_as_new_suggested():
-                workflow.continue_as_new(RemindersInput(now=now, after_id=after_id, scanned=scanned, reminded=reminded))
+                workflow.continue_as_new(
+                    RemindersInput(now=now, after_id=after_id, after_end=after_end, scanned=scanned, reminded=reminded)
+                )
 
 
 def schedule() -> Schedule:

@@ -23,13 +23,15 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, create_engine, event, text
+from sqlalchemy import DateTime, Table, bindparam, create_engine, event, select, text
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.orm import configure_mappers
 from sqlalchemy.types import TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.kit.errors import Unavailable
 
 T = TypeVar("T")
 
@@ -57,11 +59,18 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         self._reader: Engine | None = None
         self._reader_thread: ThreadPoolExecutor | None = None
+        self._inline: Engine | None = None
+        self._inline_conn: Any = None
+        self._lookups: Any = None  # PostgreSQL: the asyncpg pool of `lookup`, made on first use
+        self._lookups_made: asyncio.Future[Any] | None = None
+        self._pool_size = pool_size
         if self.is_sqlite:
             _tune_sqlite(self.engine.sync_engine)
             self._reader = create_engine(self.url.set(drivername="sqlite"), hide_parameters=True, pool_size=1)
             _tune_sqlite(self._reader, read_only=True)
             self._reader_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
+            self._inline = create_engine(self.url.set(drivername="sqlite"), hide_parameters=True, pool_size=1)
+            _tune_sqlite(self._inline, read_only=True)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -86,10 +95,10 @@ class Database:
             async with conn.begin():
                 yield conn
 
-    async def migrate(self, migrations: Path, service: str) -> None:
-        """Apply the service's Alembic migrations up to head (safe with replicas starting at once)."""
+    async def migrate(self, migrations: Path, service: str, target: str = "head") -> None:
+        """Apply the service's Alembic migrations up to head, or `target` (safe with replicas starting at once)."""
         async with self.engine.connect() as conn:
-            await conn.run_sync(_upgrade, migrations, service, self.is_sqlite)
+            await conn.run_sync(_upgrade, migrations, service, self.is_sqlite, target)
 
     async def query(self, fn: Callable[[Connection], T]) -> T:
         """Run a read-only function on a connection and return its result (see the module's note)."""
@@ -104,14 +113,84 @@ class Database:
         async with self.engine.connect() as conn:
             return await conn.run_sync(fn)
 
+    async def lookup(self, read: KeyedRead, key: Any) -> dict[str, Any] | None:
+        """The row whose unique column equals `key`, or None: the hot point reads. The statement was compiled
+        once (KeyedRead) and runs on the driver itself, without SQLAlchemy's per-execution work.
+
+        On SQLite it runs inline on the event loop's own autocommit connection: one index probe from the page
+        cache takes microseconds, and the hop to a reader thread and back costs several times more (the loop's
+        wake-up, the future, the GIL changing hands). Scans and lists go through `query`, which does not hold
+        the loop while SQLite reads. On PostgreSQL it is one prepared statement on a pooled connection."""
+        if self._inline is not None:
+            if self._inline_conn is None:
+                self._inline_conn = self._inline.raw_connection().driver_connection
+            found = self._inline_conn.execute(read.sql, (key,)).fetchone()
+        else:
+            import asyncpg
+
+            try:
+                pool = self._lookups or await self._lookup_pool()
+                async with pool.acquire() as conn:
+                    found = await conn.fetchrow(read.sql, key)
+            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError):
+                raise Unavailable("the database is unavailable; retry later", reason="DEPENDENCY_UNAVAILABLE") from None
+        return None if found is None else read.row(found)
+
+    async def _lookup_pool(self) -> Any:
+        """PostgreSQL: a pool of plain asyncpg connections for point reads, without the engine pool's ping on
+        every checkout and rollback on every return (two round trips around a one-round-trip read). A read
+        in autocommit leaves nothing to reset, and a broken connection is replaced by asyncpg's pool."""
+        import asyncpg
+
+        async def nothing_to_reset(_: Any) -> None:
+            return None
+
+        if self._lookups_made is None:  # the first callers wait for one pool together
+            dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            made = asyncpg.create_pool(dsn, min_size=1, max_size=self._pool_size, reset=nothing_to_reset)
+            self._lookups_made = asyncio.ensure_future(made)
+        try:
+            self._lookups = await asyncio.shield(self._lookups_made)
+        except Exception:
+            self._lookups_made = None  # the next read tries again
+            raise
+        return self._lookups
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._lookups is not None:
+            await self._lookups.close()
+        self._lookups = self._lookups_made = None
         if self._reader is not None and self._reader_thread is not None:
             await asyncio.get_running_loop().run_in_executor(self._reader_thread, self._reader.dispose)
             self._reader_thread.shutdown()
+        if self._inline is not None:
+            self._inline_conn = None
+            self._inline.dispose()
 
 
-def _upgrade(conn: Connection, migrations: Path, service: str, is_sqlite: bool) -> None:
+class KeyedRead:
+    """`SELECT <every column> FROM table WHERE key = ?`, compiled for one database once, with the columns' own
+    result conversions (the same SQLAlchemy applies: text to datetime on SQLite, aware UTC on both)."""
+
+    def __init__(self, db: Database, table: Table, key: str):
+        dialect = db.engine.dialect
+        self.sql = str(select(table).where(table.c[key] == bindparam("key")).compile(dialect=dialect))
+        self.names = tuple(c.name for c in table.c)
+        self.converters = tuple(
+            (i, convert)
+            for i, c in enumerate(table.c)
+            if (convert := c.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
+        )
+
+    def row(self, found: Any) -> dict[str, Any]:
+        values = list(found)
+        for i, convert in self.converters:
+            values[i] = convert(values[i])
+        return dict(zip(self.names, values, strict=True))
+
+
+def _upgrade(conn: Connection, migrations: Path, service: str, is_sqlite: bool, target: str) -> None:
     if not is_sqlite:  # one migrator at a time across replicas
         key = int.from_bytes(hashlib.sha256(f"aftercare-migrate-{service}".encode()).digest()[:8], "big", signed=True)
         conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
@@ -120,7 +199,7 @@ def _upgrade(conn: Connection, migrations: Path, service: str, is_sqlite: bool) 
         cfg.set_main_option("script_location", str(migrations))
         cfg.attributes["connection"] = conn
         cfg.attributes["version_table"] = f"alembic_version_{service}"
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, target)
         conn.commit()
     finally:
         if not is_sqlite:

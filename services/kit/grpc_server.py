@@ -4,6 +4,7 @@ the standard health service and reflection; bounded messages and concurrency; gr
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 import time
@@ -94,17 +95,23 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
         self._keys = keys
         self._domain = domain
         self._limiter = limiter or RateLimiter(0, 1)
+        # A method's wrapped handler is built once, on its first call: building it costs more than the call.
+        self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = await continuation(details)
         method = details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
+        handler = await continuation(details)
         if handler is None or method.startswith(PUBLIC_METHOD_PREFIXES):
             return handler
-        return self._wrap(handler, method)
+        wrapped = self._wrapped[method] = self._wrap(handler, method)
+        return wrapped
 
     def _admit(self, metadata: Any) -> None:
         """Authenticate the caller, then take one of its tokens. Services calling each other are not limited, nor
@@ -124,11 +131,12 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
 
     def _wrap(self, handler: grpc.RpcMethodHandler[Any, Any], method: str) -> grpc.RpcMethodHandler[Any, Any]:
         domain, admit = self._domain, self._admit
+        succeeded, seconds = metrics.RPCS.labels(method, "OK"), metrics.RPC_SECONDS.labels(method)
 
         async def fail(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException, started: float) -> None:
             error = classify(exc)
             metrics.RPCS.labels(method, error.code).inc()
-            metrics.RPC_SECONDS.labels(method).observe(time.perf_counter() - started)
+            seconds.observe(time.perf_counter() - started)
             tracing.rpc_outcome(error.code)
             fields = {"method": method, "code": error.code, "reason": error.reason, "ms": _ms(started)}
             if error.code == "INTERNAL":
@@ -139,19 +147,22 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
 
         def done(started: float) -> None:
             tracing.rpc_outcome("OK")
-            metrics.RPCS.labels(method, "OK").inc()
-            metrics.RPC_SECONDS.labels(method).observe(time.perf_counter() - started)
+            succeeded.inc()
+            seconds.observe(time.perf_counter() - started)
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("rpc", extra={"method": method, "code": "OK", "ms": _ms(started)})
 
         async def unary_response(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             started = time.perf_counter()
-            with server_span(method, context):
-                return await traced_unary(request, context, started)
+            metadata = context.invocation_metadata()
+            with server_span(method, metadata):
+                return await traced_unary(request, context, metadata, started)
 
-        async def traced_unary(request: Any, context: grpc.aio.ServicerContext[Any, Any], started: float) -> Any:
+        async def traced_unary(
+            request: Any, context: grpc.aio.ServicerContext[Any, Any], metadata: Any, started: float
+        ) -> Any:
             try:
-                admit(context.invocation_metadata())
+                admit(metadata)
                 response = await inner(decoded(request, message), context)
             except (asyncio.CancelledError, grpc.aio.AbortError):
                 raise
@@ -162,9 +173,10 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
 
         async def stream_response(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
             started = time.perf_counter()
-            with server_span(method, context):
+            metadata = context.invocation_metadata()
+            with server_span(method, metadata):
                 try:
-                    admit(context.invocation_metadata())
+                    admit(metadata)
                     async for item in inner(decoded(request, message), context):
                         yield item
                 except (asyncio.CancelledError, grpc.aio.AbortError):
@@ -240,21 +252,30 @@ async def _decoded_stream(requests: AsyncIterator[Any], message: str) -> AsyncIt
 
 
 @contextmanager
-def server_span(method: str, context: grpc.aio.ServicerContext[Any, Any]) -> Iterator[None]:
+def server_span(method: str, metadata: Any) -> Iterator[None]:
     """A SERVER span for the RPC, continuing the caller's trace when it sends W3C `traceparent` metadata, with
     the OpenTelemetry RPC attributes; its status is set from the gRPC code (tracing.rpc_outcome), not from the
     abort that carries a refusal to the caller."""
-    carrier = {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
-    service, _, name = method.lstrip("/").partition("/")
+    carrier = {k: v for k, v in metadata or () if isinstance(v, str)}
+    if not tracing.recording and "traceparent" not in carrier:
+        with trace.use_span(tracing.unrecorded_span()):
+            yield
+        return
     with tracing.tracer.start_as_current_span(
         method,
-        context=propagate.extract(carrier),
+        context=propagate.extract(carrier) if "traceparent" in carrier else None,
         kind=trace.SpanKind.SERVER,
-        attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": name},
+        attributes=_rpc_attributes(method),
         record_exception=False,
         set_status_on_exception=False,
     ):
         yield
+
+
+@functools.cache
+def _rpc_attributes(method: str) -> dict[str, str]:
+    service, _, name = method.lstrip("/").partition("/")
+    return {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
 
 
 def _ms(started: float) -> float:

@@ -84,7 +84,12 @@ class WarrantyActivities:
     @activity.defn(name=FIND_EXPIRING)
     async def find_expiring(self, query: ExpiringQuery) -> ExpiringPage:
         """One page of the reminder's scan: serials and coverage ends only (the contact stays here)."""
-        rows = await self.repo.active_page(query.after_id, query.limit)
+        until = query.now + timedelta(seconds=query.within_seconds)
+        if query.by_coverage_end:
+            after = (query.after_end, query.after_id) if query.after_end is not None else None
+            rows = await self.repo.ending_page(query.now, until, after, query.limit)
+        else:
+            rows = await self.repo.ending_page_by_id(query.now, until, query.after_id, query.limit)
         found = []
         for row in rows:
             policy = await self.repo.policy(row.sku, row.policy_version)  # cached per (sku, version)
@@ -93,9 +98,12 @@ class WarrantyActivities:
                 found.append(
                     Expiring(serial=row.serial, sku=row.sku, coverage_end=end, key=reminder_key(row.serial, end))
                 )
-        last = rows[-1].id if rows else None
+        more = len(rows) == query.limit
         return ExpiringPage(
-            warranties=found, scanned=len(rows), next_after_id=last if last and len(rows) == query.limit else 0
+            warranties=found,
+            scanned=len(rows),
+            next_after_id=rows[-1].id if more and rows[-1].id else 0,
+            next_after_end=rows[-1].coverage_end if more and query.by_coverage_end else None,
         )
 
     def all(self) -> list[Callable[..., Any]]:

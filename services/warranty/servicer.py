@@ -39,7 +39,7 @@ from services.kit.validation import (
     contact_matches,
 )
 from services.warranty import ERROR_DOMAIN, entitlement_lookup, mapping
-from services.warranty.domain.entitlement import check_can_extend
+from services.warranty.domain.entitlement import Terms, check_can_extend, windows
 from services.warranty.domain.products import check_product, check_sku
 from services.warranty.domain.sales import check_purchase_time, customer_id
 from services.warranty.persistence.repository import (
@@ -165,10 +165,12 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         contact = check_contact(v, "contact", c.email, c.phone, c.locale)
         v.raise_if_any()
         assert product is not None
+        policy = product.policy
+        terms = Terms(purchased_at, zone, policy.coverage_months, policy.return_window_days)
         return NewSale(
             serial=serial,
             sku=sku,
-            policy_version=product.policy.version,
+            policy_version=policy.version,
             retailer_id=retailer,
             sale_reference=reference,
             purchased_at=purchased_at,
@@ -178,6 +180,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
             request_id=request.request_id,
             request_hash=fingerprint("RegisterSale", request),
             created_at=now,
+            coverage_end=windows(terms).coverage_end,
         )
 
     async def _sale_answer(self, sale: NewSale, outcome: SaleOutcome) -> pb.Warranty:
@@ -363,10 +366,12 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         now = self.clock()
 
         async def extend(session: AsyncSession, row: WarrantyRow) -> None:
-            check_can_extend((await self.repo.view(row, session)).terms(), request.months, now)
+            view = await self.repo.view(row, session)
+            check_can_extend(view.terms(), request.months, now)
             await self.repo.add_plan(
                 session,
                 row,
+                view.policy,
                 ExtendedPlanRow(
                     serial=row.serial,
                     plan_reference=reference,

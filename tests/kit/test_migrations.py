@@ -26,7 +26,7 @@ SERVICES = {
     "warranty": (
         warranty.MIGRATIONS,
         {"products", "product_policies", "warranties", "extended_plans", "ownership_transfers", "request_log"},
-        "0004",
+        "0005",
     ),
     "repairs": (
         repairs.MIGRATIONS,

@@ -40,8 +40,9 @@ async def offers(stack: Stack) -> list[npb.Notification]:
 
 async def test_one_offer_per_warranty_ending_within_30_days_however_often_the_job_runs(stack: Stack) -> None:
     await stack.product()  # 24 months of coverage
-    due, later, ended, void, extended = (new_serial() for _ in range(5))
-    for serial, days_ago in ((due, 715), (later, 600), (ended, 745), (void, 715), (extended, 715)):
+    due = [new_serial() for _ in range(3)]  # bought in the same second: the same coverage end, told apart by id
+    later, ended, void, extended = (new_serial() for _ in range(4))
+    for serial, days_ago in (*((s, 715) for s in due), (later, 600), (ended, 745), (void, 715), (extended, 715)):
         await stack.sale(serial, days_ago=days_ago)
     await stack.warranty.VoidWarranty(
         wpb.VoidWarrantyRequest(request_id=new_id(), serial=void, reason="fraud"), metadata=stack.as_("ops")
@@ -57,16 +58,18 @@ async def test_one_offer_per_warranty_ending_within_30_days_however_often_the_jo
         metadata=stack.as_("retailer:demo-retailer"),
     )
 
-    first = await remind(stack, page_size=2)  # 5 warranties, 2 a page: 3 pages
-    assert (first.scanned, first.reminded) == (4, 1)  # the void one is not scanned
-    (offer,) = await offers(stack)
-    assert offer.serial == due and offer.template == "extended_plan_offer"
-    assert offer.idempotency_key.startswith(f"warranty-expiry/{due}/")
-    assert [m.subject.startswith("Votre garantie se termine le ") for m in stack.mail.messages] == [True]  # fr
+    first = await remind(stack, page_size=2)  # 3 due, 2 a page: the cursor crosses a tie in coverage end
+    # Only the due are read, through the coverage-end index: not the later, the ended, the void (its end is
+    # due, its state is not) nor the extended one (its plan moved its stored end a year on).
+    assert (first.scanned, first.reminded) == (3, 3)
+    sent = await offers(stack)
+    assert sorted(o.serial for o in sent) == sorted(due) and {o.template for o in sent} == {"extended_plan_offer"}
+    assert all(o.idempotency_key.startswith(f"warranty-expiry/{o.serial}/") for o in sent)
+    assert [m.subject.startswith("Votre garantie se termine le ") for m in stack.mail.messages] == [True] * 3  # fr
 
     again = await remind(stack)  # the next run the same day (or a retry): asked again, sent nothing new
-    assert (again.scanned, again.reminded) == (4, 1)
-    assert len(await offers(stack)) == 1 and len(stack.mail.messages) == 1
+    assert (again.scanned, again.reminded) == (3, 3)
+    assert len(await offers(stack)) == 3 and len(stack.mail.messages) == 3
 
 
 async def test_the_schedule_exists_once_runs_daily_and_can_be_triggered(stack: Stack) -> None:

@@ -10,19 +10,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_
+from sqlalchemy import and_, or_, tuple_
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.kit.db import Database, is_unique_violation
+from services.kit.db import Database, KeyedRead, is_unique_violation
 from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound
 from services.kit.validation import Contact
-from services.warranty.domain.entitlement import Terms
+from services.warranty.domain.entitlement import Terms, windows
 from services.warranty.domain.products import Approval, ClaimTimers, Policy, Product
 from services.warranty.persistence.tables import ExtendedPlanRow, PolicyRow, ProductRow, TransferRow, WarrantyRow
 
@@ -30,7 +29,6 @@ ACTIVE, VOIDED = "ACTIVE", "VOIDED"
 PRODUCT_CACHE_SECONDS = 5.0  # a product's *current* policy; policy versions themselves never change
 
 _W = WarrantyRow.__table__  # type: ignore[attr-defined]
-_BY_SERIAL = core_select(_W).where(_W.c.serial == bindparam("serial"))
 
 
 @dataclass(frozen=True)
@@ -49,6 +47,7 @@ class NewSale:
     request_id: str
     request_hash: str
     created_at: datetime
+    coverage_end: datetime
 
     def row(self) -> dict[str, Any]:
         return {
@@ -68,6 +67,7 @@ class NewSale:
             "voided_at": None,
             "transfer_count": 0,
             "extended_months": 0,
+            "coverage_end": self.coverage_end,
             "request_id": self.request_id,
             "request_hash": self.request_hash,
             "created_at": self.created_at,
@@ -92,7 +92,7 @@ class SaleOutcome:
         if self.prior is not None:
             return self.prior
         assert self.warranty_id is not None, self.status
-        return WarrantyRow(id=self.warranty_id, **sale.row())
+        return WarrantyRow.model_construct(id=self.warranty_id, **sale.row())
 
 
 @dataclass
@@ -218,6 +218,7 @@ class WarrantyRepository:
         self._insert = sqlite.insert if db.is_sqlite else postgresql.insert
         self._products: dict[str, tuple[float, Product]] = {}
         self._policies: dict[tuple[str, int], Policy] = {}
+        self._by_serial = KeyedRead(db, _W, "serial")
 
     # -- products --------------------------------------------------------------------------------------
 
@@ -327,7 +328,7 @@ class WarrantyRepository:
             or_(*(and_(_W.c.retailer_id == retailer, _W.c.request_id.in_(ids)) for retailer, ids in requested.items()))
         )
         return {
-            (row["retailer_id"], row["request_id"]): WarrantyRow(**row)
+            (row["retailer_id"], row["request_id"]): WarrantyRow.model_construct(**row)
             for row in (await conn.execute(query)).mappings()
         }
 
@@ -358,17 +359,39 @@ class WarrantyRepository:
     async def get(self, serial: str) -> WarrantyRow | None:
         """The warranty for a serial: the hot read behind CheckEntitlement and GetWarranty."""
 
-        def fetch(conn: Connection) -> WarrantyRow | None:
-            found = conn.execute(_BY_SERIAL, {"serial": serial}).mappings().first()
-            return WarrantyRow(**found) if found else None
+        found = await self.db.lookup(self._by_serial, serial)
+        return WarrantyRow.model_construct(**found) if found else None
 
-        return await self.db.query(fetch)
-
-    async def active_page(self, after_id: int, limit: int) -> list[WarrantyRow]:
-        """Active warranties in registration order after a cursor (the expiry reminder's scan)."""
+    async def ending_page(
+        self, start: datetime, end: datetime, after: tuple[datetime, int] | None, limit: int
+    ) -> list[WarrantyRow]:
+        """Active warranties whose cover ends in [start, end), in (coverage end, id) order after a cursor (the
+        expiry reminder's scan): a range of the coverage-end index, so the work is the due warranties, not all."""
         query = (
             select(WarrantyRow)
-            .where(WarrantyRow.state == ACTIVE, col(WarrantyRow.id) > after_id)
+            .where(
+                WarrantyRow.state == ACTIVE,
+                col(WarrantyRow.coverage_end) >= start,
+                col(WarrantyRow.coverage_end) < end,
+            )
+            .order_by(col(WarrantyRow.coverage_end), col(WarrantyRow.id))
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(tuple_(col(WarrantyRow.coverage_end), col(WarrantyRow.id)) > tuple_(*after))
+        async with self.db.read() as session:
+            return list((await session.exec(query)).all())
+
+    async def ending_page_by_id(self, start: datetime, end: datetime, after_id: int, limit: int) -> list[WarrantyRow]:
+        """As ending_page, in id order after an id: the scans started before the coverage-end order."""
+        query = (
+            select(WarrantyRow)
+            .where(
+                WarrantyRow.state == ACTIVE,
+                col(WarrantyRow.coverage_end) >= start,
+                col(WarrantyRow.coverage_end) < end,
+                col(WarrantyRow.id) > after_id,
+            )
             .order_by(col(WarrantyRow.id))
             .limit(limit)
         )
@@ -393,8 +416,9 @@ class WarrantyRepository:
         query = select(WarrantyRow).where(WarrantyRow.serial == serial).with_for_update()
         return (await session.exec(query)).first()
 
-    async def add_plan(self, session: AsyncSession, row: WarrantyRow, plan: ExtendedPlanRow) -> None:
+    async def add_plan(self, session: AsyncSession, row: WarrantyRow, policy: Policy, plan: ExtendedPlanRow) -> None:
         row.extended_months += plan.months
+        row.coverage_end = windows(terms_of(row, policy)).coverage_end
         row.updated_at = plan.purchased_at
         session.add_all([row, plan])
         await session.flush()

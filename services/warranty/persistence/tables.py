@@ -49,6 +49,7 @@ class WarrantyRow(SQLModel, table=True):
         UniqueConstraint("retailer_id", "request_id", name="uq_warranties_retailer_request"),
         Index("ix_warranties_retailer_id", "retailer_id", "id"),
         Index("ix_warranties_customer_id", "customer_id", "id"),
+        Index("ix_warranties_coverage_end", "coverage_end", "id"),  # the expiry reminder reads only what is due
     )
 
     id: int | None = Field(default=None, primary_key=True)  # registration order; pagination key
@@ -69,6 +70,9 @@ class WarrantyRow(SQLModel, table=True):
     voided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     transfer_count: int = 0
     extended_months: int = 0
+    # When the cover ends (standard and extended): derived from the policy and the plans, and kept with them
+    # (registration, plans; a replacement unit copies it), so the expiry reminder finds the due by index.
+    coverage_end: datetime = Field(sa_type=UtcDateTime)
     request_id: str = Field(max_length=128)  # the RegisterSale request that created it (AIP-155)
     request_hash: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UtcDateTime)
