@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.synced
 PYTEST_ARGS ?=
 
-.PHONY: help run demo test test-postgres protos protos-check lint fmt bench clean
+.PHONY: help run demo test test-postgres protos protos-check lint fmt bench bench-quick clean
 
 help:
 	@echo "make run           install, then start Temporal (UI :8233) and every service; Ctrl-C stops all"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint          ruff, mypy, the layout rules (tools/check_imports.py), buf lint, the deploy files"
 	@echo "make fmt           format the code"
 	@echo "make bench         run the benchmarks in bench/ (stop make run first: the claims bench uses its ports)"
+	@echo "make bench-quick   the same benchmarks at smaller sizes, in a few minutes (BENCH_POSTGRES=URL: on PostgreSQL)"
 	@echo "make clean         remove var/, caches and the virtualenv"
 
 $(STAMP): pyproject.toml uv.lock tools/venv.sh
@@ -61,6 +62,13 @@ bench: $(STAMP)
 	$(PY) bench/claims.py
 	$(PY) bench/notifications.py
 	$(PY) bench/portal.py
+
+# BENCH_POSTGRES=postgresql+asyncpg://postgres@127.0.0.1:5432 runs the database-backed ones on PostgreSQL.
+bench-quick: $(STAMP)
+	$(PY) bench/register_sales.py --warranties 100000 --batch 5000 --seconds 3 $(if $(BENCH_POSTGRES),--postgres $(BENCH_POSTGRES))
+	$(PY) bench/claims.py --claims 10 --updates 40 --open 2000 $(if $(BENCH_POSTGRES),--postgres $(BENCH_POSTGRES))
+	$(PY) bench/notifications.py --emails 100 --claims 5 $(if $(BENCH_POSTGRES),--postgres $(BENCH_POSTGRES))
+	$(PY) bench/portal.py --requests 300
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache $(VENV)

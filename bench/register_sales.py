@@ -1,6 +1,6 @@
 """Benchmark the warranty service's write and read paths against a real server process.
 
-    .venv/bin/python bench/register_sales.py [--warranties 1000000] [--seconds 8]
+    .venv/bin/python bench/register_sales.py [--warranties 1000000] [--seconds 8] [--postgres URL]
 
 The server runs as its own process (`aftercare serve warranty --no-worker`) on a fresh database; this
 process is only the client. Every figure is set beside a floor measured in the same run:
@@ -10,8 +10,10 @@ process is only the client. Every figure is set beside a floor measured in the s
   WAL with synchronous=FULL) before its answer is sent.
 - streamed BatchRegisterSales, against a bare bulk INSERT of the same rows into a fresh database of the
   same kind, one transaction per 1,000 rows, with no validation and no RPC.
-- CheckEntitlement with --warranties registered (seeded by bulk insert), p50/p99 at 1 in flight and RPC/s
-  at 64 in flight against the empty RPC.
+- CheckEntitlement with --warranties registered (seeded by bulk insert, purchases spread over two years),
+  p50/p99 at 1 in flight and RPC/s at 64 in flight against the empty RPC; CPU per call from /proc.
+- The database's size per warranty, and the daily expiry reminder's whole scan (its activity, page by page,
+  as the schedule runs it): seconds, warranties read, warranties due.
 
 It prints a table as it goes and, on its last line, one JSON object with every figure.
 """
@@ -42,6 +44,7 @@ from sqlalchemy import insert, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import system  # noqa: E402
 from contracts.warranty import ExpiringQuery  # noqa: E402
 from devtools.keys import ensure_dev_keys  # noqa: E402
 from services.kit.db import Database  # noqa: E402
@@ -368,14 +371,26 @@ async def reminder_scan(url: str) -> dict[str, float]:
     return {"seconds": seconds, "pages": pages, "read": scanned, "due": due}
 
 
+async def on_postgres(args: argparse.Namespace) -> dict[str, Any]:
+    """The run, on two scratch PostgreSQL databases when --postgres names a server."""
+    if not args.postgres:
+        return await run(args)
+    async with system.scratch_postgres(args.postgres, ["warranty", "bare"]) as urls:
+        args.database_url, args.bare_database_url = urls["warranty"], urls["bare"]
+        return await run(args)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--warranties", type=int, default=1_000_000, help="warranties on record for CheckEntitlement")
     parser.add_argument("--batch", type=int, default=20_000, help="sales in the streamed batch (one stream)")
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each timed phase")
+    parser.add_argument(
+        "--postgres", help="a PostgreSQL server URL: the service's and the floor's databases are scratch ones there"
+    )
     parser.add_argument("--database-url", help="the service's database (default: a fresh SQLite file)")
     parser.add_argument("--bare-database-url", help="a second empty database for the bare-insert floor")
-    results = asyncio.run(run(parser.parse_args()))
+    results = asyncio.run(on_postgres(parser.parse_args()))
     print(json.dumps(results, default=round))
 
 

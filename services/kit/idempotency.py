@@ -46,10 +46,13 @@ def check_request_id(v: Violations, request_id: str, field: str = "request_id") 
 
 def fingerprint(method: str, request: Message) -> str:
     """What makes two requests "the same": the method and every field but request_id."""
-    body = type(request)()
-    body.CopyFrom(request)
-    body.ClearField("request_id")
-    return hashlib.sha256(method.encode() + b"\0" + body.SerializeToString(deterministic=True)).hexdigest()
+    request_id = request.request_id  # type: ignore[attr-defined]
+    request.ClearField("request_id")  # cleared and put back rather than copied: this runs for every sale
+    try:
+        body = request.SerializeToString(deterministic=True)
+    finally:
+        request.request_id = request_id  # type: ignore[attr-defined]
+    return hashlib.sha256(method.encode() + b"\0" + body).hexdigest()
 
 
 def reused() -> InvalidArgument:

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, timedelta, timezone, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,6 +31,10 @@ MAX_CLOCK_SKEW = timedelta(minutes=1)  # a till's clock a little ahead is not a 
 
 def canonical_serial(raw: str) -> str:
     """Trimmed, NFKC, upper case. Raises ValueError with a description if it is not a valid serial."""
+    if raw.isascii():  # NFKC leaves ASCII as it is, and the rule admits no control character: one match decides
+        serial = raw.strip().upper()
+        if _SERIAL.match(serial):
+            return serial
     if any(unicodedata.category(ch) in ("Cf", "Cc") for ch in raw.strip()):
         raise ValueError("must not contain control, zero-width or bidirectional-control characters")
     serial = unicodedata.normalize("NFKC", raw.strip()).strip().upper()
@@ -85,6 +89,7 @@ def canonical_email(raw: str) -> str:
         raise ValueError("is not a valid email address") from None
 
 
+@lru_cache(maxsize=4096)  # a pure function of a short text, on every sale: the tags in use are few
 def canonical_locale(raw: str) -> str:
     """A BCP 47 tag (underscores accepted: `ms_MY`) whose language, script and region CLDR knows, in its
     canonical case: `fr-CA`, `zh-Hant-TW`. Raises ValueError. The one locale parser of every service."""
@@ -175,8 +180,8 @@ def check_text(v: Violations, field: str, value: str, *, max_len: int, min_len: 
         v.add(field, "is required" if min_len == 1 else f"must be at least {min_len} characters")
     elif len(text) > max_len:
         v.add(field, f"must be at most {max_len} characters")
-    elif any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
-        v.add(field, "must not contain control or invisible characters")
+    elif not (text.isascii() and text.isprintable()) and any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
+        v.add(field, "must not contain control or invisible characters")  # printable ASCII has neither
     return text
 
 
@@ -207,6 +212,7 @@ MAX_OFFSET = timedelta(hours=14)
 _ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]{0,29}(?:/[A-Za-z0-9][A-Za-z0-9_+-]{0,29}){0,2}$")
 
 
+@lru_cache(maxsize=1024)  # every sale names one; the zones in use are few
 def parse_zone(name: str) -> tzinfo:
     """An IANA zone ("Europe/Paris") or a UTC offset ("+05:30", "-03:00", "Z"). Raises ValueError."""
     if name in ("Z", "UTC", "+00:00", "-00:00"):

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import grpc
 from aftercare.warranty.v1 import warranty_pb2 as pb
 from aftercare.warranty.v1 import warranty_pb2_grpc
-from google.rpc import code_pb2, status_pb2
+from google.rpc import code_pb2
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kit import grants, pagination
@@ -39,7 +39,7 @@ from services.kit.validation import (
     contact_matches,
 )
 from services.warranty import ERROR_DOMAIN, entitlement_lookup, mapping
-from services.warranty.domain.entitlement import Terms, check_can_extend, windows
+from services.warranty.domain.entitlement import Terms, check_can_extend, coverage_end
 from services.warranty.domain.products import check_product, check_sku
 from services.warranty.domain.sales import check_purchase_time, customer_id
 from services.warranty.persistence.repository import (
@@ -180,7 +180,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
             request_id=request.request_id,
             request_hash=fingerprint("RegisterSale", request),
             created_at=now,
-            coverage_end=windows(terms).coverage_end,
+            coverage_end=coverage_end(terms),
         )
 
     async def _sale_answer(self, sale: NewSale, outcome: SaleOutcome) -> pb.Warranty:
@@ -233,7 +233,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
             outcomes = await self.sales.submit_many([sale for _, sale in valid])
             for (result, sale), outcome in zip(valid, outcomes, strict=True):
                 if outcome.status in (SaleStatus.CREATED, SaleStatus.REPLAYED):
-                    result.status.CopyFrom(status_pb2.Status(code=code_pb2.OK))
+                    result.status.SetInParent()  # code 0: OK
                 else:
                     try:
                         await self._sale_answer(sale, outcome)

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import Select, bindparam, func
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.claims import ClaimStatus
 from contracts.repairs import EventRecord, SlaEscalation
-from services.kit.db import Database, is_unique_violation
+from services.kit.db import Database, KeyedRead, is_unique_violation
 from services.kit.errors import AlreadyExists
 from services.repairs.domain.centres import Centre, Load
 from services.repairs.domain.claims import TERMINAL
@@ -32,7 +32,6 @@ from services.repairs.persistence.tables import (
 
 _C = ClaimRow.__table__  # type: ignore[attr-defined]
 _E = ClaimEventRow.__table__  # type: ignore[attr-defined]
-_BY_RMA = core_select(_C).where(_C.c.rma == bindparam("rma"))
 _TIMELINE = core_select(_E).where(_E.c.rma == bindparam("rma")).order_by(_E.c.seq)
 
 
@@ -94,9 +93,21 @@ def centre_of(row: CentreRow) -> Centre:
     )
 
 
+def claims_page(filters: ClaimFilters, before_id: int | None, limit: int) -> Select[Any]:
+    """ListClaims' statement: newest first, after a cursor. tests/repairs/test_query_plans.py holds each filter
+    to an index walk in this order (no sort, no scan): a list that stops using its index is caught there."""
+    query = core_select(_C).order_by(_C.c.id.desc()).limit(limit)
+    for name, value in filters.as_dict().items():
+        query = query.where(_C.c[name] == value)
+    if before_id is not None:
+        query = query.where(_C.c.id < before_id)
+    return query
+
+
 class RepairsRepository:
     def __init__(self, db: Database):
         self.db = db
+        self._by_rma = KeyedRead(db, _C, "rma")
 
     # -- centres -----------------------------------------------------------------------------------------
 
@@ -205,11 +216,8 @@ class RepairsRepository:
     async def claim(self, rma: str) -> ClaimRow | None:
         """A claim by RMA number: the hot read behind GetClaim and every action's visibility check."""
 
-        def fetch(conn: Connection) -> ClaimRow | None:
-            found = conn.execute(_BY_RMA, {"rma": rma}).mappings().first()
-            return ClaimRow.model_construct(**found) if found else None
-
-        return await self.db.query(fetch)
+        found = await self.db.lookup(self._by_rma, rma)
+        return ClaimRow.model_construct(**found) if found else None
 
     async def timeline(self, rma: str) -> list[ClaimEventRow]:
         def fetch(conn: Connection) -> list[ClaimEventRow]:
@@ -218,11 +226,7 @@ class RepairsRepository:
         return await self.db.query(fetch)
 
     async def list_claims(self, filters: ClaimFilters, *, before_id: int | None, limit: int) -> list[ClaimRow]:
-        query = core_select(_C).order_by(_C.c.id.desc()).limit(limit)
-        for name, value in filters.as_dict().items():
-            query = query.where(_C.c[name] == value)
-        if before_id is not None:
-            query = query.where(_C.c.id < before_id)
+        query = claims_page(filters, before_id, limit)
 
         def fetch(conn: Connection) -> list[ClaimRow]:
             return [ClaimRow.model_construct(**r) for r in conn.execute(query).mappings()]

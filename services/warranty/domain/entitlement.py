@@ -66,8 +66,14 @@ def windows(terms: Terms) -> Windows:
     return Windows(
         return_window_end=add_days(terms.purchased_at, terms.return_window_days, zone),
         standard_end=add_months(terms.purchased_at, terms.coverage_months, zone),
-        coverage_end=add_months(terms.purchased_at, terms.coverage_months + terms.extended_months, zone),
+        coverage_end=coverage_end(terms),
     )
+
+
+def coverage_end(terms: Terms) -> datetime:
+    """When all cover ends: the standard months plus any extended ones, in the sale's zone (the stored,
+    indexed end of every warranty)."""
+    return add_months(terms.purchased_at, terms.coverage_months + terms.extended_months, parse_zone(terms.time_zone))
 
 
 def decide(terms: Terms, incident_at: datetime, fault_category: str | None = None) -> Entitlement:

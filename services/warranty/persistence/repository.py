@@ -10,18 +10,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, tuple_
+from sqlalchemy import and_, bindparam, insert, or_, tuple_
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from services.kit.db import Database, KeyedRead, is_unique_violation
 from services.kit.errors import AlreadyExists, FailedPrecondition, NotFound
 from services.kit.validation import Contact
-from services.warranty.domain.entitlement import Terms, windows
+from services.warranty.domain.entitlement import Terms, coverage_end
 from services.warranty.domain.products import Approval, ClaimTimers, Policy, Product
 from services.warranty.persistence.tables import ExtendedPlanRow, PolicyRow, ProductRow, TransferRow, WarrantyRow
 
@@ -29,6 +30,7 @@ ACTIVE, VOIDED = "ACTIVE", "VOIDED"
 PRODUCT_CACHE_SECONDS = 5.0  # a product's *current* policy; policy versions themselves never change
 
 _W = WarrantyRow.__table__  # type: ignore[attr-defined]
+_TAKEN = core_select(_W.c.serial).where(_W.c.serial.in_(bindparam("serials", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -85,14 +87,14 @@ class SaleStatus(StrEnum):
 @dataclass(frozen=True)
 class SaleOutcome:
     status: SaleStatus
-    warranty_id: int | None = None  # CREATED: the new row's id (the row is the sale's own, not built here)
     prior: WarrantyRow | None = None  # REPLAYED: the row the first request made
 
     def warranty(self, sale: NewSale) -> WarrantyRow:
+        """CREATED: the sale's own row, as inserted; REPLAYED: the row the first request made."""
         if self.prior is not None:
             return self.prior
-        assert self.warranty_id is not None, self.status
-        return WarrantyRow.model_construct(id=self.warranty_id, **sale.row())
+        assert self.status is SaleStatus.CREATED, self.status
+        return WarrantyRow.model_construct(id=None, **sale.row())
 
 
 @dataclass
@@ -125,12 +127,12 @@ class _Batch:
                 batch.fresh.append(i)
         return batch
 
-    def settle(self, inserted: dict[str, int], prior: dict[tuple[str, str], WarrantyRow]) -> list[SaleOutcome]:
-        """Each sale's outcome, given the rows inserted (by serial) and what earlier requests made."""
+    def settle(self, inserted: set[str], prior: dict[tuple[str, str], WarrantyRow]) -> list[SaleOutcome]:
+        """Each sale's outcome, given the serials inserted and what earlier requests made."""
         for i in self.fresh + self.shadowed:
             sale = self.sales[i]
             if sale.serial in inserted and self.by_serial[sale.serial] == i:
-                self.outcomes[i] = SaleOutcome(SaleStatus.CREATED, warranty_id=inserted[sale.serial])
+                self.outcomes[i] = SaleOutcome(SaleStatus.CREATED)
             else:
                 self.outcomes[i] = _replay_of(sale, prior.get((sale.retailer_id, sale.request_id)))
         for i, leader in self.followers.items():
@@ -210,6 +212,36 @@ _current_policy = and_(
 
 def _product(row: ProductRow, policy: PolicyRow) -> Product:
     return Product(row.sku, row.display_name, row.category, row.launch_at, _policy(policy), row.created_at)
+
+
+def ending_page(
+    start: datetime, end: datetime, after: tuple[datetime, int] | None, limit: int
+) -> SelectOfScalar[WarrantyRow]:
+    """The expiry reminder's page (see WarrantyRepository.ending_page); its plan is held to the coverage-end
+    index in tests/repairs/test_query_plans.py."""
+    query = (
+        select(WarrantyRow)
+        .where(WarrantyRow.state == ACTIVE, col(WarrantyRow.coverage_end) >= start, col(WarrantyRow.coverage_end) < end)
+        .order_by(col(WarrantyRow.coverage_end), col(WarrantyRow.id))
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(tuple_(col(WarrantyRow.coverage_end), col(WarrantyRow.id)) > tuple_(*after))
+    return query
+
+
+def warranties_page(
+    retailer_id: str | None, customer_id: str | None, before_id: int | None, limit: int
+) -> SelectOfScalar[WarrantyRow]:
+    """ListWarranties' statement: newest first, after a cursor (its plan is held in test_query_plans.py)."""
+    query = select(WarrantyRow).order_by(col(WarrantyRow.id).desc()).limit(limit)
+    if retailer_id is not None:
+        query = query.where(WarrantyRow.retailer_id == retailer_id)
+    if customer_id is not None:
+        query = query.where(WarrantyRow.customer_id == customer_id)
+    if before_id is not None:
+        query = query.where(col(WarrantyRow.id) < before_id)
+    return query
 
 
 class WarrantyRepository:
@@ -309,13 +341,23 @@ class WarrantyRepository:
             prior = await self._prior_requests(conn, [sales[i] for i in lost])
         return batch.settle(inserted, prior)
 
-    async def _insert_sales(self, conn: AsyncConnection, fresh: list[NewSale]) -> dict[str, int]:
-        """Insert the sales whose serials are free; the id of each row inserted, by serial."""
+    async def _insert_sales(self, conn: AsyncConnection, fresh: list[NewSale]) -> set[str]:
+        """Insert the sales whose serials are free; the serials inserted.
+
+        On SQLite the transaction began IMMEDIATE and holds the database's one write lock, so the serials found
+        free stay free: one read of those taken, then a plain batch insert (the driver's own executemany, as
+        fast as a bare insert gets). On PostgreSQL others insert meanwhile: ON CONFLICT DO NOTHING RETURNING
+        tells which rows went in."""
         if not fresh:
-            return {}
-        statement = self._insert(_W).on_conflict_do_nothing().returning(_W.c.id, _W.c.serial)
-        result = await conn.execute(statement, [sale.row() for sale in fresh])
-        return {serial: id_ for id_, serial in result.all()}
+            return set()
+        if self.db.is_sqlite:
+            taken = set((await conn.execute(_TAKEN, {"serials": [sale.serial for sale in fresh]})).scalars())
+            new = [sale for sale in fresh if sale.serial not in taken]
+            if new:
+                await conn.execute(insert(_W), [sale.row() for sale in new])
+            return {sale.serial for sale in new}
+        statement = self._insert(_W).on_conflict_do_nothing().returning(_W.c.serial)
+        return set((await conn.execute(statement, [sale.row() for sale in fresh])).scalars())
 
     async def _prior_requests(self, conn: AsyncConnection, lost: list[NewSale]) -> dict[tuple[str, str], WarrantyRow]:
         """The warranties earlier requests with these sales' (retailer, request id) made."""
@@ -367,20 +409,8 @@ class WarrantyRepository:
     ) -> list[WarrantyRow]:
         """Active warranties whose cover ends in [start, end), in (coverage end, id) order after a cursor (the
         expiry reminder's scan): a range of the coverage-end index, so the work is the due warranties, not all."""
-        query = (
-            select(WarrantyRow)
-            .where(
-                WarrantyRow.state == ACTIVE,
-                col(WarrantyRow.coverage_end) >= start,
-                col(WarrantyRow.coverage_end) < end,
-            )
-            .order_by(col(WarrantyRow.coverage_end), col(WarrantyRow.id))
-            .limit(limit)
-        )
-        if after is not None:
-            query = query.where(tuple_(col(WarrantyRow.coverage_end), col(WarrantyRow.id)) > tuple_(*after))
         async with self.db.read() as session:
-            return list((await session.exec(query)).all())
+            return list((await session.exec(ending_page(start, end, after, limit))).all())
 
     async def ending_page_by_id(self, start: datetime, end: datetime, after_id: int, limit: int) -> list[WarrantyRow]:
         """As ending_page, in id order after an id: the scans started before the coverage-end order."""
@@ -401,13 +431,7 @@ class WarrantyRepository:
     async def list(
         self, *, retailer_id: str | None, customer_id: str | None, before_id: int | None, limit: int
     ) -> list[WarrantyRow]:
-        query = select(WarrantyRow).order_by(col(WarrantyRow.id).desc()).limit(limit)
-        if retailer_id is not None:
-            query = query.where(WarrantyRow.retailer_id == retailer_id)
-        if customer_id is not None:
-            query = query.where(WarrantyRow.customer_id == customer_id)
-        if before_id is not None:
-            query = query.where(col(WarrantyRow.id) < before_id)
+        query = warranties_page(retailer_id, customer_id, before_id, limit)
         async with self.db.read() as session:
             return list((await session.exec(query)).all())
 
@@ -418,7 +442,7 @@ class WarrantyRepository:
 
     async def add_plan(self, session: AsyncSession, row: WarrantyRow, policy: Policy, plan: ExtendedPlanRow) -> None:
         row.extended_months += plan.months
-        row.coverage_end = windows(terms_of(row, policy)).coverage_end
+        row.coverage_end = coverage_end(terms_of(row, policy))
         row.updated_at = plan.purchased_at
         session.add_all([row, plan])
         await session.flush()
