@@ -31,6 +31,9 @@ PRODUCT_CACHE_SECONDS = 5.0  # a product's *current* policy; policy versions the
 
 _W = WarrantyRow.__table__  # type: ignore[attr-defined]
 _TAKEN = core_select(_W.c.serial).where(_W.c.serial.in_(bindparam("serials", expanding=True)))
+_REQUESTED = core_select(_W.c.request_id).where(
+    _W.c.retailer_id == bindparam("retailer"), _W.c.request_id.in_(bindparam("ids", expanding=True))
+)
 
 
 @dataclass(frozen=True)
@@ -344,15 +347,21 @@ class WarrantyRepository:
     async def _insert_sales(self, conn: AsyncConnection, fresh: list[NewSale]) -> set[str]:
         """Insert the sales whose serials are free; the serials inserted.
 
-        On SQLite the transaction began IMMEDIATE and holds the database's one write lock, so the serials found
-        free stay free: one read of those taken, then a plain batch insert (the driver's own executemany, as
-        fast as a bare insert gets). On PostgreSQL others insert meanwhile: ON CONFLICT DO NOTHING RETURNING
+        On SQLite the transaction began IMMEDIATE and holds the database's one write lock, so what is found free
+        stays free: a read of the serials and request ids already taken, then a plain batch insert of the rest
+        (the driver's own executemany, as fast as a bare insert gets). On PostgreSQL others insert meanwhile: ON CONFLICT DO NOTHING RETURNING
         tells which rows went in."""
         if not fresh:
             return set()
         if self.db.is_sqlite:
             taken = set((await conn.execute(_TAKEN, {"serials": [sale.serial for sale in fresh]})).scalars())
-            new = [sale for sale in fresh if sale.serial not in taken]
+            requested = defaultdict(list)
+            for sale in fresh:
+                requested[sale.retailer_id].append(sale.request_id)
+            for retailer, ids in requested.items():  # a request id used before: a replay, or a reuse
+                used = await conn.execute(_REQUESTED, {"retailer": retailer, "ids": ids})
+                taken |= {(retailer, request_id) for request_id in used.scalars()}
+            new = [s for s in fresh if s.serial not in taken and (s.retailer_id, s.request_id) not in taken]
             if new:
                 await conn.execute(insert(_W), [sale.row() for sale in new])
             return {sale.serial for sale in new}
