@@ -349,8 +349,9 @@ class WarrantyRepository:
 
         On SQLite the transaction began IMMEDIATE and holds the database's one write lock, so what is found free
         stays free: a read of the serials and request ids already taken, then a plain batch insert of the rest
-        (the driver's own executemany, as fast as a bare insert gets). On PostgreSQL others insert meanwhile: ON CONFLICT DO NOTHING RETURNING
-        tells which rows went in."""
+        (the driver's own executemany, as fast as a bare insert gets). On PostgreSQL others insert meanwhile:
+        ON CONFLICT DO NOTHING RETURNING tells which rows went in.
+        """
         if not fresh:
             return set()
         if self.db.is_sqlite:
