@@ -64,6 +64,7 @@ class Contact:
     locale: str = ""
 
 
+@lru_cache(maxsize=4096)  # on every sale; the domains in use are few, and email-validator's list is long
 def _needs_the_full_check(domain: str) -> bool:
     """Domains the fast path would answer differently from email-validator: IDNA (`xn--`) labels, which it
     turns into Unicode (one mailbox, one customer id), and special-use names (`.local`, `.test`), which it

@@ -3,6 +3,7 @@ Errors are raised as domain errors; the server's interceptor turns them into sta
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -56,6 +57,8 @@ MAX_SALES_PER_STREAM = 20_000
 _READERS = (Role.RETAILER, Role.OPS, Role.SERVICE)
 
 Clock = Callable[[], datetime]
+# A chunk on its way to the database: the write, its valid sales with their results, and all its results.
+_Written = tuple[asyncio.Future[list[SaleOutcome]], list[tuple[pb.SaleResult, NewSale]], list[pb.SaleResult]]
 Change = Callable[[AsyncSession, WarrantyRow], Awaitable[None]]
 R = TypeVar("R", pb.PurchaseExtendedPlanResponse, pb.TransferOwnershipResponse, pb.VoidWarrantyResponse)
 _SerialRequest = pb.PurchaseExtendedPlanRequest | pb.TransferOwnershipRequest | pb.VoidWarrantyRequest
@@ -190,6 +193,42 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
             raise reused()
         return mapping.warranty(await self.repo.view(outcome.warranty(sale)))
 
+    async def _checked(
+        self, principal: Principal, chunk: pb.BatchRegisterSalesRequest, first: int
+    ) -> tuple[list[pb.SaleResult], list[tuple[pb.SaleResult, NewSale]]]:
+        """A chunk's results, numbered from `first` (the refused ones say why), and its valid sales."""
+        now = self.clock()
+        results: list[pb.SaleResult] = []
+        valid: list[tuple[pb.SaleResult, NewSale]] = []
+        for index, request in enumerate(chunk.sales, start=first):
+            result = pb.SaleResult(index=index, serial=request.serial)
+            results.append(result)
+            try:
+                sale = await self._new_sale(principal, request, now)
+            except InvalidArgument as error:
+                result.status.CopyFrom(to_status(error, ERROR_DOMAIN))
+                continue
+            result.serial = sale.serial
+            valid.append((result, sale))
+        return results, valid
+
+    async def _settle(
+        self,
+        written: asyncio.Future[list[SaleOutcome]],
+        valid: list[tuple[pb.SaleResult, NewSale]],
+        results: list[pb.SaleResult],
+    ) -> list[pb.SaleResult]:
+        """A chunk's results once it is written: each sale OK, or why not (the refused ones already say)."""
+        for (result, sale), outcome in zip(valid, await written, strict=True):
+            if outcome.status in (SaleStatus.CREATED, SaleStatus.REPLAYED):
+                result.status.SetInParent()  # code 0: OK
+            else:
+                try:
+                    await self._sale_answer(sale, outcome)
+                except DomainError as error:
+                    result.status.CopyFrom(to_status(error, ERROR_DOMAIN))
+        return results
+
     async def RegisterSale(
         self, request: pb.RegisterSaleRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.RegisterSaleResponse:
@@ -206,40 +245,30 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
         principal.require(Role.RETAILER)
         response = pb.BatchRegisterSalesResponse()
         index = 0
-        async for chunk in request_iterator:
-            if len(chunk.sales) > MAX_SALES_PER_CHUNK:
-                raise ResourceExhausted(
-                    f"a chunk may hold at most {MAX_SALES_PER_CHUNK} sales", reason="CHUNK_TOO_LARGE"
-                )
-            if index + len(chunk.sales) > MAX_SALES_PER_STREAM:
-                raise ResourceExhausted(
-                    f"a stream may hold at most {MAX_SALES_PER_STREAM} sales; split the load into several streams",
-                    reason="STREAM_TOO_LARGE",
-                )
-            now = self.clock()
-            results: list[pb.SaleResult] = []
-            valid: list[tuple[pb.SaleResult, NewSale]] = []
-            for request in chunk.sales:
-                result = pb.SaleResult(index=index, serial=request.serial)
-                index += 1
-                results.append(result)
-                try:
-                    sale = await self._new_sale(principal, request, now)
-                except InvalidArgument as error:
-                    result.status.CopyFrom(to_status(error, ERROR_DOMAIN))
-                    continue
-                result.serial = sale.serial
-                valid.append((result, sale))
-            outcomes = await self.sales.submit_many([sale for _, sale in valid])
-            for (result, sale), outcome in zip(valid, outcomes, strict=True):
-                if outcome.status in (SaleStatus.CREATED, SaleStatus.REPLAYED):
-                    result.status.SetInParent()  # code 0: OK
-                else:
-                    try:
-                        await self._sale_answer(sale, outcome)
-                    except DomainError as error:
-                        result.status.CopyFrom(to_status(error, ERROR_DOMAIN))
-            response.results.extend(results)
+        # One chunk is written while the next is checked: the insert's SQLite work leaves the loop free.
+        writing: _Written | None = None
+        try:
+            async for chunk in request_iterator:
+                if len(chunk.sales) > MAX_SALES_PER_CHUNK:
+                    raise ResourceExhausted(
+                        f"a chunk may hold at most {MAX_SALES_PER_CHUNK} sales", reason="CHUNK_TOO_LARGE"
+                    )
+                if index + len(chunk.sales) > MAX_SALES_PER_STREAM:
+                    raise ResourceExhausted(
+                        f"a stream may hold at most {MAX_SALES_PER_STREAM} sales; split the load into several streams",
+                        reason="STREAM_TOO_LARGE",
+                    )
+                results, valid = await self._checked(principal, chunk, index)
+                index += len(results)
+                if writing is not None:
+                    response.results.extend(await self._settle(*writing))
+                writing = asyncio.ensure_future(self.sales.submit_many([sale for _, sale in valid])), valid, results
+        except Exception:
+            if writing is not None:  # what was accepted before the refusal is written before it is answered
+                await asyncio.gather(writing[0], return_exceptions=True)
+            raise
+        if writing is not None:
+            response.results.extend(await self._settle(*writing))
         response.registered_count = sum(1 for r in response.results if r.status.code == code_pb2.OK)
         response.failed_count = len(response.results) - response.registered_count
         return response
