@@ -139,7 +139,8 @@ class Database:
     async def _lookup_pool(self) -> Any:
         """PostgreSQL: a pool of plain asyncpg connections for point reads, without the engine pool's ping on
         every checkout and rollback on every return (two round trips around a one-round-trip read). A read
-        in autocommit leaves nothing to reset, and a broken connection is replaced by asyncpg's pool."""
+        in autocommit leaves nothing to reset, and a broken connection is replaced by asyncpg's pool. Half
+        the engine's pool size: a point read holds its connection for one round trip."""
         import asyncpg
 
         async def nothing_to_reset(_: Any) -> None:
@@ -147,7 +148,7 @@ class Database:
 
         if self._lookups_made is None:  # the first callers wait for one pool together
             dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            made = asyncpg.create_pool(dsn, min_size=1, max_size=self._pool_size, reset=nothing_to_reset)
+            made = asyncpg.create_pool(dsn, min_size=1, max_size=max(2, self._pool_size // 2), reset=nothing_to_reset)
             self._lookups_made = asyncio.ensure_future(made)
         try:
             self._lookups = await asyncio.shield(self._lookups_made)
