@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(PY) bench/claims.py
 	$(PY) bench/notifications.py
 	$(PY) bench/portal.py
+	$(PY) bench/dispatch.py
 
 # BENCH_POSTGRES=postgresql+asyncpg://postgres@127.0.0.1:5432 runs the database-backed ones on PostgreSQL.
 bench-quick: $(STAMP)
@@ -69,6 +70,7 @@ bench-quick: $(STAMP)
 	$(PY) bench/claims.py --claims 10 --updates 40 --open 2000 $(if $(BENCH_POSTGRES),--postgres $(BENCH_POSTGRES))
 	$(PY) bench/notifications.py --emails 100 --claims 5 $(if $(BENCH_POSTGRES),--postgres $(BENCH_POSTGRES))
 	$(PY) bench/portal.py --requests 300
+	$(PY) bench/dispatch.py --updates 30
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache $(VENV)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -38,7 +39,6 @@ T = TypeVar("T")
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",  # an acknowledged commit survives power loss, not only a crash
-    "PRAGMA busy_timeout=10000",
     "PRAGMA foreign_keys=ON",
 )
 
@@ -70,7 +70,7 @@ class Database:
             _tune_sqlite(self._reader, read_only=True)
             self._reader_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
             self._inline = create_engine(self.url.set(drivername="sqlite"), hide_parameters=True, pool_size=1)
-            _tune_sqlite(self._inline, read_only=True)
+            _tune_sqlite(self._inline, read_only=True, busy_ms=0)  # never wait on the loop: see lookup
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -122,9 +122,17 @@ class Database:
         wake-up, the future, the GIL changing hands). Scans and lists go through `query`, which does not hold
         the loop while SQLite reads. On PostgreSQL it is one prepared statement on a pooled connection."""
         if self._inline is not None:
-            if self._inline_conn is None:
-                self._inline_conn = self._inline.raw_connection().driver_connection
-            found = self._inline_conn.execute(read.sql, (key,)).fetchone()
+            try:
+                if self._inline_conn is None:
+                    self._inline_conn = self._inline.raw_connection()
+                found = self._inline_conn.driver_connection.execute(read.sql, (key,)).fetchone()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise Unavailable(
+                        "the database is unavailable; retry later", reason="DEPENDENCY_UNAVAILABLE"
+                    ) from None
+                # Busy (a checkpoint or recovery holds it): wait for it on the reader thread, not on the loop.
+                found = await self.query(lambda conn: conn.exec_driver_sql(read.sql, (key,)).fetchone())
         else:
             import asyncpg
 
@@ -166,6 +174,8 @@ class Database:
             await asyncio.get_running_loop().run_in_executor(self._reader_thread, self._reader.dispose)
             self._reader_thread.shutdown()
         if self._inline is not None:
+            if self._inline_conn is not None:
+                self._inline_conn.close()
             self._inline_conn = None
             self._inline.dispose()
 
@@ -223,12 +233,13 @@ def run_migrations_env() -> None:
         context.run_migrations()
 
 
-def _tune_sqlite(sync_engine: Engine, *, read_only: bool = False) -> None:
+def _tune_sqlite(sync_engine: Engine, *, read_only: bool = False, busy_ms: int = 10_000) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred and late).
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")  # first: the pragmas below may have to wait too
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(pragma)
         if read_only:

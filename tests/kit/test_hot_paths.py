@@ -3,7 +3,10 @@ mapping, the span of a process that records none, and the point reads on the dat
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -89,5 +92,30 @@ async def test_a_point_read_when_postgresql_does_not_answer_is_unavailable() -> 
         assert refused.value.reason == "DEPENDENCY_UNAVAILABLE"
         with pytest.raises(Unavailable):  # and the next read tries again, rather than keep the first failure
             await db.lookup(KeyedRead(db, THINGS, "name"), "one")
+    finally:
+        await db.dispose()
+
+
+async def test_a_point_read_that_finds_sqlite_busy_waits_off_the_loop(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}")
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+            await conn.execute(insert(THINGS), [{"name": "one", "at": datetime(2026, 1, 1, tzinfo=UTC)}])
+        await db.engine.dispose()  # its pooled connection would keep the holder from locking everyone out
+        holder = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")  # no other connection may even read now
+        read = KeyedRead(db, THINGS, "name")
+        waiting = asyncio.ensure_future(db.lookup(read, "one"))
+        ticks = 0
+        while not waiting.done() and ticks < 20:  # the loop keeps running while the read waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 20 and not waiting.done()
+        holder.execute("COMMIT")
+        holder.close()
+        found = await asyncio.wait_for(waiting, 10)
+        assert found is not None and found["name"] == "one"
     finally:
         await db.dispose()
