@@ -36,7 +36,7 @@ from typing import Any
 
 import grpc
 from aftercare.repairs.v1 import repairs_pb2 as rpb
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from temporalio import activity, workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WithStartWorkflowOperation
@@ -230,6 +230,9 @@ async def seed_open_claims(database_url: str, n: int) -> None:
         async with db.connection() as conn:
             for i in range(0, n, 1000):
                 await conn.execute(insert(ClaimRow), rows[i : i + 1000])
+        async with db.engine.connect() as conn:  # statistics, as a database that grew to this size has them
+            await conn.execute(text("ANALYZE claims"))
+            await conn.commit()
     finally:
         await db.dispose()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from contracts.claims import ClaimState, ClaimStatus, Direction, RiskFlag
 
@@ -29,6 +29,17 @@ class EventRecord(BaseModel):
     status: ClaimStatus
     detail: str = ""  # a short, non-personal note, e.g. "ops: customer asked by phone"
     actor: str = ""  # who made the change: "system", "ops:alice", "customer:cus_…", "centre:berlin-1", ...
+
+
+class UpdateAnswer(ClaimStatus):
+    """What a claim update answers since the write-behind patch: the claim's status, and the changes made since
+    the last answer (this update's, and any a timer made meanwhile). The workflow writes each change to the
+    repairs database with `record_event`, in order, without holding the update for it; the repairs API writes
+    the ones it is handed before it answers its caller (`RepairsRepository.record` is idempotent by (rma, seq)),
+    so whoever reads after the answer reads the change. An older worker's plain ClaimStatus reads as one with
+    no records; an older API reading this as a ClaimStatus ignores them and reads what record_event wrote."""
+
+    records: list[EventRecord] = Field(default_factory=list)
 
 
 class CentreQuery(BaseModel):

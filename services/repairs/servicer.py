@@ -34,6 +34,7 @@ from contracts.claims import (
     ReviewDecision,
     Update,
 )
+from contracts.repairs import UpdateAnswer
 from services.kit import grants, pagination
 from services.kit.auth import Principal, Role, current_principal
 from services.kit.errors import (
@@ -405,7 +406,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         if row.seq == 0 or ClaimState(row.state) not in TERMINAL:
             # Start the workflow, or, for a retry, join it and wait for the same intake answer (the update id
             # dedupes): a retry while the intake is still assigning a centre and a label must not answer early.
-            await self.workflows.file(
+            answer = await self.workflows.file(
                 ClaimInput(
                     rma=row.rma,
                     serial=row.serial,
@@ -418,6 +419,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
                 ),
                 update_id=f"{principal}/{request.request_id}",
             )
+            await self._write(answer)
         return pb.FileClaimResponse(claim=await self._claim(principal, row.rma))
 
     # -- actions: each a workflow update -------------------------------------------------------------------
@@ -436,7 +438,7 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
         if isinstance(arg, Acted):
             arg = arg.model_copy(update={"actor": actor_of(principal, row)})
         try:
-            await self.workflows.update(row.rma, update, arg, update_id=f"{scope}/{request.request_id}")
+            answer = await self.workflows.update(row.rma, update, arg, update_id=f"{scope}/{request.request_id}")
         except WorkflowGone:
             current = await self.repo.claim(row.rma)
             state = current.state if current else row.state
@@ -447,9 +449,16 @@ class RepairsServicer(repairs_pb2_grpc.RepairsServiceServicer):
                     metadata={"state": state},
                 ) from None
             raise
+        await self._write(answer)
         response = response_type(claim=await self._claim(principal, row.rma))
         await remember(self.repo.db, scope, request.request_id, digest, response.SerializeToString())
         return response
+
+    async def _write(self, answer: UpdateAnswer) -> None:
+        """Write the changes an update hands back before answering, so that its caller, and anyone after, reads
+        them: the workflow writes them too, behind the update (idempotent by (rma, seq))."""
+        for record in answer.records:
+            await self.repo.record(record)
 
     def _start(self, request: Any, *roles: Role) -> tuple[Principal, Violations]:
         principal = current_principal()

@@ -19,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from contracts import queues
 from contracts.claims import WORKFLOW, ClaimInput, ClaimStatus, Refusal, Update, claim_workflow_id
+from contracts.repairs import UpdateAnswer
 from services.kit.errors import (
     DomainError,
     FailedPrecondition,
@@ -91,7 +92,7 @@ class ClaimWorkflows:
     async def client(self) -> Client:
         return await self._client.get()
 
-    async def file(self, claim: ClaimInput, update_id: str) -> ClaimStatus:
+    async def file(self, claim: ClaimInput, update_id: str) -> UpdateAnswer:
         """Start the claim's workflow (or join it, if a retry) and wait for its entitlement decision."""
         start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
             WORKFLOW,
@@ -104,17 +105,17 @@ class ClaimWorkflows:
             static_summary=f"Claim {claim.rma} · serial {claim.serial}",  # the UI's title; its details follow the state
         )
         client = await self.client()
-        result: ClaimStatus = await _mapped(
+        result: UpdateAnswer = await _mapped(
             client.execute_update_with_start_workflow(
-                Update.FILE, start_workflow_operation=start, id=update_id, result_type=ClaimStatus
+                Update.FILE, start_workflow_operation=start, id=update_id, result_type=UpdateAnswer
             )
         )
         return result
 
-    async def update(self, rma: str, update: Update, arg: BaseModel, update_id: str) -> ClaimStatus:
+    async def update(self, rma: str, update: Update, arg: BaseModel, update_id: str) -> UpdateAnswer:
         """Send one of the claim workflow's updates with the caller's idempotency key as its id."""
         handle = (await self.client()).get_workflow_handle(claim_workflow_id(rma))
-        result: ClaimStatus = await _mapped(handle.execute_update(update, arg, id=update_id, result_type=ClaimStatus))
+        result: UpdateAnswer = await _mapped(handle.execute_update(update, arg, id=update_id, result_type=UpdateAnswer))
         return result
 
 

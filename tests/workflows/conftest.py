@@ -58,6 +58,7 @@ from contracts.warranty import (
     ReplacementMoved,
 )
 from tests.conftest import TEMPORAL_TEST_SERVER
+from tests.stack import until
 from workflows import search_attributes as sa
 from workflows.claim import ClaimWorkflow
 
@@ -186,6 +187,16 @@ class Claims:
     client: Client
     stand: Stand
     handles: list[WorkflowHandle[ClaimWorkflow, ClaimStatus]] = field(default_factory=list)
+
+    async def written(self, status: ClaimStatus) -> None:
+        """Wait until the stand's read model holds every change up to `status`: the workflow writes its records
+        behind the update (the repairs API writes the ones an update hands back before it answers; here the
+        test is the caller, so it waits for the workflow's own writes)."""
+
+        async def caught_up() -> bool:
+            return bool(self.stand.events) and self.stand.events[-1].seq >= status.seq
+
+        await until(caught_up, what=f"the claim's records up to seq {status.seq}")
 
     async def file(
         self, rma: str = "RMA-TEST1", receipt: Receipt | None = None

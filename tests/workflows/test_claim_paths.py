@@ -150,6 +150,7 @@ async def test_retried_update_is_applied_once(claims: Claims) -> None:
     first = await handle.execute_update(ClaimWorkflow.update_repair_status, request, id="req-1")
     again = await handle.execute_update(ClaimWorkflow.update_repair_status, request, id="req-1")
     assert first == again and first.state is S.DIAGNOSING
+    await claims.written(again)
     assert claims.stand.kinds().count("DIAGNOSING") == 1
 
 
@@ -159,6 +160,7 @@ async def test_a_retry_after_a_continue_as_new_is_still_recognised(claims: Claim
     await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.DELIVERED)
     request = RepairStatusUpdate(centre_id="centre-a", status=Event.DIAGNOSING)
     first = await handle.execute_update(ClaimWorkflow.update_repair_status, request, id="req-1")
+    await claims.written(first)  # as the API would have, from the update's answer, before the run ended
     await handle.terminate("the first run ends here; the next one carries its state")
     recorded = len(claims.stand.events)
 
@@ -321,6 +323,7 @@ async def test_duplicate_and_out_of_order_parcel_events_are_harmless(claims: Cla
     late = await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.IN_TRANSIT)
     again = await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.DELIVERED)
     assert delivered.state is late.state is again.state is S.RECEIVED
+    await claims.written(again)
     assert claims.stand.kinds().count("RECEIVED") == 1
     await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=True, reason="ops: end the test"))
     await handle.result()
@@ -378,6 +381,7 @@ async def test_manual_policy_waits_for_a_person_then_approval_issues_the_label(c
     approved = await review(handle)
     assert (approved.state, approved.decision, approved.centre_id) == (S.AWAITING_SHIPMENT, "APPROVED", "centre-a")
     assert [label.direction for label in claims.stand.labels] == [Direction.TO_CENTRE]
+    await claims.written(approved)
     by_kind = {e.kind: e for e in claims.stand.events}
     assert by_kind["REVIEW_REQUIRED"].actor == "system" and by_kind["APPROVED"].actor == OPS
     assert by_kind["APPROVED"].detail == "checked the photos"
@@ -423,6 +427,7 @@ async def test_information_requested_answered_then_approved(claims: Claims) -> N
     assert again.type == "ILLEGAL_TRANSITION" and again.details[0]["state"] == "AWAITING_REVIEW"
     approved = await review(handle)
     assert approved.state is S.AWAITING_SHIPMENT
+    await claims.written(approved)
     provided = next(e for e in claims.stand.events if e.kind == "INFO_PROVIDED")
     assert (provided.actor, provided.detail) == (CUSTOMER, "1 photo(s) and text")
     assert next(e for e in claims.stand.events if e.kind == "INFO_REQUESTED").detail == "PHOTOS, PROOF_OF_PURCHASE"
@@ -472,6 +477,7 @@ async def test_an_enforced_risk_flag_sends_a_rules_claim_to_review(claims: Claim
     assert filed.review.reasons == ["CLAIM_FREQUENCY"] and filed.risk_flags == [flag]
     (query,) = claims.stand.risk_queries
     assert (query.serial, query.customer_id, query.repeat_repair_days) == ("SN-1", "cus_test", 90)
+    await claims.written(filed)
     noted = next(e for e in claims.stand.events if e.kind == "RISK_FLAGGED")
     assert noted.detail == "CLAIM_FREQUENCY v2 (enforced): claim 3 on this serial within 365 days"
     assert await risk_flags_attribute(handle) == ["CLAIM_FREQUENCY"]
@@ -487,6 +493,7 @@ async def test_a_shadow_flag_is_recorded_and_blocks_nobody(claims: Claims) -> No
     handle, filed = await claims.file()
     assert (filed.state, filed.decision, filed.review) == (S.AWAITING_SHIPMENT, "APPROVED", None)
     assert filed.risk_flags == [flag]
+    await claims.written(filed)
     assert "RISK_FLAGGED" in claims.stand.kinds()
     assert await risk_flags_attribute(handle) == ["HIGH_VALUE_EARLY"]
     await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=True, reason="ops: end the test"))
@@ -547,6 +554,7 @@ async def test_a_retried_approval_is_applied_once(claims: Claims) -> None:
     handle, _ = await claims.file()
     first = await review(handle, request_id="ops/approve-1")
     again = await review(handle, request_id="ops/approve-1")
+    await claims.written(again)
     assert first == again and claims.stand.kinds().count("APPROVED") == 1 and len(claims.stand.labels) == 1
     await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=True, reason="ops: end the test"))
     await handle.result()
@@ -557,6 +565,7 @@ async def test_the_customer_may_cancel_while_in_review(claims: Claims) -> None:
     handle, _ = await claims.file()
     await ask(handle, InfoNeeded.PHOTOS)
     done = await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=False, actor=CUSTOMER))
+    await claims.written(done)
     assert done.state is S.CANCELLED and claims.stand.events[-1].actor == CUSTOMER
     await handle.result()
 
@@ -577,6 +586,7 @@ async def test_an_unregistered_serial_with_a_receipt_is_registered_on_approval(c
     approved = await review(handle)
     assert claims.stand.registrations == ["RMA-TEST1"]
     assert (approved.state, approved.decision, approved.customer_id) == (S.AWAITING_SHIPMENT, "APPROVED", "cus_test")
+    await claims.written(approved)
     registered = next(e for e in claims.stand.events if e.kind == "WARRANTY_REGISTERED")
     assert (registered.actor, registered.detail) == (OPS, "from the receipt: bought 2025-11-20 at demo-retailer")
     await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=True, reason="ops: end the test"))
@@ -606,7 +616,8 @@ async def test_an_unknown_serial_without_a_receipt_is_still_rejected(claims: Cla
 async def test_a_replacement_serial_that_cannot_take_the_warranty_is_refused_and_changes_nothing(
     claims: Claims,
 ) -> None:
-    handle, _ = await to_diagnosing(claims)
+    handle, diagnosing = await to_diagnosing(claims)
+    await claims.written(diagnosing)
     recorded = len(claims.stand.events)
     with pytest.raises(WorkflowUpdateFailedError) as caught:
         await diagnose(handle, "UNREPAIRABLE", remedy="REPLACEMENT", replacement_serial="SN-TAKEN")
