@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -63,6 +64,19 @@ async def test_a_retried_or_late_event_changes_nothing(repo: RepairsRepository) 
     assert await repo.record(event("RMA-0000-0001", 1, ClaimState.AWAITING_SHIPMENT))
     assert await repo.record(event("RMA-0000-0001", 2, ClaimState.IN_TRANSIT_TO_CENTRE))
     assert not await repo.record(event("RMA-0000-0001", 2, ClaimState.IN_TRANSIT_TO_CENTRE))  # retried
+    row = await repo.claim("RMA-0000-0001")
+    assert row is not None and row.seq == 2 and row.state == "IN_TRANSIT_TO_CENTRE"
+    assert [e.seq for e in await repo.timeline("RMA-0000-0001")] == [1, 2]
+
+
+async def test_the_api_and_the_workflow_writing_one_change_at_once_write_it_once(repo: RepairsRepository) -> None:
+    """Since the write-behind, the repairs API writes an update's changes before it answers while the workflow's
+    record_event writes them too: at the same moment, on PostgreSQL, both inserted the event and one failed
+    (FileClaim answered INTERNAL)."""
+    await repo.file(new_claim("RMA-0000-0001", "SN-1"))
+    for seq, state in enumerate((ClaimState.AWAITING_SHIPMENT, ClaimState.IN_TRANSIT_TO_CENTRE), start=1):
+        written = await asyncio.gather(*(repo.record(event("RMA-0000-0001", seq, state)) for _ in range(6)))
+        assert sorted(written) == [False] * 5 + [True]
     row = await repo.claim("RMA-0000-0001")
     assert row is not None and row.seq == 2 and row.state == "IN_TRANSIT_TO_CENTRE"
     assert [e.seq for e in await repo.timeline("RMA-0000-0001")] == [1, 2]

@@ -236,8 +236,19 @@ class RepairsRepository:
     async def record(self, event: EventRecord) -> bool:
         """Append the event and move the projection to it. Idempotent by (rma, seq): a retried write, or a
         late one after a newer event, changes nothing. False if it was already there."""
+        try:
+            return await self._record(event)
+        except IntegrityError as exc:  # the same change written at the same moment by the API and the workflow
+            if is_unique_violation(exc):
+                return False
+            raise
+
+    async def _record(self, event: EventRecord) -> bool:
         s = event.status
         async with self.db.write() as session:
+            # The claim first, locked: two writers of one claim's changes (the API writing an update's answer,
+            # the workflow writing behind it) take turns, and the second finds the first's event.
+            row = (await session.exec(select(ClaimRow).where(ClaimRow.rma == event.rma).with_for_update())).first()
             if await session.get(ClaimEventRow, (event.rma, event.seq)) is not None:
                 return False
             session.add(
@@ -251,7 +262,6 @@ class RepairsRepository:
                     actor=event.actor[:80],
                 )
             )
-            row = (await session.exec(select(ClaimRow).where(ClaimRow.rma == event.rma).with_for_update())).first()
             if row is None:  # a workflow started without FileClaim (ops tooling, tests): keep a projection anyway
                 row = ClaimRow(
                     rma=event.rma,
