@@ -90,7 +90,7 @@ def temporal(var: Path) -> subprocess.Popen[bytes]:
     plan = dev.processes(var)[0]  # make run's Temporal, moved to the bench's ports
     argv = [str(a) for a in plan.argv]
     argv[argv.index("--port") + 1], argv[argv.index("--ui-port") + 1] = str(PORT), str(UI_PORT)
-    return subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
