@@ -367,7 +367,8 @@ class ClaimWorkflow:
             rma=s.rma, seq=s.seq, kind=kind, occurred_at=workflow.now(), status=s, detail=detail, actor=self.actor
         )
         if workflow.patched(WRITE_BEHIND_PATCH):
-            self._write_behind(record)
+            # Written later: the record keeps the status as of this change, not as the claim moves on meanwhile.
+            self._write_behind(record.model_copy(update={"status": s.model_copy(deep=True)}))
         else:
             await _call(RECORD_EVENT, record, queues.REPAIRS)
         previous, self.last_state = self.last_state, s.state

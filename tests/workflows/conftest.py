@@ -113,6 +113,7 @@ class Stand:
     moves: list[ReplacementMove] = field(default_factory=list)
     messages: list[NotificationRequest] = field(default_factory=list)
     slow: set[str] = field(default_factory=set)  # templates whose sending takes a second
+    slow_records: bool = False  # each record takes a fifth of a second to write: the claim moves on meanwhile
     assessment: RiskAssessment = field(default_factory=lambda: RiskAssessment(flags=[]))
     risk_queries: list[RiskQuery] = field(default_factory=list)
     registrations: list[str] = field(default_factory=list)
@@ -149,6 +150,8 @@ class Stand:
 
         @activity.defn(name=RECORD_EVENT)
         async def record(event: EventRecord) -> None:
+            if self.slow_records:
+                await asyncio.sleep(0.2)
             assert [e.seq for e in self.events] == list(range(1, event.seq)), "events recorded in order, once"
             self.events.append(event)
 

@@ -100,6 +100,7 @@ async def test_happy_repair_from_filing_to_close(claims: Claims) -> None:
     assert (result.state, result.resolution, result.feedback_score) == (S.CLOSED, Resolution.REPAIRED, 9)
     assert claims.stand.kinds()[-1] == "FEEDBACK"
     assert [e.seq for e in claims.stand.events] == list(range(1, len(claims.stand.events) + 1))
+    assert [e.status.seq for e in claims.stand.events] == [e.seq for e in claims.stand.events]  # as of its change
     messages = claims.stand.messages
     assert claims.stand.sent() == [
         "claim_accepted",
@@ -152,6 +153,27 @@ async def test_retried_update_is_applied_once(claims: Claims) -> None:
     assert first == again and first.state is S.DIAGNOSING
     await claims.written(again)
     assert claims.stand.kinds().count("DIAGNOSING") == 1
+
+
+async def test_a_change_written_behind_is_the_claim_as_of_that_change(claims: Claims) -> None:
+    """The updates answer before their records are written; the claim moves on meanwhile, and each record still
+    holds the claim as it was at its own change."""
+    claims.stand.slow_records = True
+    handle, status = await claims.file()
+    status = await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.DELIVERED)
+    await centre(handle, Event.DIAGNOSING)
+    await diagnose(handle, "COVERED_FAULT", parts=["thermostat"], labour_minutes=20)
+    await centre(handle, Event.AWAITING_PARTS)
+    status = await centre(handle, Event.REPAIRING)
+    await claims.written(status)
+    events = claims.stand.events
+    assert [e.status.seq for e in events] == [e.seq for e in events]
+    assert [(e.kind, e.status.state.value) for e in events][-2:] == [
+        ("AWAITING_PARTS", "AWAITING_PARTS"),
+        ("REPAIRING", "REPAIRING"),
+    ]
+    await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=True, reason="ops: end the test"))
+    await handle.result()
 
 
 async def test_a_retry_after_a_continue_as_new_is_still_recognised(claims: Claims) -> None:
