@@ -55,42 +55,24 @@ RECORDED_BEFORE_REVIEW = RECORDED_BEFORE_NOTIFICATIONS | {
 
 # The histories recorded before the write-behind patch: every path of that day (each update waited for its
 # records to be written before it answered).
-RECORDED_BEFORE_WRITE_BEHIND = {
+RECORDED_BEFORE_WRITE_BEHIND = RECORDED_BEFORE_REVIEW | {
     "a_quote_above_the_review_limit_waits_then_is_offered",
     "a_receipt_the_warranty_service_refuses_leaves_the_claim_in_review",
     "a_repeat_repair_is_covered_after_the_warranty_ended",
     "a_replacement_serial_that_cannot_take_the_warranty_is_refused_and_changes_nothing",
     "a_retried_approval_is_applied_once",
-    "a_retry_after_a_continue_as_new_is_still_recognised",
     "a_review_past_its_sla_alerts_ops_once_per_round",
     "a_shadow_flag_is_recorded_and_blocks_nobody",
     "an_auto_policy_ignores_even_enforced_flags",
     "an_enforced_risk_flag_sends_a_rules_claim_to_review",
     "an_unknown_serial_without_a_receipt_is_still_rejected",
     "an_unregistered_serial_with_a_receipt_is_registered_on_approval",
-    "another_centre_cannot_act",
-    "cancel_before_shipping_and_refused_after_receipt",
-    "customer_cancels_before_shipping",
-    "duplicate_and_out_of_order_parcel_events_are_harmless",
-    "exchange_inside_the_return_window",
-    "happy_repair_from_filing_to_close",
-    "illegal_move_is_refused_before_history_naming_the_state",
     "information_never_answered_is_reminded_then_expires",
     "information_requested_answered_then_approved",
     "manual_policy_waits_for_a_person_then_approval_issues_the_label",
-    "not_covered_with_nothing_offered_is_rejected",
-    "quote_after_diagnosis_accepted_then_declined_paths",
-    "quote_at_intake_times_out_as_declined",
-    "quote_declined_after_diagnosis_ships_back_unrepaired",
-    "refund_then_survey_window_closes",
     "rejection_after_review_gives_its_reason",
-    "replacement_moves_the_warranty",
-    "retried_update_is_applied_once",
     "review_moves_are_refused_outside_review_naming_the_state",
-    "sla_breach_escalates_once",
     "the_customer_may_cancel_while_in_review",
-    "the_sla_keeps_its_used_time_across_the_centres_moves",
-    "unshipped_rma_is_reminded_then_expires",
 }
 
 
