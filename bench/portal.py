@@ -31,8 +31,8 @@ from aftercare.portal.v1 import portal_pb2, portal_pb2_grpc
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import system  # noqa: E402
 from bench.claims import Bench, latency, rounded  # noqa: E402
-from cli import dev  # noqa: E402
 from devtools.keys import ensure_dev_keys  # noqa: E402
 from services import registry  # noqa: E402
 
@@ -71,20 +71,11 @@ async def measure(
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     var = Path(tempfile.mkdtemp(prefix="aftercare-bench-"))
     keys = dict(ensure_dev_keys(var / "api-keys.json"))
-    (var / "logs").mkdir()
-    plan = dev.processes(var)
-    busy = [port for p in plan for port in p.ports if not dev._port_free(port)]
-    if busy:
-        raise SystemExit(f"ports in use: {busy}; stop `make run` first")
-    started: list[dev.Process] = []
     results: dict[str, Any] = {"customers": args.customers, "requests": args.requests}
     clients: list[httpx.AsyncClient] = []
     try:
-        for process in plan:
-            process.echo = False
-            started.append(process)
-            await dev._start(process, var)
         async with (
+            system.running(var),
             grpc.aio.insecure_channel("127.0.0.1:50051") as cw,
             grpc.aio.insecure_channel("127.0.0.1:50052") as cr,
             grpc.aio.insecure_channel(f"127.0.0.1:{PORTAL.port}") as cp,
@@ -116,7 +107,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         for client in clients:
             await client.aclose()
-        await dev._stop(started)
     return results
 
 

@@ -381,36 +381,29 @@ class ClaimWorkflow:
         """Write the change without holding the update: in order, after the one before; the next update's answer
         hands it to the caller's API too, and the run waits for every write before it ends or continues."""
         self.unanswered.append(record)
-        before = self.last_write
-
-        async def in_turn() -> object:
-            if before is not None:
-                await before
-            return await _call(RECORD_EVENT, record, queues.REPAIRS)
-
-        task: asyncio.Task[object] = asyncio.create_task(in_turn())
-        self.last_write = task
-        self.outbox.add(task)
-        task.add_done_callback(self.outbox.discard)
+        self.last_write = self._later(lambda: _call(RECORD_EVENT, record, queues.REPAIRS), self.last_write)
 
     def _notify(self, message: NotificationRequest) -> None:
         """Send without waiting: the caller's update returns now; the run waits for the outbox to empty.
         Each recipient gets its messages in order ("shipped" never after "delivered"); recipients do not
-        wait for each other (a retailer's webhooks do not queue behind a customer's mail server)."""
-        before = self.latest.get(message.recipient)
-        written = self.last_write  # a message goes out once its change is written (None before write-behind)
+        wait for each other (a retailer's webhooks do not queue behind a customer's mail server). A message
+        goes out once its change is written (last_write is None before the write-behind)."""
+        before = self.latest.get(message.recipient)  # send() gives up quietly, so awaiting it never raises
+        self.latest[message.recipient] = self._later(lambda: send(message), self.last_write, before)
+
+    def _later(self, job: Callable[[], Awaitable[object]], *after: asyncio.Task[object] | None) -> asyncio.Task[object]:
+        """Run `job` in the outbox, without waiting for it, once the tasks `after` have finished."""
 
         async def in_turn() -> object:
-            if written is not None:
-                await written
-            if before is not None:
-                await before  # send() gives up quietly, so this never raises
-            return await send(message)
+            for task in after:
+                if task is not None:
+                    await task
+            return await job()
 
         task: asyncio.Task[object] = asyncio.create_task(in_turn())
-        self.latest[message.recipient] = task
         self.outbox.add(task)
         task.add_done_callback(self.outbox.discard)
+        return task
 
     async def _assign_centre(self) -> None:
         query = CentreQuery(

@@ -147,6 +147,14 @@ class _Batch:
         return [o for o in self.outcomes if o is not None]
 
 
+def _request_ids(sales: list[NewSale]) -> dict[str, list[str]]:
+    """The sales' request ids by retailer (a request id is unique per retailer)."""
+    requested: dict[str, list[str]] = defaultdict(list)
+    for sale in sales:
+        requested[sale.retailer_id].append(sale.request_id)
+    return requested
+
+
 def _replay_of(sale: NewSale, prior: WarrantyRow | None) -> SaleOutcome:
     """A sale that did not insert: its own earlier request replayed, or a serial taken by another."""
     if prior is None:
@@ -355,14 +363,12 @@ class WarrantyRepository:
         if not fresh:
             return set()
         if self.db.is_sqlite:
-            taken = set((await conn.execute(_TAKEN, {"serials": [sale.serial for sale in fresh]})).scalars())
-            requested = defaultdict(list)
-            for sale in fresh:
-                requested[sale.retailer_id].append(sale.request_id)
-            for retailer, ids in requested.items():  # a request id used before: a replay, or a reuse
+            serials = set((await conn.execute(_TAKEN, {"serials": [sale.serial for sale in fresh]})).scalars())
+            requests: set[tuple[str, str]] = set()  # request ids used before: a replay, or a reuse
+            for retailer, ids in _request_ids(fresh).items():
                 used = await conn.execute(_REQUESTED, {"retailer": retailer, "ids": ids})
-                taken |= {(retailer, request_id) for request_id in used.scalars()}
-            new = [s for s in fresh if s.serial not in taken and (s.retailer_id, s.request_id) not in taken]
+                requests |= {(retailer, request_id) for request_id in used.scalars()}
+            new = [s for s in fresh if s.serial not in serials and (s.retailer_id, s.request_id) not in requests]
             if new:
                 await conn.execute(insert(_W), [sale.row() for sale in new])
             return {sale.serial for sale in new}
@@ -373,9 +379,7 @@ class WarrantyRepository:
         """The warranties earlier requests with these sales' (retailer, request id) made."""
         if not lost:
             return {}
-        requested = defaultdict(list)
-        for sale in lost:
-            requested[sale.retailer_id].append(sale.request_id)
+        requested = _request_ids(lost)
         query = core_select(_W).where(
             or_(*(and_(_W.c.retailer_id == retailer, _W.c.request_id.in_(ids)) for retailer, ids in requested.items()))
         )
