@@ -45,12 +45,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import system  # noqa: E402
-from contracts.warranty import ExpiringQuery  # noqa: E402
+from contracts.warranty import REMINDER_WINDOW, ExpiringQuery  # noqa: E402
 from devtools.keys import ensure_dev_keys  # noqa: E402
 from services.kit.db import Database  # noqa: E402
 from services.kit.timestamps import civil  # noqa: E402
 from services.warranty.activities import WarrantyActivities  # noqa: E402
-from services.warranty.domain.reminders import WINDOW as REMINDER_WINDOW  # noqa: E402
 from services.warranty.domain.timezones import add_months  # noqa: E402
 from services.warranty.persistence import MIGRATIONS  # noqa: E402
 from services.warranty.persistence.repository import WarrantyRepository  # noqa: E402

@@ -15,7 +15,7 @@ from rich.table import Table
 from cli.client import RequestId, metadata, new_id, output, parse_time, show
 from cli.repairs import _repairs
 from contracts.claims import InfoNeeded
-from services.repairs.domain.review import RejectionReason
+from lifecycle.review import RejectionReason
 
 review_app = typer.Typer(
     help="The review queue: claims a person must decide (the approval policy or a risk rule asked). Without a "

@@ -3,13 +3,14 @@ Pure pydantic, safe to import from workflow code."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
 CHECK_ENTITLEMENT = "warranty.check_entitlement"
 MOVE_TO_REPLACEMENT = "warranty.move_to_replacement"
 FIND_EXPIRING = "warranty.find_expiring"
+REMINDER_WINDOW = timedelta(days=30)  # the expiry reminder goes out when the coverage ends within this
 
 
 class ClaimTimerSeconds(BaseModel):

@@ -5,10 +5,14 @@ those inside functions:
 2. no service imports `workflows/` or a sibling service (they talk over gRPC or Temporal, by name);
 3. the kit imports no service, and nothing above it (contracts, workflows, cli, ...);
 4. `contracts/` is pure: pydantic models and names, importing only itself and the standard library;
-5. every `domain/` package is pure: no gRPC, SQL, HTTP or Temporal client imports, and of the project only
-   contracts, the kit's errors, validation and grants (names and signing), and its own service's domain;
-6. `workflows/` imports contracts, the kit and pure domain only;
-7. no room holds more than a quarter of the project's own Python lines (tests and generated code aside).
+5. `lifecycle/`, the claim's rules beside contracts, is pure: it imports only itself and contracts;
+6. every `domain/` package is pure: no gRPC, SQL, HTTP or Temporal client imports, and of the project only
+   contracts, the lifecycle, the kit's errors, validation and grants (names and signing), and its own
+   service's domain (so no service reaches into another's domain: the claim's rules live in the lifecycle);
+7. `workflows/` imports contracts, the lifecycle and the kit only (no service, not even its domain);
+8. no room holds more than a quarter of the project's own Python lines (tests and generated code aside), no
+   file of the project's own code is over 400 lines, and no function over complexity 15 as radon counts it
+   (`and`/`or` included; in tests, an assert is a check, not a branch).
 
     python tools/check_imports.py [ROOT]     exit 1 and one line per breach when a rule is broken
 """
@@ -21,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-PROJECT = ("contracts", "services", "workflows", "cli", "bench", "clients", "devtools", "tests", "tools")
+PROJECT = ("contracts", "lifecycle", "services", "workflows", "cli", "bench", "clients", "devtools", "tests", "tools")
 SKIP = ("protos/gen", ".venv", "var")
 IMPURE = (
     "grpc",
@@ -40,8 +44,10 @@ IMPURE = (
     "google.protobuf",
     "aftercare",
 )
-DOMAIN_MAY_USE = ("contracts", "services.kit.errors", "services.kit.validation", "services.kit.grants")
+DOMAIN_MAY_USE = ("contracts", "lifecycle", "services.kit.errors", "services.kit.validation", "services.kit.grants")
 SIZED_ROOMS_LIMIT = 0.25
+FILE_LINES_LIMIT = 400
+COMPLEXITY_LIMIT = 15
 
 
 def room(module: str) -> str:
@@ -98,14 +104,18 @@ def _domain_arrow(module: str, target: str, here: str, there: str) -> str:
     return "" if allowed else "a domain package is pure"
 
 
+def _lifecycle_arrow(module: str, target: str, here: str, there: str) -> str:
+    pure = there in ("", "contracts", "lifecycle") and not under(target, *IMPURE)
+    return "" if here != "lifecycle" or pure else "the lifecycle is pure: it imports only contracts"
+
+
 def _workflows_arrow(module: str, target: str, here: str, there: str) -> str:
-    if here != "workflows" or there in ("", "workflows", "contracts", "services.kit"):
+    if here != "workflows" or there in ("", "workflows", "contracts", "lifecycle", "services.kit"):
         return ""
-    pure_domain = there.startswith("services.") and ".domain" in target
-    return "" if pure_domain else "workflows import contracts, the kit and pure domain only"
+    return "workflows import contracts, the lifecycle and the kit only"
 
 
-RULES = (_service_arrow, _kit_arrow, _contracts_arrow, _domain_arrow, _workflows_arrow)
+RULES = (_service_arrow, _kit_arrow, _contracts_arrow, _lifecycle_arrow, _domain_arrow, _workflows_arrow)
 
 
 def breaches(root: Path) -> list[str]:
@@ -167,9 +177,35 @@ def oversized(root: Path) -> list[str]:
     ]
 
 
+def long_files(root: Path) -> list[str]:
+    """Every file of the project's own code over FILE_LINES_LIMIT lines."""
+    found = []
+    for _, path in modules(root):
+        count = len(path.read_text().splitlines())
+        if count > FILE_LINES_LIMIT:
+            found.append(f"{path.relative_to(root)} has {count} lines (at most {FILE_LINES_LIMIT})")
+    return found
+
+
+def complex_functions(root: Path) -> list[str]:
+    """Every function over COMPLEXITY_LIMIT, as radon counts it (tests' asserts aside)."""
+    from radon.complexity import cc_visit
+
+    found = []
+    for module, path in modules(root):
+        for block in cc_visit(path.read_text(), no_assert=room(module) == "tests"):
+            if block.complexity > COMPLEXITY_LIMIT:
+                name = f"{block.classname}.{block.name}" if getattr(block, "classname", None) else block.name
+                found.append(
+                    f"{path.relative_to(root)}:{block.lineno} {name} has complexity {block.complexity}"
+                    f" (at most {COMPLEXITY_LIMIT})"
+                )
+    return found
+
+
 def main() -> int:
     root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent
-    problems = breaches(root) + oversized(root)
+    problems = breaches(root) + oversized(root) + long_files(root) + complex_functions(root)
     for problem in problems:
         print(problem)
     if not problems:

@@ -27,8 +27,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from contracts import queues
     from contracts.notifications import NotificationRequest
-    from contracts.warranty import FIND_EXPIRING, ExpiringPage, ExpiringQuery
-    from services.warranty.domain.reminders import WINDOW
+    from contracts.warranty import FIND_EXPIRING, REMINDER_WINDOW, ExpiringPage, ExpiringQuery
     from workflows.notify import send
 
 SCHEDULE_ID = "warranty-expiry-reminders"
@@ -67,7 +66,7 @@ class WarrantyRemindersWorkflow:
                 FIND_EXPIRING,
                 ExpiringQuery(
                     now=now,
-                    within_seconds=int(WINDOW.total_seconds()),
+                    within_seconds=int(REMINDER_WINDOW.total_seconds()),
                     after_id=after_id,
                     limit=start.page_size,
                     by_coverage_end=by_end,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from temporalio.common import SearchAttributeKey
 
 from contracts.claims import WORKFLOW, ClaimState
-from services.repairs.domain.claims import TERMINAL
+from lifecycle.transitions import TERMINAL
 
 CLAIM_STATE = SearchAttributeKey.for_keyword("ClaimState")
 SERVICE_CENTRE_ID = SearchAttributeKey.for_keyword("ServiceCentreId")

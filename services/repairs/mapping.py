@@ -8,11 +8,12 @@ from aftercare.common.v1 import money_pb2
 from aftercare.repairs.v1 import repairs_pb2 as pb
 
 from contracts.claims import ClaimStatus, Diagnosis, Direction, ParcelEvent, Quote
+from lifecycle.deadlines import info_deadline, review_deadline, shipment_deadline
+from lifecycle.transitions import CENTRE_STATUSES
 from services.kit.errors import Violations
 from services.kit.timestamps import ts
 from services.kit.validation import enum_name
 from services.repairs.domain.centres import Centre
-from services.repairs.domain.claims import CENTRE_STATUSES, info_deadline, review_deadline, shipment_deadline
 from services.repairs.domain.receipts import GivenReceipt
 from services.repairs.persistence.tables import AttachmentRow, ClaimEventRow, ClaimRow
 

@@ -35,6 +35,8 @@ from contracts.claims import (
     Update,
 )
 from contracts.repairs import UpdateAnswer
+from lifecycle.review import RejectionReason, rules_report
+from lifecycle.transitions import CENTRE_STATUSES, TERMINAL
 from services.kit import grants, pagination
 from services.kit.auth import Principal, Role, current_principal
 from services.kit.errors import (
@@ -61,9 +63,7 @@ from services.repairs import mapping
 from services.repairs.attachments import Attachments
 from services.repairs.domain import photos
 from services.repairs.domain.centres import check_centre, check_centre_id, check_region
-from services.repairs.domain.claims import CENTRE_STATUSES, TERMINAL
 from services.repairs.domain.receipts import check_receipt
-from services.repairs.domain.review import RejectionReason, rules_report
 from services.repairs.domain.rma import canonical_rma, new_rma
 from services.repairs.persistence.repository import (
     ClaimFilters,

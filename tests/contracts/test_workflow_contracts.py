@@ -40,6 +40,7 @@ def test_the_next_run_carries_the_claim_and_the_update_ids_carried_out() -> None
 
     from contracts.claims import ClaimInput
     from workflows.claim import HANDLED_KEPT
+    from workflows.claim.handled import HandledUpdates
 
     claim = ClaimInput(
         rma="RMA-1",
@@ -51,7 +52,8 @@ def test_the_next_run_carries_the_claim_and_the_update_ids_carried_out() -> None
         filed_by="ops",
     )
     run = ClaimWorkflow(claim)
-    run.handled = [f"ops/{i}" for i in range(HANDLED_KEPT + 5)]
+    ids = [f"ops/{i}" for i in range(HANDLED_KEPT + 5)]
+    run.handled = HandledUpdates(ids)
     after = run.next_run(claim)
-    assert after.carried == run.status and after.handled_updates == run.handled[5:]
-    assert ClaimWorkflow(after).handled == run.handled[5:]
+    assert after.carried == run.status and after.handled_updates == ids[5:]
+    assert ClaimWorkflow(after).handled.carried() == ids[5:]

@@ -11,9 +11,9 @@ from babel.numbers import format_currency
 from markupsafe import escape
 
 from contracts.claims import InfoNeeded
+from lifecycle.review import RejectionReason
 from services.notifications.domain.messages import LINKS, LOCALES, RESOLUTIONS, TEMPLATES, Audience
 from services.notifications.rendering import TEMPLATE_DIR, MissingText, Renderer, catalog
-from services.repairs.domain.review import RejectionReason
 
 RENDERED = [name for name, spec in TEMPLATES.items() if spec.audience is not Audience.RETAILER]
 SAMPLE = {

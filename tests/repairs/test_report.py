@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contracts.claims import ClaimState
-from services.repairs.domain.claims import TERMINAL
+from lifecycle.transitions import TERMINAL
 from services.repairs.domain.report import (
     UNASSIGNED,
     ClaimFacts,

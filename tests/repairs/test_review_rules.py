@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contracts.claims import ClaimState, Event, RiskFlag
+from lifecycle.review import outcome, review_reasons, rules_report
 from services.repairs.domain import risk
-from services.repairs.domain.review import outcome, review_reasons, rules_report
 from services.repairs.domain.risk import BadRules, Code, Facts, Lists, Mode, PriorClaim, Rule, RuleSet, rules_from
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

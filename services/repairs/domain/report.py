@@ -16,7 +16,7 @@ from enum import StrEnum
 from statistics import median
 
 from contracts.claims import ClaimState
-from services.repairs.domain.claims import TERMINAL
+from lifecycle.transitions import TERMINAL
 
 UNASSIGNED = "(unassigned)"
 

@@ -16,10 +16,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.claims import ClaimStatus
 from contracts.repairs import EventRecord, SlaEscalation
+from lifecycle.transitions import TERMINAL
 from services.kit.db import Database, KeyedRead, is_unique_violation
 from services.kit.errors import AlreadyExists
 from services.repairs.domain.centres import Centre, Load
-from services.repairs.domain.claims import TERMINAL
 from services.repairs.persistence.tables import (
     AttachmentRow,
     CentreRow,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from contracts.warranty import REMINDER_WINDOW as WINDOW
 from services.warranty.domain.entitlement import Terms, windows
 
-WINDOW = timedelta(days=30)  # remind when the coverage ends within this
+__all__ = ["WINDOW", "expiring_on", "reminder_key"]
 
 
 def expiring_on(terms: Terms, now: datetime, within: timedelta = WINDOW) -> datetime | None:

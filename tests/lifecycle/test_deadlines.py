@@ -1,5 +1,5 @@
-"""The claim rules the workflow iterates (services/repairs/domain/claims.py): the timer table, which diagnosis
-is which event, and the centre statuses. Pure: every case by hand."""
+"""The claim rules the workflow iterates (lifecycle/deadlines.py, lifecycle/transitions.py): the timer table,
+which diagnosis is which event, and the centre statuses. Pure: every case by hand."""
 
 from __future__ import annotations
 
@@ -9,13 +9,8 @@ import pytest
 
 from contracts.claims import ClaimState, ClaimStatus, Diagnosis, Event
 from contracts.warranty import ClaimTimerSeconds
-from services.repairs.domain.claims import (
-    CENTRE_STATUSES,
-    InvalidDiagnosis,
-    Timer,
-    deadlines,
-    diagnosis_event,
-)
+from lifecycle.deadlines import Timer, deadlines
+from lifecycle.transitions import CENTRE_STATUSES, InvalidDiagnosis, diagnosis_event
 
 S = ClaimState
 SINCE = datetime(2026, 3, 1, 9, tzinfo=UTC)

@@ -8,7 +8,7 @@ import pytest
 
 from contracts.claims import ClaimState, ClaimStatus, Direction, InfoNeeded, Quote, Resolution, Review, Shipment
 from contracts.warranty import ClaimTimerSeconds
-from workflows.notices import notices
+from lifecycle.notices import notices
 
 S = ClaimState
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contracts.claims import ClaimState, Direction, Event, ParcelEvent
-from services.repairs.domain import claims
-from services.repairs.domain.claims import IllegalTransition, SlaClock, allowed, next_state, parcel_move
+from lifecycle import transitions
+from lifecycle.sla import SlaClock
+from lifecycle.transitions import IllegalTransition, allowed, next_state, parcel_move
 
 S, E = ClaimState, Event
 # DESIGN.md: the states a claim never leaves.
@@ -95,7 +96,7 @@ def test_every_state_and_event(state: ClaimState, event: Event, received: bool) 
 
 
 def test_the_terminal_states_are_designs() -> None:
-    assert claims.TERMINAL == TERMINAL
+    assert transitions.TERMINAL == TERMINAL
 
 
 def test_terminal_states_accept_nothing() -> None:

@@ -1,0 +1,38 @@
+"""How the claim workflow calls the services' activities, and the markers of its changes of logic.
+
+Every change to a running claim's logic goes behind `workflow.patched(<marker>)`, and the histories recorded
+before it replay (tests/workflows/test_replay.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# Claims started before notifications existed replay without them (tests/workflows/test_replay.py).
+NOTIFY_PATCH = "notify-customers-retailers-ops"
+# Claims started before review existed go on without the risk check and the review step (test_replay.py).
+REVIEW_PATCH = "claim-review"
+# Claims since the write-behind: an update answers as soon as its changes are made, handing them to the caller's
+# API (which writes them before it answers), and record_event writes them behind it, in order. Before it, each
+# change waited for record_event (one dispatch to the repairs worker and back, about 90 ms of every update).
+WRITE_BEHIND_PATCH = "records-written-behind"
+SYSTEM = "system"  # the actor of what the workflow does by itself: the entitlement decision, timers
+T = TypeVar("T")
+
+
+async def call(activity: str, arg: object, queue: str, result_type: type[T] | None = None) -> T:
+    """Run one of a service's activities with the options every claim activity uses."""
+    result: T = await workflow.execute_activity(
+        activity,
+        arg,
+        task_queue=queue,
+        result_type=result_type,
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+        retry_policy=RETRY,
+    )
+    return result
