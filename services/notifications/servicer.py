@@ -21,20 +21,15 @@ from services.kit import pagination
 from services.kit.auth import Principal, Role, current_principal
 from services.kit.errors import NotFound, PermissionDenied, ResourceExhausted, Unavailable, Violations
 from services.kit.grants import Purpose, current_grant
-from services.kit.idempotency import check_request_id, fingerprint, recall, remember, run_once
+from services.kit.idempotency import fingerprint, recall, remember, run_once
+from services.kit.rpc import opening
 from services.kit.temporal import LazyClient
 from services.kit.validation import canonical_locale, check_text
 from services.notifications import mapping
 from services.notifications.channels import check_target
 from services.notifications.delivery import Retry
 from services.notifications.directory import Directory, DirectoryUnavailable, RecipientNotFound
-from services.notifications.domain.messages import (
-    ACCESS_CODE,
-    WEBHOOK_EVENT_TYPES,
-    Channel,
-    Recipient,
-    check_request,
-)
+from services.notifications.domain.messages import ACCESS_CODE, WEBHOOK_EVENT_TYPES, Channel, Recipient, check_request
 from services.notifications.domain.webhooks import UrlRefused, new_secret
 from services.notifications.persistence.repository import DeliveryFilters, NotificationsRepository
 from services.notifications.persistence.tables import AttemptRow, DeliveryRow, EndpointRow, PreferenceRow
@@ -137,10 +132,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
     async def SendNotification(
         self, request: pb.SendNotificationRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.SendNotificationResponse:
-        principal = current_principal()
-        principal.require(Role.OPS, Role.SERVICE, Role.PORTAL)
-        v = Violations()
-        check_request_id(v, request.request_id)
+        principal, v = opening(request.request_id, Role.OPS, Role.SERVICE, Role.PORTAL)
         variables = dict(request.variables)
         for field, problem in check_request(request.template, request.recipient, variables):
             v.add(field, problem)
@@ -242,10 +234,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
     async def UpdatePreferences(
         self, request: pb.UpdatePreferencesRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.UpdatePreferencesResponse:
-        principal = current_principal()
-        principal.require(Role.RETAILER, Role.OPS, Role.SERVICE, Role.PORTAL)
-        v = Violations()
-        check_request_id(v, request.request_id)
+        principal, v = opening(request.request_id, Role.RETAILER, Role.OPS, Role.SERVICE, Role.PORTAL)
         p = request.preferences
         customer = _customer_id(v, p.customer_id, "preferences.customer_id")
         paths = _mask(request.update_mask.paths, p)
@@ -305,10 +294,8 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
     async def CreateWebhookEndpoint(
         self, request: pb.CreateWebhookEndpointRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.CreateWebhookEndpointResponse:
-        principal = current_principal()
-        v = Violations()
+        principal, v = opening(request.request_id, Role.RETAILER, Role.OPS)
         retailer = self._retailer(principal, v, request.retailer_id.strip())
-        check_request_id(v, request.request_id)
         unknown = sorted(set(request.event_types) - set(WEBHOOK_EVENT_TYPES))
         if unknown:
             v.add("event_types", f"unknown {', '.join(unknown)}; known: {', '.join(WEBHOOK_EVENT_TYPES)}")
@@ -359,10 +346,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
     async def DeleteWebhookEndpoint(
         self, request: pb.DeleteWebhookEndpointRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.DeleteWebhookEndpointResponse:
-        principal = current_principal()
-        principal.require(Role.RETAILER, Role.OPS)
-        v = Violations()
-        check_request_id(v, request.request_id)
+        principal, v = opening(request.request_id, Role.RETAILER, Role.OPS)
         v.raise_if_any()
 
         async def delete(session: AsyncSession) -> pb.DeleteWebhookEndpointResponse:
@@ -377,10 +361,7 @@ class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer)
     async def RotateWebhookSecret(
         self, request: pb.RotateWebhookSecretRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.RotateWebhookSecretResponse:
-        principal = current_principal()
-        principal.require(Role.RETAILER, Role.OPS)
-        v = Violations()
-        check_request_id(v, request.request_id)
+        principal, v = opening(request.request_id, Role.RETAILER, Role.OPS)
         grace = timedelta(seconds=request.grace_period_seconds) if request.grace_period_seconds else DEFAULT_GRACE
         if not timedelta(0) <= grace <= MAX_GRACE:
             v.add("grace_period_seconds", f"must be from 0 to {int(MAX_GRACE.total_seconds())}")

@@ -11,7 +11,8 @@ from aftercare.portal.v1 import portal_pb2_grpc
 from services.kit.auth import Role, current_principal
 from services.kit.errors import NotFound, Unavailable, Violations
 from services.kit.grants import Subject
-from services.kit.idempotency import check_request_id, run_once
+from services.kit.idempotency import run_once
+from services.kit.rpc import opening
 from services.kit.timestamps import ts
 from services.kit.validation import check_serial
 from services.portal.access import Access
@@ -73,10 +74,7 @@ class PortalServicer(portal_pb2_grpc.PortalServiceServicer):
     async def RevokeLinks(
         self, request: pb.RevokeLinksRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.RevokeLinksResponse:
-        principal = current_principal()
-        principal.require(Role.SERVICE, Role.OPS)
-        v = Violations()
-        check_request_id(v, request.request_id)
+        principal, v = opening(request.request_id, Role.SERVICE, Role.OPS)
         subject, ref = _subject(v, request)
         v.raise_if_any()
 

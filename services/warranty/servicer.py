@@ -30,6 +30,7 @@ from services.kit.errors import (
 from services.kit.grants import Purpose, Subject
 from services.kit.grpc_server import to_status
 from services.kit.idempotency import check_request_id, fingerprint, reused, run_once
+from services.kit.rpc import opening
 from services.kit.timestamps import checked
 from services.kit.validation import (
     MAX_CLOCK_SKEW,
@@ -43,13 +44,7 @@ from services.warranty import ERROR_DOMAIN, entitlement_lookup, mapping
 from services.warranty.domain.entitlement import Terms, check_can_extend, coverage_end
 from services.warranty.domain.products import check_product, check_sku
 from services.warranty.domain.sales import check_purchase_time, customer_id
-from services.warranty.persistence.repository import (
-    VOIDED,
-    NewSale,
-    SaleOutcome,
-    SaleStatus,
-    WarrantyRepository,
-)
+from services.warranty.persistence.repository import VOIDED, NewSale, SaleOutcome, SaleStatus, WarrantyRepository
 from services.warranty.persistence.tables import ExtendedPlanRow, WarrantyRow
 
 MAX_SALES_PER_CHUNK = 1000
@@ -86,10 +81,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
     async def CreateProduct(
         self, request: pb.CreateProductRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.CreateProductResponse:
-        principal = current_principal()
-        principal.require(Role.OPS)
-        v = Violations()
-        check_request_id(v, request.request_id)
+        principal, v = opening(request.request_id, Role.OPS)
         p, policy = request.product, request.product.policy
         product = check_product(
             v,
@@ -378,10 +370,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
     async def PurchaseExtendedPlan(
         self, request: pb.PurchaseExtendedPlanRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.PurchaseExtendedPlanResponse:
-        principal = current_principal()
-        principal.require(Role.RETAILER, Role.OPS, Role.PORTAL)
-        v = Violations()
-        check_request_id(v, request.request_id)
+        principal, v = opening(request.request_id, Role.RETAILER, Role.OPS, Role.PORTAL)
         serial = check_serial(v, "serial", request.serial)
         if principal.role is Role.PORTAL:
             grants.require(Subject.WARRANTY, serial, Purpose.PLAN, f"warranty for serial {serial}")
@@ -418,10 +407,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
     async def TransferOwnership(
         self, request: pb.TransferOwnershipRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.TransferOwnershipResponse:
-        principal = current_principal()
-        principal.require(Role.RETAILER, Role.OPS)
-        v = Violations()
-        check_request_id(v, request.request_id)
+        principal, v = opening(request.request_id, Role.RETAILER, Role.OPS)
         serial = check_serial(v, "serial", request.serial)
         c = request.new_owner_contact
         contact = check_contact(v, "new_owner_contact", c.email, c.phone, c.locale)
@@ -442,10 +428,7 @@ class WarrantyServicer(warranty_pb2_grpc.WarrantyServiceServicer):
     async def VoidWarranty(
         self, request: pb.VoidWarrantyRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.VoidWarrantyResponse:
-        principal = current_principal()
-        principal.require(Role.OPS)
-        v = Violations()
-        check_request_id(v, request.request_id)
+        principal, v = opening(request.request_id, Role.OPS)
         serial = check_serial(v, "serial", request.serial)
         reason = check_text(v, "reason", request.reason, min_len=3, max_len=500)
         v.raise_if_any()

@@ -1,0 +1,1 @@
+"""The repairs gRPC API, one module per concept; `services/repairs/servicer.py` puts them together."""
