@@ -4,8 +4,9 @@ lives only in memory while a delivery runs."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import grpc
 from aftercare.repairs.v1 import repairs_pb2, repairs_pb2_grpc
@@ -62,13 +63,16 @@ class GrpcDirectory:
         self._repairs = repairs_pb2_grpc.RepairsServiceStub(self._repairs_channel)
         self._warranty = warranty_pb2_grpc.WarrantyServiceStub(self._warranty_channel)
 
-    async def claim_customer(self, rma: str) -> Addressee:
+    async def _ask(self, method: Callable[..., Awaitable[Any]], request: object, service: str) -> Any:
+        """One guarded call: a service that does not know the recipient is RecipientNotFound, one that cannot
+        answer now (or refuses the lookup) DirectoryUnavailable."""
         try:
-            answer = await self._repairs.GetClaim(
-                repairs_pb2.GetClaimRequest(rma=rma), metadata=self._metadata, timeout=self._timeout
-            )
+            return await method(request, metadata=self._metadata, timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
-            raise self._failure(exc, "repairs") from None
+            raise self._failure(exc, service) from None
+
+    async def claim_customer(self, rma: str) -> Addressee:
+        answer = await self._ask(self._repairs.GetClaim, repairs_pb2.GetClaimRequest(rma=rma), "repairs")
         c = answer.claim
         return Addressee(
             contact=Contact(email=c.contact.email, phone=c.contact.phone, locale=c.contact.locale),
@@ -81,12 +85,7 @@ class GrpcDirectory:
         )
 
     async def warranty_owner(self, serial: str) -> Addressee:
-        try:
-            answer = await self._warranty.GetWarranty(
-                warranty_pb2.GetWarrantyRequest(serial=serial), metadata=self._metadata, timeout=self._timeout
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise self._failure(exc, "warranty") from None
+        answer = await self._ask(self._warranty.GetWarranty, warranty_pb2.GetWarrantyRequest(serial=serial), "warranty")
         w = answer.warranty
         o = w.owner_contact
         return Addressee(
@@ -100,22 +99,17 @@ class GrpcDirectory:
     async def _sale_zone(self, serial: str) -> str:
         """The zone the serial was sold in; "" (UTC) when no sale is registered for it."""
         try:
-            answer = await self._warranty.GetWarranty(
-                warranty_pb2.GetWarrantyRequest(serial=serial), metadata=self._metadata, timeout=self._timeout
+            answer = await self._ask(
+                self._warranty.GetWarranty, warranty_pb2.GetWarrantyRequest(serial=serial), "warranty"
             )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() is grpc.StatusCode.NOT_FOUND:
-                return ""
-            raise self._failure(exc, "warranty") from None
+        except RecipientNotFound:
+            return ""
         return str(answer.warranty.purchase_time_zone)
 
     async def sold_to(self, customer_id: str, retailer_id: str) -> bool:
         """Whether the retailer registered a sale whose current owner is this customer."""
         request = warranty_pb2.ListWarrantiesRequest(customer_id=customer_id, retailer_id=retailer_id, page_size=1)
-        try:
-            answer = await self._warranty.ListWarranties(request, metadata=self._metadata, timeout=self._timeout)
-        except grpc.aio.AioRpcError as exc:
-            raise self._failure(exc, "warranty") from None
+        answer = await self._ask(self._warranty.ListWarranties, request, "warranty")
         return len(answer.warranties) > 0
 
     @staticmethod

@@ -65,8 +65,7 @@ class Access:
         self.clock = clock
 
     def _grant(self, subject: Subject, ref: str, customer_id: str = "") -> Grant:
-        expires = self.clock() + self.session_ttl
-        return Grant(subject, ref, links.purposes_for(subject), expires, customer_id)
+        return links.grant(subject, ref, self.clock() + self.session_ttl, customer_id)
 
     async def _facts(self, subject: Subject, ref: str) -> tuple[str, datetime | None]:
         """The subject's owner today and, for a claim that is over, when it ended. Raises Denied."""
@@ -131,9 +130,7 @@ class Access:
         return row, owner
 
     def grant_of(self, row: LinkRow, owner: str) -> Grant:
-        subject = Subject(row.subject)
-        expires = min(self.clock() + self.session_ttl, row.expires_at)
-        return Grant(subject, row.ref, links.purposes_for(subject), expires, owner)
+        return links.grant(Subject(row.subject), row.ref, min(self.clock() + self.session_ttl, row.expires_at), owner)
 
     async def open_link(self, token: str) -> Opened | None:
         """Start a session from a link, or None when the link does not work (whatever the reason)."""
@@ -141,21 +138,7 @@ class Access:
         if live is None:
             return None
         row, owner = live
-        now = self.clock()
-        session_id = secrets.token_urlsafe(32)
-        await self.repo.add_session(
-            SessionRow(
-                sid_hash=links.token_hash(session_id),
-                csrf=secrets.token_urlsafe(32),
-                subject=row.subject,
-                ref=row.ref,
-                customer_id=owner,
-                link_id=row.id,
-                time_zone=row.time_zone,
-                created_at=now,
-                expires_at=min(now + self.session_ttl, row.expires_at),
-            )
-        )
+        session_id = await self._new_session(Subject(row.subject), row.ref, owner, link=row)
         log.info("link opened", extra={"link": row.id})
         return Opened(session_id, Page(row.page), row.locale)
 
@@ -190,7 +173,7 @@ class Access:
         if found is not None:
             ref, customer = found
             code = links.new_code()
-            grant = Grant(subject, ref, links.purposes_for(subject), now + timedelta(minutes=1))
+            grant = links.grant(subject, ref, now + timedelta(minutes=1))
             await self.backends.send_code(grant, code, request_id=code_id)
             code_hash = links.code_hash(code, salt)
         await self.repo.add_code(
@@ -229,8 +212,14 @@ class Access:
 
     async def start_session(self, subject: Subject, ref: str, customer_id: str) -> str:
         """A session for a customer who proved their contact with a one-time code."""
+        return await self._new_session(subject, ref, customer_id)
+
+    async def _new_session(self, subject: Subject, ref: str, customer_id: str, *, link: LinkRow | None = None) -> str:
+        """The one way a session starts: its id (the cookie's value; only its hash is stored), a fresh CSRF token,
+        and an expiry within the session's lifetime (and, from a link, within the link's and in its zone)."""
         now = self.clock()
         session_id = secrets.token_urlsafe(32)
+        expires = now + self.session_ttl
         await self.repo.add_session(
             SessionRow(
                 sid_hash=links.token_hash(session_id),
@@ -238,8 +227,10 @@ class Access:
                 subject=subject.value,
                 ref=ref,
                 customer_id=customer_id,
+                link_id=link.id if link else None,
+                time_zone=link.time_zone if link else "",
                 created_at=now,
-                expires_at=now + self.session_ttl,
+                expires_at=min(expires, link.expires_at) if link else expires,
             )
         )
         return session_id
@@ -250,8 +241,7 @@ class Access:
         row = await self.repo.session(links.token_hash(session_id), self.clock())
         if row is None:
             return None
-        subject = Subject(row.subject)
-        grant = Grant(subject, row.ref, links.purposes_for(subject), row.expires_at, row.customer_id)
+        grant = links.grant(Subject(row.subject), row.ref, row.expires_at, row.customer_id)
         return Visit(grant, row.csrf, row.time_zone)
 
     async def sign_out(self, session_id: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from aftercare.common.v1 import money_pb2
@@ -24,6 +24,7 @@ from services.kit.auth import key_digest
 from services.kit.grants import Grant
 
 CALL_GRANT = timedelta(minutes=2)  # a signed grant outlives one call by little
+T = TypeVar("T")
 
 
 class Denied(Exception):
@@ -57,6 +58,15 @@ def _failure(exc: grpc.aio.AioRpcError) -> Exception:
     return Down(code.name)
 
 
+async def _guarded(call: Awaitable[T]) -> T:
+    """The call's answer; what the service refused, or a service that did not answer, as the portal's kinds
+    (Denied, Refused, Invalid, Down)."""
+    try:
+        return await call
+    except grpc.aio.AioRpcError as exc:
+        raise _failure(exc) from None
+
+
 def _reason(exc: grpc.aio.AioRpcError) -> str:
     """The ErrorInfo reason, e.g. ILLEGAL_TRANSITION."""
     status = rpc_status.from_call(exc)
@@ -85,7 +95,12 @@ class Backends:
         self._digest = key_digest(portal_key)
         self._timeout = timeout
 
-    def _metadata(self, grant: Grant) -> tuple[tuple[str, str], ...]:
+    def _metadata(self, grant: Grant | None) -> tuple[tuple[str, str], ...]:
+        """The portal's key and, but for the contact checks (how a customer without a link gets one), the grant
+        of the link or session being served, signed for this call."""
+        key = (("authorization", f"Bearer {self._key}"),)
+        if grant is None:
+            return key
         call = Grant(
             grant.subject,
             grant.ref,
@@ -93,13 +108,14 @@ class Backends:
             min(grant.expires_at, datetime.now(UTC) + CALL_GRANT),
             grant.customer_id,
         )
-        return (("authorization", f"Bearer {self._key}"), (grants.METADATA_KEY, grants.sign(call, self._digest)))
+        return (*key, (grants.METADATA_KEY, grants.sign(call, self._digest)))
 
-    async def _call(self, method: Callable[..., Awaitable[Any]], request: object, grant: Grant) -> Any:
-        try:
-            return await method(request, metadata=self._metadata(grant), timeout=self._timeout)
-        except grpc.aio.AioRpcError as exc:
-            raise _failure(exc) from None
+    async def _call(
+        self, method: Callable[..., Awaitable[Any]], request: object, grant: Grant | None, *, slow: bool = False
+    ) -> Any:
+        """One guarded call (`slow`: an upload, given four times the timeout)."""
+        timeout = self._timeout * (4 if slow else 1)
+        return await _guarded(method(request, metadata=self._metadata(grant), timeout=timeout))
 
     # -- claims -------------------------------------------------------------------------------------------
 
@@ -145,48 +161,38 @@ class Backends:
             for start in range(0, len(content), 256 * 1024):
                 yield rpb.AddAttachmentRequest(chunk=content[start : start + 256 * 1024])
 
-        try:
-            answer: rpb.AddAttachmentResponse = await self._repairs.AddAttachment(
-                parts(), metadata=self._metadata(grant), timeout=self._timeout * 4
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise _failure(exc) from None
+        answer = await self._call(self._repairs.AddAttachment, parts(), grant, slow=True)
+        assert isinstance(answer, rpb.AddAttachmentResponse)
         return answer.attachment
 
     async def photo(self, grant: Grant, attachment_id: str) -> tuple[rpb.Attachment, bytes]:
         request = rpb.GetAttachmentRequest(rma=grant.ref, attachment_id=attachment_id)
-        attachment, content = rpb.Attachment(), bytearray()
-        try:
+
+        async def read() -> tuple[rpb.Attachment, bytes]:
+            attachment, content = rpb.Attachment(), bytearray()
             async for part in self._repairs.GetAttachment(
                 request, metadata=self._metadata(grant), timeout=self._timeout
             ):
                 if part.HasField("attachment"):
                     attachment = part.attachment
                 content += part.chunk
-        except grpc.aio.AioRpcError as exc:
-            raise _failure(exc) from None
-        return attachment, bytes(content)
+            return attachment, bytes(content)
+
+        return await _guarded(read())
 
     async def verify_contact(self, rma: str, contact: str) -> rpb.VerifyClaimContactResponse:
         """Whether `contact` is on file for claim `rma` (no grant: this is how a customer without a link gets one)."""
-        request = rpb.VerifyClaimContactRequest(rma=rma, contact=contact)
-        try:
-            answer: rpb.VerifyClaimContactResponse = await self._repairs.VerifyClaimContact(
-                request, metadata=(("authorization", f"Bearer {self._key}"),), timeout=self._timeout
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise _failure(exc) from None
+        answer = await self._call(
+            self._repairs.VerifyClaimContact, rpb.VerifyClaimContactRequest(rma=rma, contact=contact), None
+        )
+        assert isinstance(answer, rpb.VerifyClaimContactResponse)
         return answer
 
     async def verify_owner(self, serial: str, contact: str) -> wpb.VerifyWarrantyContactResponse:
         """Whether `contact` is the owner's on file for `serial` (no grant, as verify_contact)."""
         request = wpb.VerifyWarrantyContactRequest(serial=serial, contact=contact)
-        try:
-            answer: wpb.VerifyWarrantyContactResponse = await self._warranty.VerifyWarrantyContact(
-                request, metadata=(("authorization", f"Bearer {self._key}"),), timeout=self._timeout
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise _failure(exc) from None
+        answer = await self._call(self._warranty.VerifyWarrantyContact, request, None)
+        assert isinstance(answer, wpb.VerifyWarrantyContactResponse)
         return answer
 
     async def send_code(self, grant: Grant, code: str, request_id: str) -> None:

@@ -10,7 +10,7 @@ from aftercare.repairs.v1 import repairs_pb2 as rpb
 
 from contracts.claims import ClaimState, Resolution
 from services.portal.web import i18n
-from services.portal.web.app import ACTORS
+from services.portal.web.claim_context import ACTORS
 
 
 def placeholders(text: str) -> set[str]:
@@ -63,7 +63,8 @@ def test_accept_language_picks_the_best_supported_language(header: str, locale: 
 
 
 def test_every_notice_and_problem_a_page_can_show_has_words() -> None:
-    from services.portal.web.app import DONE, PHOTO_PROBLEMS
+    from services.portal.web.claim_pages import PHOTO_PROBLEMS
+    from services.portal.web.frame import DONE
 
     english = i18n.catalog("en")
     assert all(f"done.{what}" in english for what in DONE)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from services.kit.grants import Purpose, Subject
+from services.kit.grants import Grant, Purpose, Subject
 
 TOKEN_BYTES = 24  # 192 bits
 CODE_DIGITS = 6
@@ -43,6 +43,11 @@ WARRANTY_PURPOSES = frozenset({Purpose.WARRANTY, Purpose.PLAN, Purpose.PREFERENC
 
 def purposes_for(subject: Subject) -> frozenset[Purpose]:
     return CLAIM_PURPOSES if subject is Subject.CLAIM else WARRANTY_PURPOSES
+
+
+def grant(subject: Subject, ref: str, expires_at: datetime, customer_id: str = "") -> Grant:
+    """What a link, a session or a code lets the portal do on its subject: every purpose of its kind."""
+    return Grant(subject, ref, purposes_for(subject), expires_at, customer_id)
 
 
 def landing(subject: Subject, page: Page | None) -> Page:
