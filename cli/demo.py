@@ -21,6 +21,7 @@ from aftercare.repairs.v1 import repairs_pb2 as rpb
 from aftercare.warranty.v1 import warranty_pb2 as wpb
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from clients.parties import Parties, claim_request, new_id
 from services.kit.timestamps import civil
@@ -310,15 +311,7 @@ async def _portal_links(
             outcome.portal_link = answer.url
 
 
-def summary(day: Day, ui_url: str, namespace: str, say: Console) -> None:
-    """What happened, and where to look next."""
-    from rich.table import Table
-
-    from cli.ops import ui_link
-    from services.kit.settings import Settings
-    from services.repairs.domain.report import nps
-    from workflows import search_attributes as sa
-
+def _table(day: Day) -> Table:
     table = Table(title=f"Demo day {day.run}: {day.sales} sales, {len(day.outcomes)} claims", title_justify="left")
     for column in ("RMA", "story", "centre", "state", "resolution", "SLA", "survey"):
         table.add_column(column, no_wrap=True)
@@ -332,11 +325,16 @@ def summary(day: Day, ui_url: str, namespace: str, say: Console) -> None:
             "BREACHED" if o.sla_breached else "",
             "" if o.score is None else f"{o.score}/10",
         )
-    say.print(table)
-    score = nps(o.score for o in day.outcomes if o.score is not None)
-    say.print(f"NPS of today's answers: {score:+.0f}" if score is not None else "no survey answers")
+    return table
+
+
+def _ui_links(ui_url: str, namespace: str, breached: Outcome | None) -> list[tuple[str, str]]:
+    """Where to look in the Temporal UI: the breached claim first, if any, then the saved searches."""
+    from cli.ops import ui_link
+    from services.kit.settings import Settings
+    from workflows import search_attributes as sa
+
     settings = Settings(temporal_ui_url=ui_url, temporal_namespace=namespace)
-    breached = next((o for o in day.outcomes if o.sla_breached), None)
     links = [
         ("every claim", ui_link(settings, 'WorkflowType="ClaimWorkflow"')),
         ("waiting for parts", ui_link(settings, f'{sa.CLAIM_STATE.name}="AWAITING_PARTS"')),
@@ -346,8 +344,19 @@ def summary(day: Day, ui_url: str, namespace: str, say: Console) -> None:
     ]
     if breached:
         links.insert(0, (f"{breached.rma}", f"{ui_url}/namespaces/{namespace}/workflows/claim-{breached.rma}"))
+    return links
+
+
+def summary(day: Day, ui_url: str, namespace: str, say: Console) -> None:
+    """What happened, and where to look next."""
+    from services.repairs.domain.report import nps
+
+    say.print(_table(day))
+    score = nps(o.score for o in day.outcomes if o.score is not None)
+    say.print(f"NPS of today's answers: {score:+.0f}" if score is not None else "no survey answers")
+    breached = next((o for o in day.outcomes if o.sla_breached), None)
     say.print("\n[bold]Open in the Temporal UI[/bold]")
-    for label, link in links:
+    for label, link in _ui_links(ui_url, namespace, breached):
         say.print(f"  {label:<18} {link}", soft_wrap=True)
     if any(o.portal_link for o in day.outcomes):
         say.print("\n[bold]Open as the customer[/bold] (the portal; each e-mail in the mail sink has its own link)")

@@ -64,14 +64,7 @@ class WebhookVerifier:
 
     def verify(self, body: bytes, headers: Mapping[str, str], *, now: float | None = None) -> dict[str, Any]:
         """The payload of a genuine, fresh, first-seen delivery; otherwise WebhookVerificationError."""
-        lower = {k.lower(): v for k, v in headers.items()}
-        msg_id, stamp, signatures = (lower.get(h, "") for h in ("webhook-id", "webhook-timestamp", "webhook-signature"))
-        if not (msg_id and stamp and signatures):
-            raise WebhookVerificationError("MISSING_HEADERS", "webhook-id, -timestamp and -signature are required")
-        try:
-            sent_at = int(stamp)
-        except ValueError:
-            raise WebhookVerificationError("BAD_TIMESTAMP", "webhook-timestamp is not a number") from None
+        msg_id, sent_at, signatures = _headers(headers)
         current = time.time() if now is None else now
         if abs(current - sent_at) > self._tolerance:
             raise WebhookVerificationError("STALE_TIMESTAMP", "webhook-timestamp is too far from now")
@@ -84,3 +77,15 @@ class WebhookVerifier:
             raise WebhookVerificationError("REPLAYED", "this webhook-id was already accepted")
         payload: dict[str, Any] = json.loads(body)
         return payload
+
+
+def _headers(headers: Mapping[str, str]) -> tuple[str, int, str]:
+    """The delivery's id, its timestamp and its signatures, each required (header names in any case)."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    msg_id, stamp, signatures = (lower.get(h, "") for h in ("webhook-id", "webhook-timestamp", "webhook-signature"))
+    if not (msg_id and stamp and signatures):
+        raise WebhookVerificationError("MISSING_HEADERS", "webhook-id, -timestamp and -signature are required")
+    try:
+        return msg_id, int(stamp), signatures
+    except ValueError:
+        raise WebhookVerificationError("BAD_TIMESTAMP", "webhook-timestamp is not a number") from None

@@ -190,12 +190,13 @@ def long_files(root: Path) -> list[str]:
 def complex_functions(root: Path) -> list[str]:
     """Every function over COMPLEXITY_LIMIT, as radon counts it (tests' asserts aside)."""
     from radon.complexity import cc_visit
+    from radon.visitors import Function
 
     found = []
     for module, path in modules(root):
         for block in cc_visit(path.read_text(), no_assert=room(module) == "tests"):
-            if block.complexity > COMPLEXITY_LIMIT:
-                name = f"{block.classname}.{block.name}" if getattr(block, "classname", None) else block.name
+            if isinstance(block, Function) and block.complexity > COMPLEXITY_LIMIT:
+                name = f"{block.classname}.{block.name}" if block.classname else block.name
                 found.append(
                     f"{path.relative_to(root)}:{block.lineno} {name} has complexity {block.complexity}"
                     f" (at most {COMPLEXITY_LIMIT})"

@@ -116,13 +116,7 @@ class Dispatcher:
         if existing and all(DeliveryState(r.state) in FINAL for r in existing):
             return report(existing)
         plan = await self._plan(spec, Recipient.parse(request.recipient), request)
-        rendered = None
-        if any(t.channel is not Channel.WEBHOOK for t in plan.targets):
-            zone = plan.addressee.time_zone if plan.addressee else ""
-            link, unsubscribe = await self._link(spec, request, plan.locale, zone)
-            rendered = self.renderer.render(spec.name, plan.locale, request.variables, zone, link)
-            if spec.category is Category.MARKETING:
-                rendered = replace(rendered, unsubscribe_url=unsubscribe)
+        rendered = await self._render(spec, request, plan)
         pending = 0
         for target in plan.targets:
             fresh = self._row(spec, request, plan, target, rendered)
@@ -130,13 +124,27 @@ class Dispatcher:
                 await self._suppress(fresh, target.suppressed)
             elif not await self._deliver_one(fresh, target, rendered, request):
                 pending += 1  # another attempt holds it, or it failed for now: look again on the retry
-        wanted = {delivery_key(request.key, target) for target in plan.targets}
-        for row in existing:  # queued before, no longer wanted (an endpoint deleted, a preference changed)
-            if row.key not in wanted and row.state == DeliveryState.QUEUED.value:
-                await self.repo.suppress(row.pk or 0, "NO_LONGER_WANTED")
+        await self._drop_unwanted(existing, {delivery_key(request.key, target) for target in plan.targets})
         if pending:
             raise Retry(f"{pending} deliveries will be retried")
         return report(await self.repo.deliveries_for(request.key))
+
+    async def _render(self, spec: TemplateSpec, request: NotificationRequest, plan: Plan) -> Rendered | None:
+        """The message as its reader gets it (None when it goes only to webhooks, which carry the variables)."""
+        if all(t.channel is Channel.WEBHOOK for t in plan.targets):
+            return None
+        zone = plan.addressee.time_zone if plan.addressee else ""
+        link, unsubscribe = await self._link(spec, request, plan.locale, zone)
+        rendered = self.renderer.render(spec.name, plan.locale, request.variables, zone, link)
+        if spec.category is Category.MARKETING:
+            rendered = replace(rendered, unsubscribe_url=unsubscribe)
+        return rendered
+
+    async def _drop_unwanted(self, existing: list[DeliveryRow], wanted: set[str]) -> None:
+        """Suppress what was queued before and is no longer wanted (an endpoint deleted, a preference changed)."""
+        for row in existing:
+            if row.key not in wanted and row.state == DeliveryState.QUEUED.value:
+                await self.repo.suppress(row.pk or 0, "NO_LONGER_WANTED")
 
     async def _suppress(self, fresh: DeliveryRow, reason: str) -> None:
         """Record a delivery that is not sent, in the one insert; a row queued earlier is suppressed now."""

@@ -62,6 +62,18 @@ class _Strict(dict[str, Any]):
         raise MissingText(f"no value for {{{key}}}")
 
 
+def _local(variables: Mapping[str, str], locale: str, tz: Any) -> dict[str, str]:
+    """The times (`*_at`) and the amount, as the reader writes them, in their zone."""
+    local: dict[str, str] = {}
+    for name, value in variables.items():
+        if name.endswith("_at") and value:
+            when = datetime.fromisoformat(value)
+            local[name] = local_date(when, locale, tz) if name in DATE_ONLY else local_time(when, locale, tz)
+    if "amount_minor" in variables and "currency" in variables:
+        local["amount"] = money(int(variables["amount_minor"]), variables["currency"], locale)
+    return local
+
+
 class Renderer:
     """Renders a template in a locale. `strict` refuses to fall back to English (for tests)."""
 
@@ -72,22 +84,8 @@ class Renderer:
     def context(
         self, template: str, locale: str, variables: Mapping[str, str], zone: str = "", link: str = ""
     ) -> dict[str, Any]:
-        texts = self._texts(locale)
-        ctx: dict[str, Any] = dict(variables)
-        tz = reader_zone(zone)
-        for name, value in variables.items():
-            if name.endswith("_at") and value:
-                when = datetime.fromisoformat(value)
-                ctx[name] = local_date(when, locale, tz) if name in DATE_ONLY else local_time(when, locale, tz)
-        if "amount_minor" in variables and "currency" in variables:
-            ctx["amount"] = money(int(variables["amount_minor"]), variables["currency"], locale)
-        if resolution := variables.get("resolution"):
-            ctx["outcome"] = texts(f"outcome.{resolution}")
-            ctx["because"] = texts(f"shipped_because.{resolution}")
-        if needed := variables.get("needed"):
-            ctx["needed_items"] = [texts(f"needed.{code}") for code in needed.split(",") if code]
-        if template == "review_rejected":
-            ctx["because"] = texts(f"rejection.{variables.get('reason') or 'OTHER'}")
+        ctx: dict[str, Any] = dict(variables) | _local(variables, locale, reader_zone(zone))
+        ctx |= self._words(template, locale, variables)
         rma, serial = variables.get("rma", ""), variables.get("serial", "")
         ctx["reference"] = variables.get("reference") or rma or serial
         if template in LINKS:
@@ -95,6 +93,19 @@ class Renderer:
         elif TEMPLATES[template].audience is Audience.OPS and rma:
             ctx["claim_url"] = f"{self.temporal_ui_url}/namespaces/default/workflows/{claim_workflow_id(rma)}"
         return ctx
+
+    def _words(self, template: str, locale: str, variables: Mapping[str, str]) -> dict[str, Any]:
+        """The codes a message carries (a resolution, what is needed, a rejection's reason) in the reader's words."""
+        texts = self._texts(locale)
+        words: dict[str, Any] = {}
+        if resolution := variables.get("resolution"):
+            words["outcome"] = texts(f"outcome.{resolution}")
+            words["because"] = texts(f"shipped_because.{resolution}")
+        if needed := variables.get("needed"):
+            words["needed_items"] = [texts(f"needed.{code}") for code in needed.split(",") if code]
+        if template == "review_rejected":
+            words["because"] = texts(f"rejection.{variables.get('reason') or 'OTHER'}")
+        return words
 
     def render(
         self, template: str, locale: str, variables: Mapping[str, str], zone: str = "", link: str = ""

@@ -141,6 +141,18 @@ def _review(out: pb.Claim, s: ClaimStatus) -> None:
         out.risk_flags.append(pb.RiskFlag(code=f.code, version=f.version, enforced=f.enforced, sentence=f.sentence))
 
 
+def _deadlines(out: pb.Claim, s: ClaimStatus) -> None:
+    """The times the claim falls due by, each set only while it applies."""
+    for field, due in (
+        ("sla_due_time", s.sla_due_at),
+        ("ship_by_time", shipment_deadline(s)),
+        ("answer_by_time", info_deadline(s)),
+        ("review_due_time", review_deadline(s)),
+    ):
+        if due is not None:
+            getattr(out, field).CopyFrom(ts(due))
+
+
 def claim(row: ClaimRow, timeline: list[ClaimEventRow] | None = None, *, with_contact: bool = False) -> pb.Claim:
     s = status_of(row)
     out = pb.Claim(
@@ -173,14 +185,7 @@ def claim(row: ClaimRow, timeline: list[ClaimEventRow] | None = None, *, with_co
         )
         if s.quote.expires_at is not None:
             out.quote.expire_time.CopyFrom(ts(s.quote.expires_at))
-    if s.sla_due_at is not None:
-        out.sla_due_time.CopyFrom(ts(s.sla_due_at))
-    if ship_by := shipment_deadline(s):
-        out.ship_by_time.CopyFrom(ts(ship_by))
-    if answer_by := info_deadline(s):
-        out.answer_by_time.CopyFrom(ts(answer_by))
-    if review_due := review_deadline(s):
-        out.review_due_time.CopyFrom(ts(review_due))
+    _deadlines(out, s)
     for shipment in s.shipments:
         out.shipments.append(
             pb.Shipment(

@@ -50,37 +50,44 @@ class WorkflowGone(NotFound):
 def refusal(exc: BaseException) -> DomainError:
     """A workflow's or Temporal's refusal as the domain error to answer with."""
     if isinstance(exc, WorkflowUpdateFailedError) and isinstance(exc.cause, ApplicationError):
-        cause = exc.cause
-        kind, message = cause.type or "", cause.message
-        if kind == Refusal.ILLEGAL_TRANSITION:
-            where = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
-            state = str(where.get("state", ""))
-            return FailedPrecondition(
-                message,  # names the event and the state, e.g. "READY_TO_SHIP is not allowed while ... REPAIRING"
-                reason="ILLEGAL_TRANSITION",
-                metadata={"state": state, "event": str(where.get("event", ""))},
-            )
-        if kind == Refusal.NOT_ASSIGNED:
-            return PermissionDenied(message, reason="NOT_ASSIGNED")
-        if kind == Refusal.UNKNOWN_PARCEL:
-            return NotFound(message, reason="UNKNOWN_PARCEL")
-        if kind == Refusal.FEEDBACK_ALREADY_GIVEN:
-            return FailedPrecondition(message, reason=kind)
-        if kind in _INVALID_FIELDS:
-            return InvalidArgument([FieldViolation(_INVALID_FIELDS[Refusal(kind)], message)], reason=kind)
-        return FailedPrecondition(message, reason=kind or "REFUSED")
+        return _validator_refusal(exc.cause)
     if isinstance(exc, WorkflowUpdateRPCTimeoutOrCancelledError):
         return Unavailable("the claim did not answer in time; retry with the same request_id", reason="TIMEOUT")
-    if isinstance(exc, RPCError):
-        if exc.status is RPCStatusCode.NOT_FOUND:
-            return WorkflowGone("the claim's workflow is not running", reason="WORKFLOW_NOT_RUNNING")
-        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-            return Unavailable("the workflow engine is unavailable; retry later", reason="TEMPORAL_UNAVAILABLE")
-        if exc.status is RPCStatusCode.RESOURCE_EXHAUSTED:
-            return Unavailable("the workflow engine is busy; retry later", reason="TEMPORAL_BUSY")
+    if isinstance(exc, RPCError) and (gone := _temporal_refusal(exc)) is not None:
+        return gone
     if isinstance(exc, DomainError):
         return exc
     return DomainError("internal error")
+
+
+def _validator_refusal(cause: ApplicationError) -> DomainError:
+    """What an update's validator (or handler) refused, by its Refusal type."""
+    kind, message = cause.type or "", cause.message
+    if kind == Refusal.ILLEGAL_TRANSITION:
+        where = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+        return FailedPrecondition(
+            message,  # names the event and the state, e.g. "READY_TO_SHIP is not allowed while ... REPAIRING"
+            reason="ILLEGAL_TRANSITION",
+            metadata={"state": str(where.get("state", "")), "event": str(where.get("event", ""))},
+        )
+    if kind == Refusal.NOT_ASSIGNED:
+        return PermissionDenied(message, reason="NOT_ASSIGNED")
+    if kind == Refusal.UNKNOWN_PARCEL:
+        return NotFound(message, reason="UNKNOWN_PARCEL")
+    if kind in _INVALID_FIELDS:
+        return InvalidArgument([FieldViolation(_INVALID_FIELDS[Refusal(kind)], message)], reason=kind)
+    return FailedPrecondition(message, reason=kind or "REFUSED")  # FEEDBACK_ALREADY_GIVEN, REPLACEMENT_REFUSED, ...
+
+
+def _temporal_refusal(exc: RPCError) -> DomainError | None:
+    """Temporal's own refusal: the workflow is gone, or the engine cannot answer now (None: anything else)."""
+    if exc.status is RPCStatusCode.NOT_FOUND:
+        return WorkflowGone("the claim's workflow is not running", reason="WORKFLOW_NOT_RUNNING")
+    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        return Unavailable("the workflow engine is unavailable; retry later", reason="TEMPORAL_UNAVAILABLE")
+    if exc.status is RPCStatusCode.RESOURCE_EXHAUSTED:
+        return Unavailable("the workflow engine is busy; retry later", reason="TEMPORAL_BUSY")
+    return None
 
 
 class ClaimWorkflows:

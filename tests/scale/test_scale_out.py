@@ -132,17 +132,7 @@ async def cluster(
         "AFTERCARE_SMTP_PORT": str(smtp_port),
         "AFTERCARE_SMS_URL": f"http://127.0.0.1:{http_port}/sms",
     }
-    replicas: dict[str, list[Replica]] = defaultdict(list)
-    for service, database in databases.items():
-        for i, port in enumerate(ports[service]):
-            env = {**common, "AFTERCARE_DATABASE_URL": database, "AFTERCARE_GRPC_PORT": str(port)}
-            if service == "portal":
-                env["AFTERCARE_HTTP_PORT"] = str(web_ports[i])
-            replicas[service].append(
-                Replica(f"{service}-{i}", ["serve", service], env, tmp_path / f"{service}-{i}.log", port)
-            )
-    for i in range(2):
-        replicas["claims"].append(Replica(f"claims-{i}", ["worker", "claims"], common, tmp_path / f"claims-{i}.log"))
+    replicas = _replicas(tmp_path, databases, ports, web_ports, common)
     every = [r for group in replicas.values() for r in group]
     try:
         for replica in every:
@@ -154,17 +144,40 @@ async def cluster(
             for ch in group:
                 await ch.close()
     finally:
-        for replica in every:
-            if replica.proc is not None and replica.proc.poll() is None:
-                replica.proc.terminate()
-        for replica in every:
-            if replica.proc is not None:
-                try:
-                    replica.proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    replica.proc.kill()
+        _stop(every)
         mail_server.close()
         await http_runner.cleanup()
+
+
+def _replicas(
+    tmp_path: Path, databases: dict[str, str], ports: dict[str, list[int]], web_ports: list[int], common: dict[str, str]
+) -> dict[str, list[Replica]]:
+    """Two replicas of each service (each on its own port, one database per service) and of the claims worker."""
+    replicas: dict[str, list[Replica]] = defaultdict(list)
+    for service, database in databases.items():
+        for i, port in enumerate(ports[service]):
+            env = {**common, "AFTERCARE_DATABASE_URL": database, "AFTERCARE_GRPC_PORT": str(port)}
+            if service == "portal":
+                env["AFTERCARE_HTTP_PORT"] = str(web_ports[i])
+            replicas[service].append(
+                Replica(f"{service}-{i}", ["serve", service], env, tmp_path / f"{service}-{i}.log", port)
+            )
+    for i in range(2):
+        replicas["claims"].append(Replica(f"claims-{i}", ["worker", "claims"], common, tmp_path / f"claims-{i}.log"))
+    return replicas
+
+
+def _stop(every: list[Replica]) -> None:
+    """Terminate every replica still running, and kill one that does not stop within 20 s."""
+    for replica in every:
+        if replica.proc is not None and replica.proc.poll() is None:
+            replica.proc.terminate()
+    for replica in every:
+        if replica.proc is not None:
+            try:
+                replica.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                replica.proc.kill()
 
 
 def rid(rma_or_serial: str, step: str) -> str:

@@ -12,9 +12,9 @@ from google.protobuf import json_format
 
 from contracts.claims import ClaimInput, ClaimState, Receipt
 from lifecycle.transitions import TERMINAL
-from services.kit.auth import current_principal
-from services.kit.errors import FailedPrecondition, Violations
-from services.kit.idempotency import check_request_id, fingerprint, reused
+from services.kit.errors import FailedPrecondition
+from services.kit.idempotency import fingerprint, reused
+from services.kit.rpc import opening
 from services.kit.timestamps import checked
 from services.kit.validation import MAX_CLOCK_SKEW, check_contact, check_serial, check_text
 from services.repairs import mapping
@@ -51,11 +51,8 @@ class Filing(ClaimsApi):
     async def FileClaim(
         self, request: pb.FileClaimRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.FileClaimResponse:
-        principal = current_principal()
-        principal.require(*CUSTOMER_CHANNELS)
+        principal, v = opening(request.request_id, *CUSTOMER_CHANNELS)
         now = self.clock()
-        v = Violations()
-        check_request_id(v, request.request_id)
         serial = check_serial(v, "serial", request.serial)
         fault = mapping.fault_name(v, "fault_category", request.fault_category)
         description = check_text(v, "description", request.description, min_len=1, max_len=2000)

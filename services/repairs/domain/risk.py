@@ -196,30 +196,42 @@ def rules_from(config: Mapping[str, Any]) -> RuleSet:
         raise BadRules(f"unknown section {sorted(unknown)[0]!r}: expected [rules.CODE] and [lists]")
     rules = {r.code: r for r in DEFAULT_RULES}
     for name, given in dict(config.get("rules", {})).items():
-        if name not in Code.__members__:
-            raise BadRules(f"no rule {name!r}: one of {', '.join(Code)}")
-        extra = set(given) - _RULE_FIELDS
-        if extra:
-            raise BadRules(f"rules.{name}: unknown setting {sorted(extra)[0]!r}")
-        values = dict(given)
-        if "mode" in values:
-            if values["mode"] not in Mode.__members__.values():
-                raise BadRules(f"rules.{name}.mode: one of enforce, shadow, off")
-            values["mode"] = Mode(values["mode"])
-        for number in ("version", "claims", "days", "min_value_minor"):
-            if number in values and (not isinstance(values[number], int) or values[number] < 1):
-                raise BadRules(f"rules.{name}.{number}: a whole number of at least 1")
-        rules[Code(name)] = replace(rules[Code(name)], **values)
-    lists = dict(config.get("lists", {}))
+        rules[_code(name)] = replace(rules[_code(name)], **_rule_settings(name, given))
+    return RuleSet(tuple(rules[r.code] for r in DEFAULT_RULES), _lists(dict(config.get("lists", {}))))
+
+
+def _code(name: str) -> Code:
+    if name not in Code.__members__:
+        raise BadRules(f"no rule {name!r}: one of {', '.join(Code)}")
+    return Code(name)
+
+
+def _rule_settings(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """One `[rules.CODE]` table's settings, checked: a known mode, whole numbers of at least 1."""
+    extra = set(given) - _RULE_FIELDS
+    if extra:
+        raise BadRules(f"rules.{name}: unknown setting {sorted(extra)[0]!r}")
+    values = dict(given)
+    if "mode" in values:
+        if values["mode"] not in Mode.__members__.values():
+            raise BadRules(f"rules.{name}.mode: one of enforce, shadow, off")
+        values["mode"] = Mode(values["mode"])
+    for number in ("version", "claims", "days", "min_value_minor"):
+        if number in values and (not isinstance(values[number], int) or values[number] < 1):
+            raise BadRules(f"rules.{name}.{number}: a whole number of at least 1")
+    return values
+
+
+def _lists(lists: Mapping[str, Any]) -> Lists:
+    """The `[lists]` table: each a known list of non-empty strings (serials upper-cased)."""
     for name, values in lists.items():
         if name not in _LISTS:
             raise BadRules(f"lists.{name}: one of {', '.join(_LISTS)}")
         if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
             raise BadRules(f"lists.{name}: a list of non-empty strings")
-    made = Lists(
+    return Lists(
         **{
             name: frozenset(v.strip().upper() if "serial" in name else v.strip() for v in values)
             for name, values in lists.items()
         }
     )
-    return RuleSet(tuple(rules[r.code] for r in DEFAULT_RULES), made)
