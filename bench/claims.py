@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import system  # noqa: E402
+from bench.figures import latency, rounded  # noqa: E402
 from cli import dev  # noqa: E402
 from clients.parties import Parties, claim_request  # noqa: E402
 from contracts.claims import ClaimStatus, claim_workflow_id  # noqa: E402
@@ -110,15 +111,6 @@ class FloorWorkflow:
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def latency(values: list[float]) -> dict[str, float]:
-    return {"p50_ms": percentile(values, 50) * 1000, "p99_ms": percentile(values, 99) * 1000, "n": len(values)}
 
 
 class Bench(Parties):
@@ -388,14 +380,6 @@ def main() -> None:
     args = parser.parse_args()
     results = asyncio.run(run(args))
     print(json.dumps(rounded(results)))
-
-
-def rounded(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 3)
-    if isinstance(value, dict):
-        return {k: rounded(v) for k, v in value.items()}
-    return value
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from temporalio.worker import Worker
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.claims import rounded  # noqa: E402
+from bench.figures import rounded  # noqa: E402
 from cli import dev  # noqa: E402
 
 PORT, UI_PORT = 17233, 18233

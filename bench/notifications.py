@@ -45,7 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import system  # noqa: E402
-from bench.claims import Bench, latency, rounded  # noqa: E402
+from bench.claims import Bench  # noqa: E402
+from bench.figures import latency, rounded  # noqa: E402
 from cli import dev  # noqa: E402
 from clients.parties import new_id  # noqa: E402
 from contracts.notifications import SEND_NOTIFICATION, DeliveryReport, NotificationRequest  # noqa: E402

@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import system  # noqa: E402
-from bench.claims import Bench, latency, rounded  # noqa: E402
+from bench.claims import Bench  # noqa: E402
+from bench.figures import latency, rounded  # noqa: E402
 from devtools.keys import ensure_dev_keys  # noqa: E402
 from services import registry  # noqa: E402
 

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +25,7 @@ from rich.table import Table
 from services.registry import PORTS
 
 As = Annotated[str, typer.Option("--as", help="Principal whose dev key to use (or set AFTERCARE_API_KEY).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 RequestId = Annotated[str, typer.Option(help="Idempotency key; reuse it to retry safely. Default: a new UUID.")]
 
 
@@ -182,3 +183,26 @@ EXIT_CODES = {
 
 def exit_code(code: grpc.StatusCode) -> int:
     return EXIT_CODES.get(code, 1)
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def duration(text: str) -> timedelta:
+    """`90s`, `15m`, `6h` or `2d`."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        return timedelta(seconds=float(text[:-1]) * units[text[-1]])
+    except (KeyError, ValueError, IndexError):
+        raise typer.BadParameter("a number and a unit: 90s, 15m, 6h or 2d") from None
+
+
+def age(span: timedelta) -> str:
+    """A span as people read it: 2d 3h, 4h 5m, 6m 7s."""
+    seconds = int(span.total_seconds())
+    if seconds >= 86400:
+        return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
+    if seconds >= 3600:
+        return f"{seconds // 3600}h {seconds % 3600 // 60}m"
+    return f"{seconds // 60}m {seconds % 60}s"

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json as jsonlib
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -19,12 +18,13 @@ from rich.console import Console
 from rich.table import Table
 from temporalio.client import WorkflowExecution
 
-from cli.client import As, RequestId, channel, metadata, output, rpc_errors
+from cli.client import As, Json, RequestId, channel, metadata, output, print_json, rpc_errors
+from cli.ops_report import ops_report, ops_stuck
 from cli.repairs import _repairs, claim_cancel, claim_reassign
 from cli.review import review_app, rules_app
 from contracts.claims import ClaimState, rma_of
 from services.kit.settings import Settings
-from services.repairs.domain.report import ClaimFacts, Report, Row, report, stuck, waiting_on
+from services.repairs.domain.report import waiting_on
 from workflows import search_attributes as sa
 
 ops_app = typer.Typer(
@@ -33,12 +33,7 @@ ops_app = typer.Typer(
     "machine-readable output.",
     no_args_is_help=True,
 )
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 console = Console(width=160, highlight=False)
-
-
-def _print_json(value: Any) -> None:
-    typer.echo(jsonlib.dumps(value, indent=2, default=str))
 
 
 def _state(value: str) -> str:
@@ -46,24 +41,6 @@ def _state(value: str) -> str:
     if name and name not in ClaimState.__members__:
         raise typer.BadParameter(f"one of: {', '.join(ClaimState)}", param_hint="--state")
     return name
-
-
-def _duration(text: str) -> timedelta:
-    """`90s`, `15m`, `6h` or `2d`."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    try:
-        return timedelta(seconds=float(text[:-1]) * units[text[-1]])
-    except (KeyError, ValueError, IndexError):
-        raise typer.BadParameter("a number and a unit: 90s, 15m, 6h or 2d") from None
-
-
-def _age(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
-    if seconds >= 86400:
-        return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
-    if seconds >= 3600:
-        return f"{seconds // 3600}h {seconds % 3600 // 60}m"
-    return f"{seconds // 60}m {seconds % 60}s"
 
 
 def ui_link(settings: Settings, query: str) -> str:
@@ -108,7 +85,7 @@ def _find(query: str, limit: int, json: bool, title: str) -> None:
     settings = Settings(service="cli")
     rows = asyncio.run(_visible(query, limit))
     if json or output() == "json":
-        _print_json({"query": query, "ui": ui_link(settings, query), "claims": rows})
+        print_json({"query": query, "ui": ui_link(settings, query), "claims": rows})
         return
     table = Table(title=f"{title}: {len(rows)}{'+' if len(rows) == limit else ''}", title_justify="left")
     for column in ("RMA", "state", "centre", "SKU", "retailer", "SLA due", "started"):
@@ -259,137 +236,6 @@ def ops_reassign(
     claim_reassign(rma, centre, reason=reason, as_="ops", request_id=request_id)
 
 
-# -- many claims (the repairs read model) ---------------------------------------------------------------------
-
-
-def _all_claims(as_: str) -> Iterator[ClaimFacts]:
-    token = ""
-    with _repairs() as stub:
-        while True:
-            page = stub.ListClaims(pb.ListClaimsRequest(page_size=1000, page_token=token), metadata=metadata(as_))
-            for c in page.claims:
-                yield ClaimFacts(
-                    rma=c.rma,
-                    state=ClaimState(pb.ClaimState.Name(c.state).removeprefix("CLAIM_STATE_")),
-                    centre_id=c.centre_id,
-                    created=c.create_time.ToDatetime(UTC),
-                    updated=c.update_time.ToDatetime(UTC),
-                    sla_breached=c.sla_breached,
-                    feedback_score=c.feedback_score if c.feedback_score >= 0 else None,
-                )
-            token = page.next_page_token
-            if not token:
-                return
-
-
-@ops_app.command("stuck")
-def ops_stuck(
-    older_than: Annotated[str, typer.Option(help="Unchanged for longer than this: 90s, 15m, 6h, 2d.")] = "1d",
-    limit: Annotated[int, typer.Option(min=1, help="List at most this many (the counts cover all).")] = 50,
-    json: Json = False,
-    as_: As = "ops",
-) -> None:
-    """Open claims that have not moved for a while: where they are (state, centre) and whom they wait on."""
-    threshold = _duration(older_than)
-    now = datetime.now(UTC)
-    found = stuck(_all_claims(as_), now, threshold)
-    rows: list[dict[str, Any]] = [
-        {
-            "rma": c.rma,
-            "state": c.state.value,
-            "centre_id": c.centre_id,
-            "waiting_on": waiting_on(c.state, c.centre_id).value,
-            "unchanged_seconds": int((now - c.updated).total_seconds()),
-            "sla_breached": c.sla_breached,
-        }
-        for c in found
-    ]
-    where: dict[tuple[str, str, str], int] = {}
-    for r in rows:
-        key = (r["waiting_on"], r["centre_id"] or "(unassigned)", r["state"])
-        where[key] = where.get(key, 0) + 1
-    if json or output() == "json":
-        summary = [{"waiting_on": w, "centre_id": c, "state": s, "claims": n} for (w, c, s), n in sorted(where.items())]
-        _print_json({"older_than_seconds": int(threshold.total_seconds()), "where": summary, "claims": rows[:limit]})
-        return
-    summary_table = Table(title=f"{len(rows)} open claims unchanged for over {older_than}", title_justify="left")
-    for column in ("waiting on", "centre", "state", "claims"):
-        summary_table.add_column(column)
-    for (w, c, s), n in sorted(where.items(), key=lambda item: -item[1]):
-        summary_table.add_row(w, c, s, str(n))
-    console.print(summary_table)
-    if rows:
-        table = Table(title="longest waiting first", title_justify="left")
-        for column in ("RMA", "state", "centre", "waiting on", "unchanged for", "SLA"):
-            table.add_column(column, no_wrap=True)
-        for r in rows[:limit]:
-            table.add_row(
-                r["rma"],
-                r["state"],
-                r["centre_id"] or "(unassigned)",
-                r["waiting_on"],
-                _age(timedelta(seconds=r["unchanged_seconds"])),
-                "BREACHED" if r["sla_breached"] else "",
-            )
-        console.print(table)
-
-
-def _row_json(row: Row) -> dict[str, Any]:
-    turnaround = row.median_turnaround
-    return {
-        "name": row.name,
-        "total": row.total,
-        "open": row.open,
-        "closed": row.closed,
-        "sla_breached": row.sla_breached,
-        "median_turnaround_seconds": turnaround.total_seconds() if turnaround else None,
-        "nps": row.nps,
-        "survey_responses": row.responses,
-    }
-
-
-def _report_json(r: Report) -> dict[str, Any]:
-    return {
-        "by_state": r.by_state,
-        "waiting_on": r.waiting_on,
-        "by_centre": [_row_json(row) for row in r.by_centre],
-        "overall": _row_json(r.overall),
-    }
-
-
-@ops_app.command("report")
-def ops_report(json: Json = False, as_: As = "ops") -> None:
-    """Claims by state and by centre, with median turnaround (filed → closed) and NPS from the surveys."""
-    r = report(_all_claims(as_))
-    if json or output() == "json":
-        _print_json(_report_json(r))
-        return
-    states = Table(title=f"claims by state ({r.overall.total})", title_justify="left")
-    states.add_column("state")
-    states.add_column("claims", justify="right")
-    for state, n in r.by_state.items():
-        states.add_row(state, str(n))
-    console.print(states)
-    if r.waiting_on:
-        console.print("open claims waiting on: " + ", ".join(f"{p} {n}" for p, n in r.waiting_on.items()))
-    centres = Table(title="by centre", title_justify="left")
-    for column in ("centre", "claims", "open", "closed", "SLA breached", "median turnaround", "NPS", "answers"):
-        centres.add_column(column, justify="left" if column == "centre" else "right")
-    for row in [*r.by_centre, r.overall]:
-        centres.add_row(
-            row.name,
-            str(row.total),
-            str(row.open),
-            str(row.closed),
-            str(row.sla_breached),
-            _age(row.median_turnaround) if row.median_turnaround else "-",
-            f"{row.nps:+.0f}" if row.nps is not None else "-",
-            str(row.responses),
-            end_section=row is r.by_centre[-1] if r.by_centre else False,
-        )
-    console.print(centres)
-
-
 # -- the schedule ---------------------------------------------------------------------------------------------
 
 
@@ -430,7 +276,7 @@ def ops_reminders(
     A warranty gets one offer per coverage end, however often the job runs."""
     answer = asyncio.run(_reminders(run_now))
     if json or output() == "json":
-        _print_json(answer)
+        print_json(answer)
         return
     settings = Settings(service="cli")
     typer.echo(f"schedule {answer['schedule_id']}" + (": triggered a run now" if run_now else ""))
@@ -440,5 +286,7 @@ def ops_reminders(
     typer.echo(f"in the Temporal UI: {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/schedules")
 
 
+ops_app.command("stuck")(ops_stuck)
+ops_app.command("report")(ops_report)
 ops_app.add_typer(review_app, name="review")
 ops_app.add_typer(rules_app, name="rules")

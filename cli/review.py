@@ -12,7 +12,7 @@ from aftercare.repairs.v1 import repairs_pb2 as pb
 from rich.console import Console
 from rich.table import Table
 
-from cli.client import RequestId, metadata, new_id, output, parse_time, show
+from cli.client import Json, RequestId, metadata, new_id, output, parse_time, show
 from cli.repairs import _repairs
 from contracts.claims import InfoNeeded
 from lifecycle.review import RejectionReason
@@ -25,7 +25,6 @@ review_app = typer.Typer(
 rules_app = typer.Typer(help="The risk rules: how often each fired and how its claims ended.", no_args_is_help=True)
 console = Console(width=160, highlight=False)
 QUEUE_LIMIT = 5000  # more waiting than this is a problem of its own: the command says so
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def _name(enum: Any, value: int, prefix: str) -> str:

@@ -18,7 +18,7 @@ from typing import Protocol
 from services.kit.auth import Principal, Role
 from services.kit.idempotency import reused
 from services.repairs.domain import photos
-from services.repairs.persistence.repository import AttachmentsRepository
+from services.repairs.persistence.attachments import AttachmentsRepository
 from services.repairs.persistence.tables import AttachmentRow
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")

@@ -18,7 +18,8 @@ from services.repairs.attachments import Attachments, LocalDirectoryStore
 from services.repairs.carriers import carrier
 from services.repairs.metrics import count_claims
 from services.repairs.persistence import MIGRATIONS
-from services.repairs.persistence.repository import AttachmentsRepository, RepairsRepository
+from services.repairs.persistence.attachments import AttachmentsRepository
+from services.repairs.persistence.repository import RepairsRepository
 from services.repairs.sales import WarrantySales
 from services.repairs.servicer import RepairsServicer
 from services.repairs.settings import RepairsSettings

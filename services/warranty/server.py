@@ -12,9 +12,10 @@ from services.kit.batching import GroupCommitter
 from services.kit.service import ServiceApp
 from services.warranty import ERROR_DOMAIN
 from services.warranty.activities import WarrantyActivities
+from services.warranty.api.base import Clock, _utcnow
 from services.warranty.persistence import MIGRATIONS
 from services.warranty.persistence.repository import WarrantyRepository
-from services.warranty.servicer import Clock, WarrantyServicer, _utcnow
+from services.warranty.servicer import WarrantyServicer
 from services.warranty.settings import WarrantySettings
 
 

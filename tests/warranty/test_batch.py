@@ -10,8 +10,8 @@ from google.rpc import code_pb2
 from sqlalchemy import func
 from sqlmodel import select
 
+from services.warranty.api.sales import MAX_SALES_PER_CHUNK
 from services.warranty.persistence.tables import WarrantyRow
-from services.warranty.servicer import MAX_SALES_PER_CHUNK
 from tests.rpc import details, failure
 from tests.warranty.conftest import Api, new_id, sale
 
@@ -77,9 +77,9 @@ async def test_oversized_chunk_is_resource_exhausted(api: Api, product: pb.Produ
 
 
 async def test_stream_is_bounded(api: Api, product: pb.Product, monkeypatch: object) -> None:
-    import services.warranty.servicer as servicer
+    import services.warranty.api.sales as sales
 
-    monkeypatch.setattr(servicer, "MAX_SALES_PER_STREAM", 10)  # type: ignore[attr-defined]
+    monkeypatch.setattr(sales, "MAX_SALES_PER_STREAM", 10)  # type: ignore[attr-defined]
     failed = await failure(
         api.stub.BatchRegisterSales(
             stream([sale(f"SN-S{i}A") for i in range(6)], [sale(f"SN-S{i}B") for i in range(6)]), metadata=api.retailer

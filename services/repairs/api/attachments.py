@@ -17,7 +17,7 @@ from services.repairs import mapping
 from services.repairs.access import READERS
 from services.repairs.api.base import ClaimsApi
 from services.repairs.domain import photos
-from services.repairs.persistence.repository import TooManyAttachments
+from services.repairs.persistence.attachments import TooManyAttachments
 
 
 class AttachmentsApi(ClaimsApi):

@@ -1,0 +1,1 @@
+"""The warranty gRPC API, one module per concept; `services/warranty/servicer.py` puts them together."""
