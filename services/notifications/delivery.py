@@ -23,13 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from contracts.notifications import DeliveryReport, NotificationRequest
 from services.notifications import metrics
-from services.notifications.channels import (
-    EmailChannel,
-    Permanent,
-    SmsChannel,
-    Temporary,
-    WebhookChannel,
-)
+from services.notifications.channels import EmailChannel, Permanent, SmsChannel, Temporary, WebhookChannel
 from services.notifications.directory import Addressee, Directory
 from services.notifications.domain.messages import (
     DEFAULT_LOCALE,

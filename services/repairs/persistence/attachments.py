@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func
-from sqlalchemy import select as core_select
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from services.kit.db import Database, is_unique_violation
-from services.repairs.persistence.tables import (
-    AttachmentRow,
-    ClaimEventRow,
-    ClaimRow,
-)
-
-_C = ClaimRow.__table__  # type: ignore[attr-defined]
-_E = ClaimEventRow.__table__  # type: ignore[attr-defined]
-_TIMELINE = core_select(_E).where(_E.c.rma == bindparam("rma")).order_by(_E.c.seq)
+from services.repairs.persistence.tables import AttachmentRow
 
 
 class TooManyAttachments(Exception):

@@ -10,14 +10,9 @@ from aftercare.warranty.v1 import warranty_pb2_grpc
 from services.kit import grants
 from services.kit.auth import Principal, Role
 from services.kit.batching import GroupCommitter
-from services.kit.errors import (
-    NotFound,
-    Violations,
-)
+from services.kit.errors import NotFound, Violations
 from services.kit.grants import Purpose, Subject
-from services.kit.validation import (
-    check_serial,
-)
+from services.kit.validation import check_serial
 from services.warranty.persistence.repository import WarrantyRepository
 from services.warranty.persistence.sales import NewSale, SaleOutcome
 from services.warranty.persistence.tables import WarrantyRow

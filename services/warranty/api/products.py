@@ -10,10 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kit import pagination
 from services.kit.auth import Role, current_principal
-from services.kit.errors import (
-    NotFound,
-    Violations,
-)
+from services.kit.errors import NotFound, Violations
 from services.kit.idempotency import run_once
 from services.kit.rpc import opening
 from services.kit.timestamps import checked

@@ -13,20 +13,10 @@ from aftercare.warranty.v1 import warranty_pb2 as pb
 from google.rpc import code_pb2
 
 from services.kit.auth import Principal, Role, current_principal
-from services.kit.errors import (
-    AlreadyExists,
-    DomainError,
-    InvalidArgument,
-    ResourceExhausted,
-    Violations,
-)
+from services.kit.errors import AlreadyExists, DomainError, InvalidArgument, ResourceExhausted, Violations
 from services.kit.grpc_server import to_status
 from services.kit.idempotency import check_request_id, fingerprint, reused
-from services.kit.validation import (
-    check_contact,
-    check_serial,
-    check_text,
-)
+from services.kit.validation import check_contact, check_serial, check_text
 from services.warranty import ERROR_DOMAIN, mapping
 from services.warranty.api.base import WarrantyApi
 from services.warranty.domain.entitlement import Terms, coverage_end

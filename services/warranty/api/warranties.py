@@ -12,11 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kit import grants, pagination
 from services.kit.auth import Principal, Role, current_principal
-from services.kit.errors import (
-    FailedPrecondition,
-    PermissionDenied,
-    Violations,
-)
+from services.kit.errors import FailedPrecondition, PermissionDenied, Violations
 from services.kit.grants import Purpose, Subject
 from services.kit.idempotency import run_once
 from services.kit.rpc import opening
