@@ -14,11 +14,11 @@ from datetime import UTC, datetime, timedelta
 from aftercare.repairs.v1 import repairs_pb2 as rpb
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from lifecycle.transitions import TERMINAL
 from services.kit.grants import Grant, Subject
 from services.kit.validation import canonical_locale
 from services.portal.backends import Backends, Denied
 from services.portal.domain import links
-from services.portal.domain.claim_view import TERMINAL
 from services.portal.domain.links import Dead, LinkFacts, Page
 from services.portal.persistence.repository import PortalRepository
 from services.portal.persistence.tables import CodeRow, LinkRow, SessionRow

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from lifecycle.transitions import TERMINAL
+
 
 class WaitingOn(StrEnum):
     CUSTOMER = "customer"
@@ -16,7 +18,6 @@ class WaitingOn(StrEnum):
     NOBODY = "nobody"  # the claim is over
 
 
-TERMINAL = frozenset({"CLOSED", "REJECTED", "CANCELLED", "EXPIRED"})
 # A customer may cancel until the unit is on its way (DESIGN.md: any state before RECEIVED; once the parcel
 # moves, the workflow refuses it and the page no longer offers it).
 CANCELLABLE = frozenset(
