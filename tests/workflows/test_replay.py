@@ -15,7 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from contracts.claims import claim_workflow_id
-from tests.workflows import test_claim_paths
+from tests.workflows import test_claim_paths, test_claim_review_paths
 from workflows.claim import WRITE_BEHIND_PATCH, ClaimWorkflow
 
 HERE = Path(__file__).parent / "histories"
@@ -81,8 +81,14 @@ def stored(where: Path) -> set[str]:
 
 
 def test_every_path_has_a_stored_history() -> None:
-    """Each test in test_claim_paths.py is a path of the lifecycle; each has its history here."""
-    paths = {name.removeprefix("test_") for name in dir(test_claim_paths) if name.startswith("test_")}
+    """Each test in test_claim_paths.py and test_claim_review_paths.py is a path of the lifecycle; each has its
+    history here."""
+    paths = {
+        name.removeprefix("test_")
+        for module in (test_claim_paths, test_claim_review_paths)
+        for name in dir(module)
+        if name.startswith("test_")
+    }
     assert stored(HERE) == paths
 
 

@@ -39,10 +39,11 @@ with workflow.unsafe.imports_passed_through():
     from lifecycle.notices import notices
     from lifecycle.sla import SlaClock
     from lifecycle.transitions import IllegalTransition, next_state
-    from workflows.claim import visibility
-    from workflows.claim.calls import NOTIFY_PATCH, SYSTEM, WRITE_BEHIND_PATCH, call
-    from workflows.claim.handled import HandledUpdates
-    from workflows.claim.outbox import Outbox
+
+from workflows.claim import visibility
+from workflows.claim.calls import NOTIFY_PATCH, SYSTEM, WRITE_BEHIND_PATCH, call
+from workflows.claim.handled import HandledUpdates
+from workflows.claim.outbox import Outbox
 
 
 def illegal(error: IllegalTransition) -> ApplicationError:

@@ -20,9 +20,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from contracts.warranty import CHECK_ENTITLEMENT, EntitlementDecision, EntitlementQuery
     from lifecycle.review import review_reasons
-    from workflows.claim import visibility
-    from workflows.claim.calls import REVIEW_PATCH, call
-    from workflows.claim.changes import Changes
+
+from workflows.claim import visibility
+from workflows.claim.calls import REVIEW_PATCH, call
+from workflows.claim.changes import Changes
 
 
 class Intake(Changes):

@@ -17,8 +17,9 @@ with workflow.unsafe.imports_passed_through():
     from contracts import queues
     from contracts.notifications import NotificationRequest
     from contracts.repairs import RECORD_EVENT, EventRecord
-    from workflows.claim.calls import call
     from workflows.notify import send
+
+from workflows.claim.calls import call
 
 
 class Outbox:

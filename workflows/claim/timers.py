@@ -13,8 +13,9 @@ with workflow.unsafe.imports_passed_through():
     from contracts.claims import ClaimState, Event
     from contracts.repairs import ESCALATE_SLA, SlaEscalation
     from lifecycle.deadlines import RENEWED_TAGS, Timer, deadlines
-    from workflows.claim.calls import call
-    from workflows.claim.changes import Changes
+
+from workflows.claim.calls import call
+from workflows.claim.changes import Changes
 
 
 class Timers(Changes):

@@ -31,9 +31,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from contracts.warranty import MOVE_TO_REPLACEMENT, ReplacementMove, ReplacementMoved
     from lifecycle.transitions import CENTRE_STATUSES, IllegalTransition, InvalidDiagnosis, diagnosis_event, parcel_move
-    from workflows.claim.calls import REVIEW_PATCH, call
-    from workflows.claim.changes import illegal
-    from workflows.claim.intake import Intake
+
+from workflows.claim.calls import REVIEW_PATCH, call
+from workflows.claim.changes import illegal
+from workflows.claim.intake import Intake
 
 
 def _diagnosis_event(update: DiagnosisUpdate) -> Event:

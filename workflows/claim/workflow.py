@@ -24,9 +24,10 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from contracts.claims import WORKFLOW, ClaimInput, ClaimStatus
     from lifecycle.transitions import TERMINAL
-    from workflows.claim.calls import SYSTEM
-    from workflows.claim.timers import Timers
-    from workflows.claim.updates import Updates
+
+from workflows.claim.calls import SYSTEM
+from workflows.claim.timers import Timers
+from workflows.claim.updates import Updates
 
 
 @workflow.defn(name=WORKFLOW)
