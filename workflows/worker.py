@@ -13,7 +13,7 @@ from contracts import queues
 from services.kit.grpc_server import wait_for_shutdown_signal
 from services.kit.settings import Settings
 from services.kit.temporal import run_worker
-from workflows.claim import ClaimWorkflow
+from workflows.claim.workflow import ClaimWorkflow
 from workflows.notify import NotifyWorkflow
 from workflows.reminders import SCHEDULE_ID, WarrantyRemindersWorkflow, ensure_schedule
 

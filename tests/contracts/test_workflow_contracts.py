@@ -8,7 +8,7 @@ from temporalio import workflow
 
 from contracts.claims import STATUS_QUERY, WORKFLOW, Update, claim_workflow_id, rma_of
 from contracts.notifications import NOTIFY_WORKFLOW, notify_workflow_id
-from workflows.claim import ClaimWorkflow
+from workflows.claim.workflow import ClaimWorkflow
 from workflows.notify import NotifyWorkflow
 
 
@@ -39,8 +39,7 @@ def test_the_next_run_carries_the_claim_and_the_update_ids_carried_out() -> None
     from datetime import UTC, datetime
 
     from contracts.claims import ClaimInput
-    from workflows.claim import HANDLED_KEPT
-    from workflows.claim.handled import HandledUpdates
+    from workflows.claim.handled import HANDLED_KEPT, HandledUpdates
 
     claim = ClaimInput(
         rma="RMA-1",

@@ -12,9 +12,8 @@ from aftercare.notifications.v1 import notifications_pb2 as npb
 from aftercare.repairs.v1 import repairs_pb2 as pb
 
 from clients.webhook_verifier import WebhookVerifier
-from contracts.claims import claim_workflow_id
+from contracts.claims import ClaimStatus, claim_workflow_id
 from tests.stack import CENTRE, RETAILER, Stack, new_id, new_serial
-from workflows.claim import ClaimWorkflow
 
 pytestmark = pytest.mark.timeout(90)
 TO_CENTRE = pb.DIRECTION_TO_CENTRE
@@ -36,7 +35,7 @@ async def test_a_claim_from_filing_to_closed_sends_each_message_once_in_the_cust
     claim = await stack.file(serial)
     claim = await stack.parcel(claim, TO_CENTRE, pb.PARCEL_EVENT_DELIVERED)
     claim = await stack.repair_and_close(claim.rma, score=10)
-    handle = stack.temporal.get_workflow_handle_for(ClaimWorkflow.run, claim_workflow_id(claim.rma))
+    handle = stack.temporal.get_workflow_handle(claim_workflow_id(claim.rma), result_type=ClaimStatus)
     await handle.result()  # the run ends only once its messages are out
 
     tracking = claim.shipments[-1].tracking_number

@@ -21,7 +21,6 @@ from tests.stack import (
     new_id,
     new_serial,
 )
-from workflows.claim import ClaimWorkflow
 
 TO_CENTRE, TO_CUSTOMER = pb.DIRECTION_TO_CENTRE, pb.DIRECTION_TO_CUSTOMER
 
@@ -89,7 +88,7 @@ async def test_the_happy_path_from_filing_to_closed(stack: Stack) -> None:
     assert [e.sequence for e in read.timeline] == list(range(1, len(read.timeline) + 1))
     assert read.timeline[-1].state == pb.CLAIM_STATE_CLOSED
 
-    handle = stack.temporal.get_workflow_handle_for(ClaimWorkflow.run, claim_workflow_id(claim.rma))
+    handle = stack.temporal.get_workflow_handle(claim_workflow_id(claim.rma), result_type=ClaimStatus)
     final: ClaimStatus = await handle.result()
     assert final.state.value == "CLOSED" and final.seq == len(read.timeline)
     closed = await stack.repairs.ListClaims(

@@ -60,7 +60,7 @@ from contracts.warranty import (
 from tests.conftest import TEMPORAL_TEST_SERVER
 from tests.stack import until
 from workflows import search_attributes as sa
-from workflows.claim import ClaimWorkflow
+from workflows.claim.workflow import ClaimWorkflow
 
 DAY = 86_400
 TIMERS = ClaimTimerSeconds(

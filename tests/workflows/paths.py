@@ -17,7 +17,7 @@ from contracts.claims import (
     RepairStatusUpdate,
 )
 from tests.workflows.conftest import Claims
-from workflows.claim import ClaimWorkflow
+from workflows.claim.workflow import ClaimWorkflow
 
 Handle = WorkflowHandle[ClaimWorkflow, ClaimStatus]
 

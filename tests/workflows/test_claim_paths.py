@@ -20,7 +20,7 @@ from contracts.claims import (
 )
 from tests.workflows.conftest import Claims, covered, days, not_covered
 from tests.workflows.paths import centre, diagnose, parcel, to_diagnosing
-from workflows.claim import ClaimWorkflow
+from workflows.claim.workflow import ClaimWorkflow
 
 pytestmark = pytest.mark.timeout(60)
 S = ClaimState

@@ -28,7 +28,7 @@ from contracts.warranty import EntitlementDecision
 from tests.workflows.conftest import Claims, covered, days, not_covered
 from tests.workflows.paths import Handle, diagnose, to_diagnosing
 from workflows import search_attributes as sa
-from workflows.claim import ClaimWorkflow
+from workflows.claim.workflow import ClaimWorkflow
 
 pytestmark = pytest.mark.timeout(60)
 S = ClaimState

@@ -16,7 +16,8 @@ from temporalio.worker import Replayer
 
 from contracts.claims import claim_workflow_id
 from tests.workflows import test_claim_paths, test_claim_review_paths
-from workflows.claim import WRITE_BEHIND_PATCH, ClaimWorkflow
+from workflows.claim.calls import WRITE_BEHIND_PATCH
+from workflows.claim.workflow import ClaimWorkflow
 
 HERE = Path(__file__).parent / "histories"
 HISTORIES = sorted(HERE.rglob("*.json"))

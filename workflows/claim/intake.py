@@ -27,6 +27,8 @@ from workflows.claim.changes import Changes
 
 
 class Intake(Changes):
+    """From filing to the first move: the entitlement decision, the risk rules, review or the decision itself."""
+
     async def _intake(self) -> None:
         async with self.lock:
             decision = await self._entitlement(self.claim.retailer_id)

@@ -19,6 +19,8 @@ from workflows.claim.changes import Changes
 
 
 class Timers(Changes):
+    """The next deadline, and one handler for each timer."""
+
     def _next_deadline(self) -> datetime | None:
         due = deadlines(self.status, workflow.now())
         return due[0][0] if due else None

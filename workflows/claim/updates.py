@@ -46,6 +46,9 @@ def _diagnosis_event(update: DiagnosisUpdate) -> Event:
 
 
 class Updates(Intake):
+    """Every external event, each an update with its validator; each handler carries its change out under the
+    lock, in the name of its actor, once per update id."""
+
     @workflow.update
     async def file(self) -> ClaimStatus:
         """The intake's answer (Update-with-Start): waits until the entitlement decision is recorded."""

@@ -32,6 +32,8 @@ log = logging.getLogger("aftercare.portal")
 
 
 class PortalWeb(SignIn, ClaimPages, WarrantyPages, PreferencePages):
+    """The whole portal: every area's pages behind one route table."""
+
     def app(self) -> Starlette:
         routes = [
             Route("/", self.home),
