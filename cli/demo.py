@@ -38,7 +38,7 @@ TIMERS = {  # seconds
     "quote_deadline": 600,
     "survey_delay": 2,
     "survey_window": 600,
-    "repair_sla": 8,
+    "repair_sla": 15,  # the repaired stories finish well within it on a loaded 2-core machine; one waits it out
 }
 # Who does what, in order. Scores are the customers' survey answers.
 STORIES: tuple[tuple[str, int | None], ...] = (
