@@ -236,6 +236,12 @@ def ops_reassign(
     claim_reassign(rma, centre, reason=reason, as_="ops", request_id=request_id)
 
 
+# -- many claims (the repairs read model): cli/ops_report.py -------------------------------------------------
+
+ops_app.command("stuck")(ops_stuck)
+ops_app.command("report")(ops_report)
+
+
 # -- the schedule ---------------------------------------------------------------------------------------------
 
 
@@ -286,7 +292,5 @@ def ops_reminders(
     typer.echo(f"in the Temporal UI: {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/schedules")
 
 
-ops_app.command("stuck")(ops_stuck)
-ops_app.command("report")(ops_report)
 ops_app.add_typer(review_app, name="review")
 ops_app.add_typer(rules_app, name="rules")
