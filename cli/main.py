@@ -13,6 +13,7 @@ import typer
 from cli.notifications import notification_app, sinks_app, webhook_app
 from cli.ops import ops_app
 from cli.repairs import carrier_app, centre_app, claim_app
+from cli.temporal import temporal_app
 from cli.warranty import product_app, sale_app, warranty_app
 from services import registry
 
@@ -67,6 +68,7 @@ app.add_typer(carrier_app, name="carrier")
 app.add_typer(notification_app, name="notification")
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(sinks_app, name="sinks")
+app.add_typer(temporal_app, name="temporal")
 app.add_typer(ops_app, name="ops")
 dev_app = typer.Typer(help="Run the whole system locally.", no_args_is_help=True)
 app.add_typer(dev_app, name="dev")

@@ -1,7 +1,11 @@
-"""The search attributes ops filter claims by in the Temporal UI (DESIGN.md). Registered by `make run`
-on the dev server, and by tests on the time-skipping server."""
+"""The search attributes ops filter claims by in the Temporal UI (DESIGN.md): the one list. Registered by
+`make run` on the dev server (`cli_flags`), by tests on the time-skipping server, and on any other cluster by
+`aftercare temporal setup` (`registration`), which compose's setup and the Kubernetes Job run."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from temporalio.common import SearchAttributeKey
 
@@ -21,6 +25,32 @@ ALL = (CLAIM_STATE, SERVICE_CENTRE_ID, RETAILER_ID, PRODUCT_SKU, SLA_DUE_AT, SLA
 
 # The names the dev server's --search-attribute flag takes for each indexed value type.
 _CLI_TYPE = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool", "KEYWORD_LIST": "KeywordList"}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What registering the list on a namespace takes, given what it has: the attributes to add, those already
+    there, and those there under another type (which Temporal cannot change: a person must decide)."""
+
+    missing: dict[str, int]  # name: the IndexedValueType to add it as
+    present: list[str]
+    clashes: list[tuple[str, int, int]]  # name, the IndexedValueType it has, the one the list needs
+
+
+def registration(existing: Mapping[str, int]) -> Registration:
+    """Compare the namespace's custom search attributes (`existing`: name to IndexedValueType) with the list."""
+    missing: dict[str, int] = {}
+    present: list[str] = []
+    clashes: list[tuple[str, int, int]] = []
+    for key in ALL:
+        have = existing.get(key.name)
+        if have is None:
+            missing[key.name] = int(key.indexed_value_type)
+        elif have == key.indexed_value_type:
+            present.append(key.name)
+        else:
+            clashes.append((key.name, have, int(key.indexed_value_type)))
+    return Registration(missing, present, clashes)
 
 
 def cli_flags() -> list[str]:
