@@ -20,7 +20,6 @@ import sqlalchemy.exc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 from opentelemetry import propagate, trace
 
@@ -35,6 +34,7 @@ from services.kit.errors import (
     Unimplemented,
 )
 from services.kit.ratelimit import RateLimiter
+from services.kit.reflection import enable_reflection
 from services.kit.settings import Settings
 
 log = logging.getLogger("aftercare.rpc")
@@ -312,9 +312,7 @@ class GrpcServer:
         for binding in self.bindings:
             binding.add(binding.servicer, self.server)
         names = [b.name for b in self.bindings]
-        reflection.enable_server_reflection(
-            [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], self.server
-        )
+        enable_reflection([*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], self.server)
         self.port = 0
 
     async def start(self) -> int:
