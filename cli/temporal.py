@@ -17,6 +17,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from services.kit.settings import Settings
+from services.kit.temporal import target
 from workflows import search_attributes as sa
 
 temporal_app = typer.Typer(help="The Temporal side of a deployment.", no_args_is_help=True)
@@ -36,7 +37,7 @@ async def _connect(settings: Settings, wait: float) -> Client:
             return await connect(settings)
         except RuntimeError as error:  # the SDK's "Failed client connect"
             if time.monotonic() > deadline:
-                typer.echo(f"Temporal at {settings.temporal_address} does not answer: {error}", err=True)
+                typer.echo(f"Temporal at {target(settings).address} does not answer: {error}", err=True)
                 raise typer.Exit(69) from None  # unavailable: retry (the CLI's exit codes)
             await asyncio.sleep(1)
 
@@ -56,7 +57,7 @@ async def setup(settings: Settings, wait: float) -> tuple[sa.Registration, list[
     """Register what is missing; what was planned, and the names added. Refused: Temporal would not list or add
     them (with what was missing, when it got that far)."""
     client = await _connect(settings, wait)
-    namespace = settings.temporal_namespace
+    namespace = target(settings).namespace
     try:
         plan = sa.registration(await _existing(client, namespace))
     except RPCError as error:
@@ -89,7 +90,7 @@ def temporal_setup(
             hint = " (on Temporal Cloud: tcld namespace search-attributes add)"
             typer.echo(f"still to register{hint}: {', '.join(refused.missing)}", err=True)
         raise typer.Exit(1) from None
-    where = f"{settings.temporal_address}, namespace {settings.temporal_namespace}"
+    where = f"{target(settings).address}, namespace {target(settings).namespace}"
     for name in plan.present:
         typer.echo(f"already there  {name}")
     for name in added:

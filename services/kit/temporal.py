@@ -1,14 +1,19 @@
-"""The Temporal client every process uses: pydantic data converter, settings-driven address."""
+"""The Temporal client every process uses: pydantic data converter; where and how to reach Temporal from the
+AFTERCARE_TEMPORAL_* settings, and for what they leave unset from the SDK's standard environment configuration
+(TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, a TEMPORAL_PROFILE of the
+TEMPORAL_CONFIG_FILE), as Temporal's own tools read it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfig
 from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
@@ -31,6 +36,35 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     return settings.temporal_tls or bool(settings.temporal_api_key.get_secret_value())
 
 
+_OUR_TLS = ("temporal_tls", "temporal_tls_cert", "temporal_tls_key", "temporal_tls_ca", "temporal_api_key")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how a process reaches Temporal."""
+
+    address: str
+    namespace: str
+    api_key: str | None
+    tls: TLSConfig | bool
+
+
+def target(settings: Settings) -> Target:
+    """Each AFTERCARE_TEMPORAL_* setting the process was given wins; what it leaves unset comes from the SDK's
+    environment configuration, then the settings' defaults (localhost:7233, namespace default, no TLS)."""
+    sdk = ClientConfig.load_client_connect_config()
+    given = settings.model_fields_set
+    ours = any(name in given for name in _OUR_TLS)
+    address, namespace = settings.temporal_address, settings.temporal_namespace
+    api_key = settings.temporal_api_key.get_secret_value() if ours else sdk.get("api_key")
+    return Target(
+        address=address if "temporal_address" in given else sdk.get("target_host") or address,
+        namespace=namespace if "temporal_namespace" in given else sdk.get("namespace") or namespace,
+        api_key=api_key or None,
+        tls=tls_config(settings) if ours else sdk.get("tls", False),
+    )
+
+
 async def connect(settings: Settings, **options: Any) -> Client:
     from services.kit.metrics import temporal_runtime
     from services.kit.tracing import temporal_interceptor
@@ -38,12 +72,13 @@ async def connect(settings: Settings, **options: Any) -> Client:
     if (runtime := temporal_runtime(settings)) is not None:
         options.setdefault("runtime", runtime)
     options.setdefault("interceptors", [temporal_interceptor()])
+    where = target(settings)
     return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
+        where.address,
+        namespace=where.namespace,
         data_converter=pydantic_data_converter,
-        tls=tls_config(settings),
-        api_key=settings.temporal_api_key.get_secret_value() or None,
+        tls=where.tls,
+        api_key=where.api_key,
         **options,
     )
 
@@ -87,7 +122,7 @@ async def run_worker(
         except RuntimeError as exc:  # temporalio raises RuntimeError when it cannot connect
             log.warning(
                 "temporal unreachable; retrying",
-                extra={"address": settings.temporal_address, "error": type(exc).__name__, "in_s": delay},
+                extra={"address": target(settings).address, "error": type(exc).__name__, "in_s": delay},
             )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
