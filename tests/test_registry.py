@@ -71,3 +71,14 @@ def test_kubernetes_runs_each_service(entry: registry.Entry) -> None:
     for container in containers:
         grpc_port = next(p["containerPort"] for p in container["ports"] if p["name"] == "grpc")
         assert grpc_port == entry.port
+
+
+def test_the_image_exposes_every_port_the_registry_and_the_metrics_use() -> None:
+    """The Dockerfile's EXPOSE names each service's gRPC port, each web port, and the metrics ports the deploy
+    files set (AFTERCARE_METRICS_PORT, and the Temporal SDK's on the next port): no more, no fewer."""
+    lines = (ROOT / "deploy/Dockerfile").read_text().splitlines()
+    exposed = {int(port) for line in lines if line.startswith("EXPOSE ") for port in line.split()[1:]}
+    config = yaml.safe_load((ROOT / "deploy/k8s/config.yaml").read_text())["data"]
+    metrics = int(config["AFTERCARE_METRICS_PORT"])
+    wanted = {e.port for e in registry.SERVICES} | {e.http_port for e in registry.SERVICES if e.http_port}
+    assert exposed == wanted | {metrics, metrics + 1}
