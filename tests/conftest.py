@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -89,16 +90,14 @@ def free_port() -> int:
     raise RuntimeError("no free port below the ephemeral range")
 
 
-@pytest.fixture(scope="session")
-def temporal_dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One real Temporal dev server (in memory, no UI, the project's search attributes) for the session;
-    its address. Tests share its default namespace and tell their claims apart by RMA."""
-    from workflows.search_attributes import cli_flags
-
+@contextmanager
+def dev_server(log_path: Path, *flags: str) -> Iterator[str]:
+    """A real Temporal dev server (in memory, no UI) with `flags` (search attributes, namespaces), while the
+    block runs; its address."""
     port = free_port()
-    log = (tmp_path_factory.mktemp("temporal") / "server.log").open("wb")
+    log = log_path.open("wb")
     argv = [TEMPORAL_DEV_SERVER, "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--headless"]
-    server = subprocess.Popen([*argv, "--log-level", "warn", *cli_flags()], stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen([*argv, "--log-level", "warn", *flags], stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -117,6 +116,16 @@ def temporal_dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def temporal_dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real Temporal dev server (the project's search attributes) for the session; its address. Tests share
+    its default namespace and tell their claims apart by RMA."""
+    from workflows.search_attributes import cli_flags
+
+    with dev_server(tmp_path_factory.mktemp("temporal") / "server.log", *cli_flags()) as address:
+        yield address
 
 
 @pytest.fixture

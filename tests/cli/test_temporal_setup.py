@@ -4,9 +4,7 @@ command instead of naming attributes of its own (a missing RiskFlags once stalle
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 from typer.testing import CliRunner, Result
 
 from cli.main import app
-from tests.conftest import TEMPORAL_DEV_SERVER, free_port
+from tests.conftest import TEMPORAL_DEV_SERVER, dev_server, free_port
 from workflows import search_attributes as sa
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -29,28 +27,11 @@ K = IndexedValueType
 def bare_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A dev server with no custom search attributes, and the namespaces `fresh` and `clash` (ClaimState taken
     there as an Int)."""
-    port = free_port()
-    log = (tmp_path_factory.mktemp("temporal-bare") / "server.log").open("wb")
-    argv = [TEMPORAL_DEV_SERVER, "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--headless"]
-    namespaces = ["--namespace", "fresh", "--namespace", "clash"]
-    server = subprocess.Popen([*argv, "--log-level", "warn", *namespaces], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the Temporal dev server did not start; see its log") from None
-                time.sleep(0.1)
-        taken = [TEMPORAL_DEV_SERVER, "operator", "search-attribute", "create", "--address", f"127.0.0.1:{port}"]
+    log = tmp_path_factory.mktemp("temporal-bare") / "server.log"
+    with dev_server(log, "--namespace", "fresh", "--namespace", "clash") as address:
+        taken = [TEMPORAL_DEV_SERVER, "operator", "search-attribute", "create", "--address", address]
         subprocess.run([*taken, "--namespace", "clash", "--name", "ClaimState", "--type", "Int"], check=True)
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(15)
-        log.close()
+        yield address
 
 
 def setup(address: str, namespace: str, *args: str) -> Result:
