@@ -48,6 +48,8 @@ async def _existing(client: Client, namespace: str) -> dict[str, int]:
 
 
 class Refused(Exception):
+    """Temporal would not list or add the attributes; `missing`: what was still to register, when known."""
+
     def __init__(self, error: RPCError, missing: list[str]):
         super().__init__(error.message)
         self.error, self.missing = error, missing
@@ -69,8 +71,8 @@ async def setup(settings: Settings, wait: float) -> tuple[sa.Registration, list[
             await client.operator_service.add_search_attributes(request)
         except RPCError as error:
             raise Refused(error, [f"{name} ({_type(kind)})" for name, kind in plan.missing.items()]) from None
-    added = [name for name in plan.missing if name in await _existing(client, namespace)]
-    return plan, added
+    listed = await _existing(client, namespace) if plan.missing else {}
+    return plan, [name for name in plan.missing if name in listed]
 
 
 @temporal_app.command("setup")
@@ -90,7 +92,8 @@ def temporal_setup(
             hint = " (on Temporal Cloud: tcld namespace search-attributes add)"
             typer.echo(f"still to register{hint}: {', '.join(refused.missing)}", err=True)
         raise typer.Exit(1) from None
-    where = f"{target(settings).address}, namespace {target(settings).namespace}"
+    reached = target(settings)
+    where = f"{reached.address}, namespace {reached.namespace}"
     for name in plan.present:
         typer.echo(f"already there  {name}")
     for name in added:
