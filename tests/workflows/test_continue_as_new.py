@@ -1,6 +1,7 @@
-"""A claim that continues as new remembers the update ids it carried out: on a real dev server told to suggest
-continue-as-new after a few dozen events, a retry of an update from the run before is answered, not applied
-again (Temporal recognises an update id only within one run)."""
+"""A claim continues as new when Temporal suggests it, even if nothing but updates that change nothing come in,
+and remembers the update ids it carried out: on a real dev server told to suggest continue-as-new after 150
+events (filing and the first repair update take about 80), a retry of an update from the run before is answered,
+not applied again (Temporal recognises an update id only within one run)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from contracts.claims import (
     ClaimState,
@@ -31,7 +32,7 @@ from workflows.claim.workflow import ClaimWorkflow
 from workflows.search_attributes import cli_flags
 
 pytestmark = pytest.mark.timeout(120)
-SUGGEST_AFTER = "limit.historyCount.suggestContinueAsNew=40"
+SUGGEST_AFTER = "limit.historyCount.suggestContinueAsNew=150"
 
 
 @pytest.fixture
@@ -70,6 +71,9 @@ async def test_a_retry_in_the_run_after_a_continue_as_new_is_answered_not_applie
         )
         await claim.execute_update(ClaimWorkflow.record_parcel, duplicate, id=f"dup-{i}")
     assert (await claim.describe()).run_id != carried_out_in, "the run never continued as new"
+    replayer = Replayer(workflows=[ClaimWorkflow], data_converter=pydantic_data_converter)
+    continued = claims.client.get_workflow_handle(claim_workflow_id("RMA-TEST1"), run_id=carried_out_in)
+    await replayer.replay_workflow(await continued.fetch_history())  # the run that continued replays
 
     again = await claim.execute_update(ClaimWorkflow.update_repair_status, request, id="req-1")
     assert again.state is ClaimState.DIAGNOSING and again.seq == diagnosing.seq  # answered, nothing applied twice

@@ -16,7 +16,7 @@ from temporalio.worker import Replayer
 
 from contracts.claims import claim_workflow_id
 from tests.workflows import test_claim_paths, test_claim_review_paths
-from workflows.claim.calls import WRITE_BEHIND_PATCH
+from workflows.claim.calls import WAKE_TO_CONTINUE_PATCH, WRITE_BEHIND_PATCH
 from workflows.claim.workflow import ClaimWorkflow
 
 HERE = Path(__file__).parent / "histories"
@@ -24,6 +24,7 @@ HISTORIES = sorted(HERE.rglob("*.json"))
 BEFORE_NOTIFICATIONS = HERE / "before-notifications"  # recorded before the notify patch: must still replay
 BEFORE_REVIEW = HERE / "before-review"  # recorded before the review patch (risk check, review step, actors)
 BEFORE_WRITE_BEHIND = HERE / "before-write-behind"  # recorded before records were written behind the update
+BEFORE_WAKE = HERE / "before-wake-to-continue"  # recorded before a suggestion to continue as new woke the loop
 
 
 # The histories recorded before the notify patch, by hand: each must stay, and keep replaying.
@@ -113,6 +114,15 @@ def test_only_the_histories_since_the_write_behind_carry_its_marker() -> None:
         assert marker not in path.read_text(), path.name
     for path in HERE.glob("*.json"):
         assert marker in path.read_text(), path.name
+
+
+def test_the_history_from_before_the_wake_was_suggested_to_continue_and_did_not() -> None:
+    """A claim running at the deploy that had only updates changing nothing since Temporal suggested continuing as
+    new: replaying it must not continue it (test_history_replays runs it)."""
+    assert stored(BEFORE_WAKE) == {"updates_that_change_nothing_after_the_suggestion"}
+    text = (BEFORE_WAKE / "updates_that_change_nothing_after_the_suggestion.json").read_text()
+    assert text.count('"suggestContinueAsNew": true') > 10 and "CONTINUED_AS_NEW" not in text
+    assert base64.b64encode(json.dumps(WAKE_TO_CONTINUE_PATCH).encode()).decode() not in text
 
 
 def test_the_histories_from_before_review_never_ran_the_risk_check() -> None:

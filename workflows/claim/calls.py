@@ -21,6 +21,10 @@ REVIEW_PATCH = "claim-review"
 # API (which writes them before it answers), and record_event writes them behind it, in order. Before it, each
 # change waited for record_event (one dispatch to the repairs worker and back, about 90 ms of every update).
 WRITE_BEHIND_PATCH = "records-written-behind"
+# Claims since: the loop also wakes when Temporal suggests continue-as-new, so a claim that only gets updates that
+# change nothing (a carrier resending an event) still continues; before it, only a change woke the loop and such
+# a history grew without end (tests/workflows/test_continue_as_new.py, test_replay.py).
+WAKE_TO_CONTINUE_PATCH = "wake-to-continue-as-new"
 SYSTEM = "system"  # the actor of what the workflow does by itself: the entitlement decision, timers
 T = TypeVar("T")
 

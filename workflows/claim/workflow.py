@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.claims import WORKFLOW, ClaimInput, ClaimStatus
     from lifecycle.transitions import TERMINAL
 
-from workflows.claim.calls import SYSTEM
+from workflows.claim.calls import SYSTEM, WAKE_TO_CONTINUE_PATCH
 from workflows.claim.timers import Timers
 from workflows.claim.updates import Updates
 
@@ -40,20 +40,28 @@ class ClaimWorkflow(Timers, Updates):
     async def run(self, claim: ClaimInput) -> ClaimStatus:
         if claim.carried is None:
             await self._intake()
+        wakes_to_continue = workflow.patched(WAKE_TO_CONTINUE_PATCH)
         while self.status.state not in TERMINAL:
-            if workflow.info().is_continue_as_new_suggested() and not self.lock.locked():
+            if self._may_continue():
                 await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self.outbox.empty)
                 workflow.continue_as_new(self.next_run(claim))
             self.seen, deadline = self.changed, self._next_deadline()
             timeout = max(deadline - workflow.now(), timedelta(0)) if deadline is not None else None
             try:
-                await workflow.wait_condition(lambda: self.changed != self.seen, timeout=timeout)
+                await workflow.wait_condition(
+                    lambda: self.changed != self.seen or (wakes_to_continue and self._may_continue()),
+                    timeout=timeout,
+                )
             except TimeoutError:
                 async with self.lock:
                     self.actor = SYSTEM
                     await self._on_timer()
         await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self.outbox.empty)
         return self.status
+
+    def _may_continue(self) -> bool:
+        """Temporal suggests continuing as new (the history is long) and no update is halfway through a change."""
+        return workflow.info().is_continue_as_new_suggested() and not self.lock.locked()
 
     def next_run(self, claim: ClaimInput) -> ClaimInput:
         """The input of the run this one continues as: the claim as it is, and the update ids carried out."""
