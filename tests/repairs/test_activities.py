@@ -69,6 +69,34 @@ async def test_a_retried_or_late_event_changes_nothing(repo: RepairsRepository) 
     assert [e.seq for e in await repo.timeline("RMA-0000-0001")] == [1, 2]
 
 
+async def test_an_older_change_landing_after_a_newer_one_never_rewinds_the_claim(repo: RepairsRepository) -> None:
+    """Two callers writing two updates' answers at once can land seq 3 before seq 2: the older one joins the
+    timeline, the claim stays where the newer one put it, and the next change still applies."""
+    await repo.file(new_claim("RMA-0000-0001", "SN-1"))
+    assert await repo.record(event("RMA-0000-0001", 1, ClaimState.AWAITING_SHIPMENT, centre="a"))
+    assert await repo.record(event("RMA-0000-0001", 3, ClaimState.RECEIVED, centre="b"))
+    assert await repo.record(event("RMA-0000-0001", 2, ClaimState.IN_TRANSIT_TO_CENTRE, centre="a"))  # late
+    row = await repo.claim("RMA-0000-0001")
+    assert row is not None and (row.seq, row.state, row.centre_id) == (3, "RECEIVED", "b")
+    assert ClaimStatus.model_validate_json(row.status).state is ClaimState.RECEIVED
+    assert await repo.record(event("RMA-0000-0001", 4, ClaimState.DIAGNOSING, centre="b"))
+    row = await repo.claim("RMA-0000-0001")
+    assert row is not None and (row.seq, row.state) == (4, "DIAGNOSING")
+    assert [e.seq for e in await repo.timeline("RMA-0000-0001")] == [1, 2, 3, 4]
+
+
+async def test_concurrent_writes_for_a_claim_with_no_row_yet_write_it_once(repo: RepairsRepository) -> None:
+    """A workflow started without FileClaim has no claim row to lock: its first change written by several callers
+    at once races on the insert (on PostgreSQL, a unique violation), and exactly one of them writes it."""
+    written = await asyncio.gather(
+        *(repo.record(event("RMA-0000-0007", 1, ClaimState.AWAITING_SHIPMENT)) for _ in range(6))
+    )
+    assert sorted(written) == [False] * 5 + [True]
+    row = await repo.claim("RMA-0000-0007")
+    assert row is not None and (row.seq, row.state, row.filed_by) == (1, "AWAITING_SHIPMENT", "workflow")
+    assert [e.seq for e in await repo.timeline("RMA-0000-0007")] == [1]
+
+
 async def test_the_api_and_the_workflow_writing_one_change_at_once_write_it_once(repo: RepairsRepository) -> None:
     """Since the write-behind, the repairs API writes an update's changes before it answers while the workflow's
     record_event writes them too: at the same moment, on PostgreSQL, both inserted the event and one failed
