@@ -6,12 +6,12 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import grpc
 import typer
@@ -25,7 +25,10 @@ from rich.table import Table
 from services.registry import PORTS
 
 As = Annotated[str, typer.Option("--as", help="Principal whose dev key to use (or set AFTERCARE_API_KEY).")]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Limit = Annotated[int, typer.Option(min=1, help="At most this many; the command fetches the pages it needs.")]
+Everything = Annotated[bool, typer.Option("--all", help="Every one, however many pages (instead of --limit).")]
+T = TypeVar("T")
+PAGE = 500  # items per RPC when a command pages on its own (the services allow up to 1000)
 RequestId = Annotated[str, typer.Option(help="Idempotency key; reuse it to retry safely. Default: a new UUID.")]
 
 
@@ -183,6 +186,29 @@ EXIT_CODES = {
 
 def exit_code(code: grpc.StatusCode) -> int:
     return EXIT_CODES.get(code, 1)
+
+
+def collect(fetch: Callable[[str, int], tuple[Sequence[T], str]], limit: int, everything: bool) -> tuple[list[T], bool]:
+    """Page through a list RPC: `fetch(page_token, page_size)` answers a page and the next token. Stops at
+    `limit` items unless `everything`; also answers whether more remain."""
+    items: list[T] = []
+    token = ""
+    while True:
+        page, token = fetch(token, PAGE if everything else min(PAGE, limit - len(items)))
+        items.extend(page)
+        if not token or (not everything and len(items) >= limit):
+            return items, bool(token)
+
+
+def show_list(key: str, items: Sequence[Message], more: bool) -> None:
+    """A list as JSON: its items under `key`, and whether more remain past --limit."""
+    rows = [json_format.MessageToDict(item, preserving_proto_field_name=True) for item in items]
+    print_json({key: rows, "more": more})
+
+
+def more_hint(more: bool, shown: int) -> None:
+    if more:
+        typer.echo(f"{shown} shown; more remain: raise --limit or give --all")
 
 
 def print_json(value: Any) -> None:

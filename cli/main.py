@@ -9,7 +9,9 @@ from typing import Annotated
 
 import grpc
 import typer
+from typer._click.exceptions import UsageError  # Typer carries its own click; every usage mistake is one
 
+from cli import choices
 from cli.notifications import notification_app, sinks_app, webhook_app
 from cli.ops import ops_app
 from cli.repairs import carrier_app, centre_app, claim_app
@@ -20,10 +22,13 @@ from services import registry
 app = typer.Typer(
     help="Aftercare: warranties, claims, RMAs and repairs. Services read keys from var/api-keys.json "
     "(made by `make run`) or AFTERCARE_API_KEY; targets from AFTERCARE_<SERVICE>_TARGET. A refused call exits "
-    "65 (bad input or a wrong move), 66 (not found), 69 (unavailable: retry), 73 (already exists), 75 (busy: "
-    "retry later) or 77 (no key, or not allowed).",
+    "64 (a usage mistake: an unknown option or value), 65 (bad input or a wrong move), 66 (not found), "
+    "69 (unavailable: retry), 73 (already exists), 75 (busy: retry later) or 77 (no key, or not allowed).",
     no_args_is_help=True,
 )
+# A usage mistake (a wrong option, a value not among the choices) exits 64, EX_USAGE, as sysexits.h says and as
+# the other codes above follow; click's own default is 2.
+UsageError.exit_code = 64
 
 
 def _version(shown: bool) -> None:
@@ -43,20 +48,20 @@ def _options(
     tls_cert: Annotated[Path | None, typer.Option(help="Client certificate (PEM), when the services ask mTLS.")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="Its private key (PEM).")] = None,
     output: Annotated[
-        str | None,
+        choices.Output | None,
         typer.Option(
             "--output",
             "-o",
-            help="table or json, for every command (default: JSON for an answer, tables for ops and reports).",
+            case_sensitive=False,
+            envvar="AFTERCARE_OUTPUT",
+            help="How every command prints (default: JSON for an answer, tables for lists, ops and reports).",
         ),
     ] = None,
 ) -> None:
     """Aftercare's command line."""
     from cli.client import Options, configure
 
-    if output not in (None, "table", "json"):
-        raise typer.BadParameter("table or json", param_hint="--output")
-    configure(Options(output or "", tls_ca, tls_cert, tls_key))
+    configure(Options(output.value if output else "", tls_ca, tls_cert, tls_key))
 
 
 app.add_typer(product_app, name="product")
@@ -73,13 +78,10 @@ app.add_typer(ops_app, name="ops")
 dev_app = typer.Typer(help="Run the whole system locally.", no_args_is_help=True)
 app.add_typer(dev_app, name="dev")
 
-SERVICES = tuple(registry.BY_NAME)
-WORKERS = ("claims",)
-
 
 @app.command()
 def serve(
-    service: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}.")],
+    service: Annotated[choices.Service, typer.Argument(help="The service to run.")],
     worker: Annotated[bool, typer.Option(help="Run its Temporal activity worker.")] = True,
     api: Annotated[bool, typer.Option(help="Serve its gRPC API (--no-api: a worker replica; health only).")] = True,
 ) -> None:
@@ -88,11 +90,9 @@ def serve(
     from services.kit import logs, metrics, tracing
     from services.kit.service import serve as serve_app
 
-    if service not in SERVICES:
-        raise typer.BadParameter(f"unknown service {service!r}; one of: {', '.join(SERVICES)}")
     if not (api or worker):
         raise typer.BadParameter("--no-api and --no-worker together leave nothing to run")
-    entry = registry.entry(service)
+    entry = registry.entry(service.value)
     settings = entry.settings(run_worker=worker, run_api=api)
     logs.configure(settings.log_level)
     metrics.serve(settings)
@@ -105,14 +105,12 @@ def serve(
 
 
 @app.command("worker")
-def run_worker(what: Annotated[str, typer.Argument(help=f"One of: {', '.join(WORKERS)}.")]) -> None:
+def run_worker(what: Annotated[choices.Worker, typer.Argument(help="The workflow worker to run.")]) -> None:
     """Run the workflow worker: `claims` hosts every workflow (task queue "claims"). Configured by AFTERCARE_*."""
     from services.kit import logs, metrics, tracing
     from services.kit.settings import Settings
 
-    if what not in WORKERS:
-        raise typer.BadParameter(f"unknown worker {what!r}; one of: {', '.join(WORKERS)}")
-    settings = Settings(service=what)
+    settings = Settings(service=what.value)
     logs.configure(settings.log_level)
     metrics.serve(settings)
     tracing.configure(settings)

@@ -17,7 +17,23 @@ from google.protobuf import field_mask_pb2
 from rich.console import Console
 from rich.table import Table
 
-from cli.client import As, RequestId, channel, metadata, new_id, rpc_errors, show, var_dir
+from cli import choices
+from cli.client import (
+    As,
+    Everything,
+    Limit,
+    RequestId,
+    channel,
+    collect,
+    metadata,
+    more_hint,
+    new_id,
+    output,
+    rpc_errors,
+    show,
+    show_list,
+    var_dir,
+)
 
 notification_app = typer.Typer(
     help="Notifications: the delivery log, customers' preferences, and sending a template (ops).",
@@ -47,31 +63,29 @@ def notification_list(
     serial: Annotated[str, typer.Option(help="Only about this serial.")] = "",
     recipient: Annotated[str, typer.Option(help='Only to this recipient, e.g. "claim:RMA-…" or "ops".')] = "",
     key_prefix: Annotated[str, typer.Option(help="Only deliveries whose key starts with this.")] = "",
-    page_size: Annotated[int, typer.Option(help="At most this many.")] = 50,
-    page_token: Annotated[str, typer.Option(help="From the previous page.")] = "",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    limit: Limit = 50,
+    everything: Everything = False,
     principal: As = "ops",
 ) -> None:
-    """List deliveries, newest first, with their state and attempts."""
+    """List deliveries, newest first, with their state and attempts: a table, or JSON with -o json."""
+    request = pb.ListNotificationsRequest(
+        rma=rma, serial=serial, recipient=recipient, idempotency_key_prefix=key_prefix
+    )
     with _notifications() as stub:
-        answer = stub.ListNotifications(
-            pb.ListNotificationsRequest(
-                rma=rma,
-                serial=serial,
-                recipient=recipient,
-                idempotency_key_prefix=key_prefix,
-                page_size=page_size,
-                page_token=page_token,
-            ),
-            metadata=metadata(principal),
-        )
-    if as_json:
-        show(answer)
+
+        def fetch(token: str, size: int) -> tuple[list[pb.Notification], str]:
+            request.page_token, request.page_size = token, size
+            page = stub.ListNotifications(request, metadata=metadata(principal))
+            return list(page.notifications), page.next_page_token
+
+        notifications, more = collect(fetch, limit, everything)
+    if output() == "json":
+        show_list("notifications", notifications, more)
         return
     table = Table(show_header=True)
     for column in ("created", "template", "channel", "locale", "to", "state", "tries", "subject / reason"):
         table.add_column(column, no_wrap=column != "subject / reason")
-    for n in answer.notifications:
+    for n in notifications:
         table.add_row(
             n.create_time.ToDatetime(UTC).strftime("%m-%d %H:%M:%S"),
             n.template,
@@ -83,8 +97,7 @@ def notification_list(
             n.reason or n.subject,
         )
     Console(width=max(Console().width, 150)).print(table)
-    if answer.next_page_token:
-        typer.echo(f"more: --page-token {answer.next_page_token}")
+    more_hint(more, len(notifications))
 
 
 @notification_app.command("get")
@@ -118,7 +131,7 @@ def notification_send(
 @notification_app.command("prefs")
 def notification_prefs(
     customer_id: str,
-    channels: Annotated[str, typer.Option(help='Set the channels, in order: "email", "sms", "email,sms".')] = "",
+    channels: Annotated[str, typer.Option(help='Set the channels, in order: "email", "sms" or "email,sms".')] = "",
     locale: Annotated[str, typer.Option(help="Set the locale, e.g. fr or ko.")] = "",
     marketing: Annotated[bool | None, typer.Option(help="Allow (--marketing) or refuse marketing.")] = None,
     request_id: RequestId = "",
@@ -128,11 +141,8 @@ def notification_prefs(
     paths: list[str] = []
     prefs = pb.Preferences(customer_id=customer_id)
     if channels:
-        choice = {"email": pb.CHANNEL_EMAIL, "sms": pb.CHANNEL_SMS}
-        try:
-            prefs.channels.extend(choice[c.strip().lower()] for c in channels.split(","))
-        except KeyError:
-            raise typer.BadParameter("channels are email and/or sms", param_hint="--channels") from None
+        picked = choices.parse_list(choices.Channel, channels, "--channels")
+        prefs.channels.extend(pb.Channel.ValueType(choices.to_proto(pb.Channel, "CHANNEL_", c)) for c in picked)
         paths.append("channels")
     if locale:
         prefs.locale = locale
@@ -162,7 +172,9 @@ def notification_prefs(
 @webhook_app.command("create")
 def webhook_create(
     url: str,
-    event: Annotated[list[str], typer.Option(help="An event type to send (default: all); repeatable.")] = [],  # noqa: B006
+    event: Annotated[
+        list[choices.WebhookEvent], typer.Option(help="An event type to send (default: all); repeatable.")
+    ] = [],  # noqa: B006
     retailer: Annotated[str, typer.Option(help="The retailer (ops only).")] = "",
     request_id: RequestId = "",
     principal: As = "retailer:demo-retailer",
@@ -172,7 +184,10 @@ def webhook_create(
         show(
             stub.CreateWebhookEndpoint(
                 pb.CreateWebhookEndpointRequest(
-                    request_id=request_id or new_id(), retailer_id=retailer, url=url, event_types=event
+                    request_id=request_id or new_id(),
+                    retailer_id=retailer,
+                    url=url,
+                    event_types=[e.value for e in event],
                 ),
                 metadata=metadata(principal),
             )
@@ -252,13 +267,11 @@ def _last(name: str, count: int) -> list[dict[str, object]]:
 
 @sinks_app.command("show")
 def sinks_show(
-    kind: Annotated[str, typer.Argument(help="mail, sms or webhooks.")] = "mail",
+    kind: Annotated[choices.SinkKind, typer.Argument(case_sensitive=False)] = choices.MAIL,
     last: Annotated[int, typer.Option("-n", "--last", help="How many, newest last.")] = 10,
     full: Annotated[bool, typer.Option(help="Print each message's text in full.")] = False,
 ) -> None:
     """Show the last messages a sink received."""
-    if kind not in ("mail", "sms", "webhooks"):
-        raise typer.BadParameter("one of: mail, sms, webhooks", param_hint="KIND")
     records = _last(kind, last)
     if not records:
         typer.echo(f"nothing in var/sinks/{kind}.jsonl yet")

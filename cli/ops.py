@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.table import Table
 from temporalio.client import WorkflowExecution
 
-from cli.client import As, Json, RequestId, channel, metadata, output, print_json, rpc_errors
+from cli import choices
+from cli.client import As, RequestId, channel, metadata, output, print_json, rpc_errors
 from cli.ops_report import ops_report, ops_stuck
 from cli.repairs import _repairs, claim_cancel, claim_reassign
 from cli.review import review_app, rules_app
@@ -29,18 +30,11 @@ from workflows import search_attributes as sa
 
 ops_app = typer.Typer(
     help="Operations: find claims (the Temporal UI's filters), timelines, stuck claims, SLA breaches, cancel, "
-    "reassign, the review queue, the risk rules report, and a report by state and centre. Add --json for "
-    "machine-readable output.",
+    "reassign, the review queue, the risk rules report, and a report by state and centre. Put -o json before "
+    "the command for machine-readable output (aftercare -o json ops find).",
     no_args_is_help=True,
 )
 console = Console(width=160, highlight=False)
-
-
-def _state(value: str) -> str:
-    name = value.strip().upper().replace("-", "_")
-    if name and name not in ClaimState.__members__:
-        raise typer.BadParameter(f"one of: {', '.join(ClaimState)}", param_hint="--state")
-    return name
 
 
 def ui_link(settings: Settings, query: str) -> str:
@@ -81,10 +75,10 @@ async def _visible(query: str, limit: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _find(query: str, limit: int, json: bool, title: str) -> None:
+def _find(query: str, limit: int, title: str) -> None:
     settings = Settings(service="cli")
     rows = asyncio.run(_visible(query, limit))
-    if json or output() == "json":
+    if output() == "json":
         print_json({"query": query, "ui": ui_link(settings, query), "claims": rows})
         return
     table = Table(title=f"{title}: {len(rows)}{'+' if len(rows) == limit else ''}", title_justify="left")
@@ -107,19 +101,18 @@ def _find(query: str, limit: int, json: bool, title: str) -> None:
 
 @ops_app.command("find")
 def ops_find(
-    state: Annotated[str, typer.Option(help="ClaimState, e.g. AWAITING_PARTS.")] = "",
+    state: Annotated[choices.ClaimState | None, typer.Option(case_sensitive=False, help="ClaimState.")] = None,
     centre: Annotated[str, typer.Option(help="ServiceCentreId.")] = "",
     retailer: Annotated[str, typer.Option(help="RetailerId.")] = "",
     sku: Annotated[str, typer.Option(help="ProductSku.")] = "",
     sla_breached: Annotated[bool, typer.Option("--sla-breached", help="Only SlaBreached=true.")] = False,
     include_closed: Annotated[bool, typer.Option("--all", help="Closed claims too (default: open ones).")] = False,
     limit: Annotated[int, typer.Option(min=1, max=10000, help="At most this many.")] = 100,
-    json: Json = False,
 ) -> None:
     """Find claims by search attribute, as the Temporal UI does, and print the UI link for the same filter."""
     try:
         query = sa.claims_query(
-            state=_state(state),
+            state=state.value if state else "",
             centre_id=centre,
             retailer_id=retailer,
             sku=sku,
@@ -128,28 +121,27 @@ def ops_find(
         )
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    _find(query, limit, json, "claims")
+    _find(query, limit, "claims")
 
 
 @ops_app.command("breaches")
 def ops_breaches(
     include_closed: Annotated[bool, typer.Option("--all", help="Closed claims too (default: open ones).")] = False,
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 100,
-    json: Json = False,
 ) -> None:
     """Claims whose repair SLA was breached (SlaBreached=true)."""
-    _find(sa.claims_query(sla_breached=True, open_only=not include_closed), limit, json, "SLA breaches")
+    _find(sa.claims_query(sla_breached=True, open_only=not include_closed), limit, "SLA breaches")
 
 
 # -- one claim ------------------------------------------------------------------------------------------------
 
 
 @ops_app.command("timeline")
-def ops_timeline(rma: str, json: Json = False, as_: As = "ops") -> None:
+def ops_timeline(rma: str, as_: As = "ops") -> None:
     """A claim's whole timeline: every recorded change, oldest first."""
     with _repairs() as stub:
         claim = stub.GetClaim(pb.GetClaimRequest(rma=rma), metadata=metadata(as_)).claim
-    if json or output() == "json":
+    if output() == "json":
         typer.echo(json_format.MessageToJson(claim, preserving_proto_field_name=True, indent=2))
         return
     state = pb.ClaimState.Name(claim.state).removeprefix("CLAIM_STATE_")
@@ -177,9 +169,6 @@ def ops_timeline(rma: str, json: Json = False, as_: As = "ops") -> None:
         console.print(f"survey {claim.feedback_score}/10{comment}", soft_wrap=True)
 
 
-PAGES = ("claim", "label", "survey", "warranty", "preferences")
-
-
 def portal_link(rma: str = "", serial: str = "", page: str = "", locale: str = "", as_: str = "ops") -> str:
     """A fresh capability link to a claim's (or a warranty's) portal page, as the portal makes for messages."""
     request = portal_pb2.CreateLinkRequest(
@@ -198,7 +187,7 @@ def portal_link(rma: str = "", serial: str = "", page: str = "", locale: str = "
 def ops_link(
     rma: Annotated[str, typer.Argument(help="The claim's RMA number (or use --serial for a warranty).")] = "",
     serial: Annotated[str, typer.Option(help="A warranty's serial instead of a claim.")] = "",
-    page: Annotated[str, typer.Option(help=f"The page it opens: one of {', '.join(PAGES)}.")] = "",
+    page: Annotated[choices.Page | None, typer.Option(case_sensitive=False, help="The page it opens.")] = None,
     locale: Annotated[str, typer.Option(help="The language it opens in, e.g. fr (the customer may switch).")] = "",
     as_: As = "ops",
 ) -> None:
@@ -206,9 +195,7 @@ def ops_link(
     password: whoever has it can act on the claim."""
     if bool(rma) == bool(serial):
         raise typer.BadParameter("give an RMA number or --serial, not both")
-    if page and page not in PAGES:
-        raise typer.BadParameter(f"--page must be one of {', '.join(PAGES)}")
-    url = portal_link(rma=rma, serial=serial, page=page, locale=locale, as_=as_)
+    url = portal_link(rma=rma, serial=serial, page=page.value if page else "", locale=locale, as_=as_)
     if output() == "json":
         typer.echo(jsonlib.dumps({"url": url}))
     else:
@@ -276,12 +263,11 @@ async def _reminders(run_now: bool) -> dict[str, Any]:
 @ops_app.command("reminders")
 def ops_reminders(
     run_now: Annotated[bool, typer.Option("--run-now", help="Run the job now (the UI's Trigger).")] = False,
-    json: Json = False,
 ) -> None:
     """The daily warranty-expiry reminder (a Temporal Schedule): its next and recent runs; --run-now starts one.
     A warranty gets one offer per coverage end, however often the job runs."""
     answer = asyncio.run(_reminders(run_now))
-    if json or output() == "json":
+    if output() == "json":
         print_json(answer)
         return
     settings = Settings(service="cli")

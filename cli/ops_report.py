@@ -12,7 +12,7 @@ from aftercare.repairs.v1 import repairs_pb2 as pb
 from rich.console import Console
 from rich.table import Table
 
-from cli.client import As, Json, age, duration, metadata, output, print_json
+from cli.client import As, age, duration, metadata, output, print_json
 from cli.repairs import _repairs
 from contracts.claims import ClaimState
 from services.repairs.domain.report import ClaimFacts, Report, Row, report, stuck, waiting_on
@@ -43,7 +43,6 @@ def _all_claims(as_: str) -> Iterator[ClaimFacts]:
 def ops_stuck(
     older_than: Annotated[str, typer.Option(help="Unchanged for longer than this: 90s, 15m, 6h, 2d.")] = "1d",
     limit: Annotated[int, typer.Option(min=1, help="List at most this many (the counts cover all).")] = 50,
-    json: Json = False,
     as_: As = "ops",
 ) -> None:
     """Open claims that have not moved for a while: where they are (state, centre) and whom they wait on."""
@@ -65,7 +64,7 @@ def ops_stuck(
     for r in rows:
         key = (r["waiting_on"], r["centre_id"] or "(unassigned)", r["state"])
         where[key] = where.get(key, 0) + 1
-    if json or output() == "json":
+    if output() == "json":
         summary = [{"waiting_on": w, "centre_id": c, "state": s, "claims": n} for (w, c, s), n in sorted(where.items())]
         print_json({"older_than_seconds": int(threshold.total_seconds()), "where": summary, "claims": rows[:limit]})
         return
@@ -114,10 +113,10 @@ def _report_json(r: Report) -> dict[str, Any]:
     }
 
 
-def ops_report(json: Json = False, as_: As = "ops") -> None:
+def ops_report(as_: As = "ops") -> None:
     """Claims by state and by centre, with median turnaround (filed → closed) and NPS from the surveys."""
     r = report(_all_claims(as_))
-    if json or output() == "json":
+    if output() == "json":
         print_json(_report_json(r))
         return
     states = Table(title=f"claims by state ({r.overall.total})", title_justify="left")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from aftercare.common.v1 import money_pb2
@@ -16,7 +16,23 @@ from google.type import postal_address_pb2
 from rich.console import Console
 from rich.table import Table
 
-from cli.client import As, RequestId, channel, metadata, new_id, parse_time, rpc_errors, show
+from cli import choices
+from cli.client import (
+    As,
+    Everything,
+    Limit,
+    RequestId,
+    channel,
+    collect,
+    metadata,
+    more_hint,
+    new_id,
+    output,
+    parse_time,
+    rpc_errors,
+    show,
+    show_list,
+)
 
 claim_app = typer.Typer(
     help="Claims (RMAs): file and follow them (retailers, for their customers), cancel and reassign (ops).",
@@ -26,34 +42,17 @@ centre_app = typer.Typer(help="Service centres: register them (ops); report repa
 carrier_app = typer.Typer(help="Carriers: report parcel tracking events.", no_args_is_help=True)
 
 
-def _choices(enum: Any, prefix: str) -> tuple[str, ...]:
-    """A proto enum's values as the CLI spells them: `REPAIR_STATUS_QUALITY_CHECK` is `quality-check`."""
-    names = (v.name.removeprefix(prefix) for v in enum.DESCRIPTOR.values if v.number != 0)
-    return tuple(name.lower().replace("_", "-") for name in names)
-
-
-STATUSES = _choices(pb.RepairStatus, "REPAIR_STATUS_")
-EVENTS = _choices(pb.ParcelEvent, "PARCEL_EVENT_")
-
-
 @contextmanager
 def _repairs() -> Iterator[repairs_pb2_grpc.RepairsServiceStub]:
     with rpc_errors(), channel("repairs") as ch:
         yield repairs_pb2_grpc.RepairsServiceStub(ch)
 
 
-def _enum(prefix: str, value: str, choices: tuple[str, ...], hint: str) -> str:
-    name = value.strip().lower().replace("_", "-")
-    if name not in choices:
-        raise typer.BadParameter(f"one of: {', '.join(choices)}", param_hint=hint)
-    return f"{prefix}{name.upper().replace('-', '_')}"
+def _direction(value: choices.Direction) -> pb.Direction.ValueType:
+    return pb.Direction.ValueType(choices.to_proto(pb.Direction, "DIRECTION_", value))
 
 
-def _direction(value: str) -> pb.Direction.ValueType:
-    return pb.Direction.Value(_enum("DIRECTION_", value, ("to-centre", "to-customer"), "--direction"))
-
-
-def _claims_table(claims: list[pb.Claim], next_page_token: str) -> None:
+def _claims_table(claims: list[pb.Claim], more: bool) -> None:
     table = Table(show_header=True)
     for column in ("RMA", "state", "SKU", "centre", "retailer", "SLA due", "updated"):
         table.add_column(column, no_wrap=True)
@@ -69,8 +68,7 @@ def _claims_table(claims: list[pb.Claim], next_page_token: str) -> None:
             c.update_time.ToDatetime(UTC).strftime("%Y-%m-%d %H:%M"),
         )
     Console(width=max(Console().width, 140)).print(table)
-    if next_page_token:
-        typer.echo(f"more: --page-token {next_page_token}")
+    more_hint(more, len(claims))
 
 
 # -- claims ------------------------------------------------------------------------------------------------
@@ -79,7 +77,7 @@ def _claims_table(claims: list[pb.Claim], next_page_token: str) -> None:
 @claim_app.command("file")
 def claim_file(
     serial: str,
-    fault: Annotated[str, typer.Option(help="Fault category: ELECTRICAL, MECHANICAL, DISPLAY, BATTERY, ...")],
+    fault: Annotated[choices.Fault, typer.Option(case_sensitive=False, help="Fault category.")],
     description: Annotated[str, typer.Option(help="What the customer reports.")],
     country: Annotated[str, typer.Option(help="Return address country (ISO 3166-1 alpha-2); routes the claim.")],
     city: Annotated[str, typer.Option(help="Return address city.")],
@@ -97,7 +95,7 @@ def claim_file(
     request = pb.FileClaimRequest(
         request_id=request_id or new_id(),
         serial=serial,
-        fault_category=pb.FaultCategory.Value(f"FAULT_CATEGORY_{fault.strip().upper()}"),
+        fault_category=pb.FaultCategory.ValueType(choices.to_proto(pb.FaultCategory, "FAULT_CATEGORY_", fault)),
         description=description,
         contact=pb.CustomerContact(email=email, phone=phone, locale=locale),
         return_address=postal_address_pb2.PostalAddress(
@@ -123,32 +121,35 @@ def claim_get(rma: str, as_: As = "ops") -> None:
 
 @claim_app.command("list")
 def claim_list(
-    state: Annotated[str, typer.Option(help="Only this state, e.g. AWAITING_PARTS.")] = "",
+    state: Annotated[choices.ClaimState | None, typer.Option(case_sensitive=False, help="Only this state.")] = None,
     centre: Annotated[str, typer.Option(help="Only this centre's claims.")] = "",
     retailer: Annotated[str, typer.Option(help="Only this retailer's claims.")] = "",
     sku: Annotated[str, typer.Option(help="Only this product's claims.")] = "",
     sla_breached: Annotated[bool, typer.Option(help="Only claims whose repair SLA was breached.")] = False,
-    page_size: int = 50,
-    page_token: str = "",
-    json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    limit: Limit = 50,
+    everything: Everything = False,
     as_: As = "ops",
 ) -> None:
-    """List claims, newest first (a centre sees its own, a retailer its own)."""
+    """List claims, newest first (a centre sees its own, a retailer its own): a table, or JSON with -o json."""
     request = pb.ListClaimsRequest(
-        state=pb.ClaimState.Value(f"CLAIM_STATE_{state.upper()}") if state else pb.CLAIM_STATE_UNSPECIFIED,
+        state=pb.ClaimState.ValueType(choices.to_proto(pb.ClaimState, "CLAIM_STATE_", state) if state else 0),
         centre_id=centre,
         retailer_id=retailer,
         sku=sku,
         sla_breached_only=sla_breached,
-        page_size=page_size,
-        page_token=page_token,
     )
     with _repairs() as stub:
-        response = stub.ListClaims(request, metadata=metadata(as_))
-    if json:
-        show(response)
+
+        def fetch(token: str, size: int) -> tuple[list[pb.Claim], str]:
+            request.page_token, request.page_size = token, size
+            page = stub.ListClaims(request, metadata=metadata(as_))
+            return list(page.claims), page.next_page_token
+
+        claims, more = collect(fetch, limit, everything)
+    if output() == "json":
+        show_list("claims", claims, more)
     else:
-        _claims_table(list(response.claims), response.next_page_token)
+        _claims_table(claims, more)
 
 
 @claim_app.command("quote")
@@ -208,7 +209,7 @@ def claim_feedback(
 @claim_app.command("label")
 def claim_label(
     rma: str,
-    direction: Annotated[str, typer.Option(help="to-centre or to-customer.")] = "to-centre",
+    direction: Annotated[choices.Direction, typer.Option(case_sensitive=False)] = choices.TO_CENTRE,
     out: Annotated[
         Path | None, typer.Option("-o", "--out", help="Where to write the PDF. Default: <RMA>-<dir>.pdf")
     ] = None,
@@ -218,7 +219,7 @@ def claim_label(
     request = pb.GetShippingLabelRequest(rma=rma, direction=_direction(direction))
     with _repairs() as stub:
         label = stub.GetShippingLabel(request, metadata=metadata(as_))
-    path = out or Path(f"{rma}-{direction}.pdf")
+    path = out or Path(f"{rma}-{direction.value}.pdf")
     path.write_bytes(label.pdf)
     typer.echo(f"{path}  ({label.carrier}, tracking {label.tracking_number}, {len(label.pdf)} bytes)")
 
@@ -249,22 +250,32 @@ def centre_create(
 
 
 @centre_app.command("list")
-def centre_list(region: str = "", page_size: int = 50, page_token: str = "", as_: As = "ops") -> None:
-    """List service centres with their open claims."""
-    request = pb.ListServiceCentresRequest(region=region, page_size=page_size, page_token=page_token)
+def centre_list(
+    region: Annotated[str, typer.Option(help="Only centres serving this country.")] = "",
+    limit: Limit = 50,
+    everything: Everything = False,
+    as_: As = "ops",
+) -> None:
+    """List service centres with their open claims (JSON)."""
     with _repairs() as stub:
-        show(stub.ListServiceCentres(request, metadata=metadata(as_)))
+
+        def fetch(token: str, size: int) -> tuple[list[pb.ServiceCentre], str]:
+            request = pb.ListServiceCentresRequest(region=region, page_size=size, page_token=token)
+            page = stub.ListServiceCentres(request, metadata=metadata(as_))
+            return list(page.centres), page.next_page_token
+
+        show_list("centres", *collect(fetch, limit, everything))
 
 
 @centre_app.command("status")
 def centre_status(
     rma: str,
-    status: Annotated[str, typer.Argument(help=f"One of: {', '.join(STATUSES)}.")],
+    status: Annotated[choices.RepairStatus, typer.Argument(case_sensitive=False, help="Where the repair is.")],
     as_: As = "centre:demo-centre",
     request_id: RequestId = "",
 ) -> None:
     """Report a repair's progress (the assigned centre)."""
-    value = pb.RepairStatus.Value(_enum("REPAIR_STATUS_", status, STATUSES, "STATUS"))
+    value = pb.RepairStatus.ValueType(choices.to_proto(pb.RepairStatus, "REPAIR_STATUS_", status))
     request = pb.UpdateRepairStatusRequest(request_id=request_id or new_id(), rma=rma, status=value)
     with _repairs() as stub:
         show(stub.UpdateRepairStatus(request, metadata=metadata(as_)))
@@ -313,8 +324,8 @@ def centre_diagnose(
 @carrier_app.command("event")
 def carrier_event(
     rma: str,
-    event: Annotated[str, typer.Argument(help=f"One of: {', '.join(EVENTS)}.")],
-    direction: Annotated[str, typer.Option(help="to-centre or to-customer.")] = "to-centre",
+    event: Annotated[choices.ParcelEvent, typer.Argument(case_sensitive=False, help="What the carrier reports.")],
+    direction: Annotated[choices.Direction, typer.Option(case_sensitive=False)] = choices.TO_CENTRE,
     tracking: Annotated[
         str, typer.Option(help="Tracking number. Default: the one on the claim's label that way.")
     ] = "",
@@ -333,7 +344,7 @@ def carrier_event(
             rma=rma,
             direction=way,
             tracking_number=tracking,
-            event=pb.ParcelEvent.Value(_enum("PARCEL_EVENT_", event, EVENTS, "EVENT")),
+            event=pb.ParcelEvent.ValueType(choices.to_proto(pb.ParcelEvent, "PARCEL_EVENT_", event)),
         )
         request.event_time.FromDatetime(parse_time(at).astimezone(UTC) if at else datetime.now(UTC))
         show(stub.RecordShipmentEvent(request, metadata=metadata(as_)))

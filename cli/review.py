@@ -12,10 +12,9 @@ from aftercare.repairs.v1 import repairs_pb2 as pb
 from rich.console import Console
 from rich.table import Table
 
-from cli.client import Json, RequestId, metadata, new_id, output, parse_time, show
+from cli import choices
+from cli.client import RequestId, metadata, new_id, output, parse_time, show
 from cli.repairs import _repairs
-from contracts.claims import InfoNeeded
-from lifecycle.review import RejectionReason
 
 review_app = typer.Typer(
     help="The review queue: claims a person must decide (the approval policy or a risk rule asked). Without a "
@@ -72,13 +71,13 @@ def _queue() -> tuple[list[dict[str, Any]], bool]:
 
 
 @review_app.callback()
-def review_queue(ctx: typer.Context, json: Json = False) -> None:
+def review_queue(ctx: typer.Context) -> None:
     """List the claims waiting for a decision, oldest first: why each is in review, its risk flags, when its
     review falls due (or when the customer's answer is due)."""
     if ctx.invoked_subcommand is not None:
         return
     rows, more = _queue()
-    if json or output() == "json":
+    if output() == "json":
         typer.echo(jsonlib.dumps({"claims": rows, "truncated": more}, indent=2))
         return
     table = Table(title=f"review queue: {len(rows)}{'+' if more else ''}", title_justify="left")
@@ -113,22 +112,18 @@ def review_approve(
         show(stub.ApproveClaim(request, metadata=metadata("ops")))
 
 
-REASONS = tuple(r.value.lower().replace("_", "-") for r in RejectionReason)
-NEEDS = tuple(n.value.lower().replace("_", "-") for n in InfoNeeded)
-
-
 @review_app.command("reject")
 def review_reject(
     rma: str,
-    reason: Annotated[str, typer.Option(help=f"Why, as the customer is told it: one of {', '.join(REASONS)}.")],
+    reason: Annotated[
+        choices.RejectionReason, typer.Option(case_sensitive=False, help="Why, as the customer is told it.")
+    ],
     note: Annotated[str, typer.Option(help="More, for ops and the retailer (required with 'other').")] = "",
     request_id: RequestId = "",
 ) -> None:
     """Reject a claim in review (or waiting for the customer), with a reason the customer reads in their
     language."""
-    if reason not in REASONS:
-        raise typer.BadParameter(f"one of: {', '.join(REASONS)}", param_hint="--reason")
-    code = pb.RejectionReason.Value("REJECTION_REASON_" + reason.upper().replace("-", "_"))
+    code = pb.RejectionReason.ValueType(choices.to_proto(pb.RejectionReason, "REJECTION_REASON_", reason))
     request = pb.RejectClaimRequest(request_id=request_id or new_id(), rma=rma, reason=code, note=note)
     with _repairs() as stub:
         show(stub.RejectClaim(request, metadata=metadata("ops")))
@@ -137,15 +132,16 @@ def review_reject(
 @review_app.command("ask")
 def review_ask(
     rma: str,
-    need: Annotated[list[str], typer.Option(help=f"What the customer should send (repeat): {', '.join(NEEDS)}.")],
+    need: Annotated[
+        list[choices.InfoNeeded], typer.Option(case_sensitive=False, help="What the customer should send (repeat).")
+    ],
     request_id: RequestId = "",
 ) -> None:
     """Ask the customer for what is missing. They get a message with a link to the portal page that takes the
     answer; the claim expires if none comes by the policy's deadline."""
-    bad = [n for n in need if n not in NEEDS]
-    if bad:
-        raise typer.BadParameter(f"{bad[0]!r}: one of {', '.join(NEEDS)}", param_hint="--need")
-    needed = [pb.InformationNeeded.Value("INFORMATION_NEEDED_" + n.upper().replace("-", "_")) for n in need]
+    needed = [
+        pb.InformationNeeded.ValueType(choices.to_proto(pb.InformationNeeded, "INFORMATION_NEEDED_", n)) for n in need
+    ]
     request = pb.RequestInformationRequest(request_id=request_id or new_id(), rma=rma, needed=needed)
     with _repairs() as stub:
         show(stub.RequestInformation(request, metadata=metadata("ops")))
@@ -154,7 +150,6 @@ def review_ask(
 @rules_app.command("report")
 def rules_report(
     since: Annotated[str, typer.Option(help="Claims filed since this ISO time (default: the last 90 days).")] = "",
-    json: Json = False,
 ) -> None:
     """Per rule and version, enforced or in shadow: how many claims it flagged and how they ended. Measure a
     rule in shadow mode here before enforcing it."""
@@ -177,7 +172,7 @@ def rules_report(
         }
         for r in answer.rules
     ]
-    if json or output() == "json":
+    if output() == "json":
         typer.echo(jsonlib.dumps({"claims": answer.claims, "rules": rows}, indent=2))
         return
     table = Table(title=f"risk rules over {answer.claims} claims", title_justify="left")

@@ -13,7 +13,21 @@ from aftercare.warranty.v1 import warranty_pb2 as pb
 from aftercare.warranty.v1 import warranty_pb2_grpc
 from google.type import datetime_pb2
 
-from cli.client import As, RequestId, channel, metadata, new_id, parse_time, rpc_errors, show
+from cli import choices
+from cli.client import (
+    As,
+    Everything,
+    Limit,
+    RequestId,
+    channel,
+    collect,
+    metadata,
+    new_id,
+    parse_time,
+    rpc_errors,
+    show,
+    show_list,
+)
 from services.kit import timestamps
 
 product_app = typer.Typer(help="Products and their warranty policies (create: ops).", no_args_is_help=True)
@@ -44,10 +58,8 @@ def _money(text: str, hint: str) -> money_pb2.Money | None:
 
 
 def _approval_mode(text: str, hint: str) -> pb.ApprovalMode.ValueType:
-    modes = ("auto", "manual", "rules")
-    if text.strip().lower() not in modes:
-        raise typer.BadParameter(f"{text!r}: one of {', '.join(modes)}", param_hint=hint)
-    return pb.ApprovalMode.Value(f"APPROVAL_MODE_{text.strip().upper()}")
+    mode = choices.parse_one(choices.ApprovalMode, text, hint)
+    return pb.ApprovalMode.ValueType(choices.to_proto(pb.ApprovalMode, "APPROVAL_MODE_", mode))
 
 
 @product_app.command("create")
@@ -115,7 +127,8 @@ def product_create(
             return_window_days=return_window_days,
             repair_sla_days=repair_sla_days,
             covered_fault_categories=[
-                pb.FaultCategory.Value(f"FAULT_CATEGORY_{c.strip().upper()}") for c in covers.split(",")
+                pb.FaultCategory.ValueType(choices.to_proto(pb.FaultCategory, "FAULT_CATEGORY_", c))
+                for c in choices.parse_list(choices.Fault, covers, "--covers")
             ],
             claim_timers=timers,
             paid_repair_price=price,
@@ -139,14 +152,15 @@ def product_get(sku: str, as_: As = "ops") -> None:
 
 
 @product_app.command("list")
-def product_list(page_size: int = 50, page_token: str = "", as_: As = "ops") -> None:
-    """List products by SKU."""
+def product_list(limit: Limit = 50, everything: Everything = False, as_: As = "ops") -> None:
+    """List products by SKU (JSON)."""
     with _warranty() as stub:
-        show(
-            stub.ListProducts(
-                pb.ListProductsRequest(page_size=page_size, page_token=page_token), metadata=metadata(as_)
-            )
-        )
+
+        def fetch(token: str, size: int) -> tuple[list[pb.Product], str]:
+            page = stub.ListProducts(pb.ListProductsRequest(page_size=size, page_token=token), metadata=metadata(as_))
+            return list(page.products), page.next_page_token
+
+        show_list("products", *collect(fetch, limit, everything))
 
 
 @sale_app.command("register")
@@ -184,21 +198,30 @@ def warranty_get(serial: str, as_: As = "ops") -> None:
 
 @warranty_app.command("list")
 def warranty_list(
-    retailer: str = "", customer: str = "", page_size: int = 50, page_token: str = "", as_: As = "ops"
+    retailer: Annotated[str, typer.Option(help="Only this retailer's sales.")] = "",
+    customer: Annotated[str, typer.Option(help="Only this customer's units.")] = "",
+    limit: Limit = 50,
+    everything: Everything = False,
+    as_: As = "ops",
 ) -> None:
-    """List warranties, newest first."""
-    request = pb.ListWarrantiesRequest(
-        retailer_id=retailer, customer_id=customer, page_size=page_size, page_token=page_token
-    )
+    """List warranties, newest first (JSON)."""
     with _warranty() as stub:
-        show(stub.ListWarranties(request, metadata=metadata(as_)))
+
+        def fetch(token: str, size: int) -> tuple[list[pb.Warranty], str]:
+            request = pb.ListWarrantiesRequest(
+                retailer_id=retailer, customer_id=customer, page_size=size, page_token=token
+            )
+            page = stub.ListWarranties(request, metadata=metadata(as_))
+            return list(page.warranties), page.next_page_token
+
+        show_list("warranties", *collect(fetch, limit, everything))
 
 
 @warranty_app.command("check")
 def warranty_check(
     serial: str,
     at: Annotated[str, typer.Option(help="Incident time, ISO 8601 with offset. Default: now.")] = "",
-    fault: Annotated[str, typer.Option(help="Fault category, e.g. ELECTRICAL.")] = "",
+    fault: Annotated[choices.Fault | None, typer.Option(case_sensitive=False, help="Fault category.")] = None,
     as_: As = "ops",
 ) -> None:
     """Check what a serial is entitled to."""
@@ -206,7 +229,9 @@ def warranty_check(
     if at:
         request.incident_time.FromDatetime(parse_time(at).astimezone(UTC))
     if fault:
-        request.fault_category = pb.FaultCategory.Value(f"FAULT_CATEGORY_{fault.upper()}")
+        request.fault_category = pb.FaultCategory.ValueType(
+            choices.to_proto(pb.FaultCategory, "FAULT_CATEGORY_", fault)
+        )
     with _warranty() as stub:
         show(stub.CheckEntitlement(request, metadata=metadata(as_)))
 

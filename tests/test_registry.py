@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from cli.choices import Service
 from cli.dev import processes
-from cli.main import SERVICES
 from services import registry
 from services.kit.service import ServiceApp
 
@@ -37,7 +37,7 @@ def test_each_entry_names_its_app(entry: registry.Entry) -> None:
 
 
 def test_the_cli_and_make_run_start_what_the_registry_lists(tmp_path: Path) -> None:
-    assert tuple(registry.BY_NAME) == SERVICES
+    assert tuple(registry.BY_NAME) == tuple(Service)
     started = {p.name: p for p in processes(tmp_path)}
     for entry in registry.SERVICES:
         assert started[entry.name].argv[-2:] == ["serve", entry.name] and entry.port in started[entry.name].ports

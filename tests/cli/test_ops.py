@@ -29,7 +29,7 @@ async def aftercare(stack: Stack, *args: str) -> str:
 
 
 async def found(stack: Stack, *filters: str) -> dict[str, dict[str, Any]]:
-    answer = json.loads(await aftercare(stack, "ops", "find", "--json", *filters))
+    answer = json.loads(await aftercare(stack, "-o", "json", "ops", "find", *filters))
     return {row["rma"]: row for row in answer["claims"]}
 
 
@@ -64,7 +64,7 @@ async def test_ops_find_the_claims_follow_them_steer_them_and_report(stack: Stac
         return set(await found(stack, "--state", "awaiting-parts", "--centre", "demo-centre")) == {a.rma}
 
     await until(only_a_waits_for_parts)
-    answer = json.loads(await aftercare(stack, "ops", "find", "--json", "--state", "AWAITING_PARTS"))
+    answer = json.loads(await aftercare(stack, "-o", "json", "ops", "find", "--state", "AWAITING_PARTS"))
     assert answer["query"] == (
         'WorkflowType="ClaimWorkflow" AND ClaimState="AWAITING_PARTS" AND ExecutionStatus="Running" '
         'AND ClaimState NOT IN ("CLOSED", "REJECTED", "CANCELLED", "EXPIRED")'
@@ -78,21 +78,21 @@ async def test_ops_find_the_claims_follow_them_steer_them_and_report(stack: Stac
     assert a.rma in table and b.rma not in table and "in the Temporal UI: http://localhost:8233" in table
 
     # One claim's timeline.
-    timeline = json.loads(await aftercare(stack, "ops", "timeline", a.rma, "--json"))["timeline"]
+    timeline = json.loads(await aftercare(stack, "-o", "json", "ops", "timeline", a.rma))["timeline"]
     assert [e["kind"] for e in timeline][-3:] == ["DIAGNOSING", "DIAGNOSED_COVERED", "AWAITING_PARTS"]
     table = await aftercare(stack, "ops", "timeline", a.rma)
     assert "waiting on centre" in table and "DIAGNOSED_COVERED" in table
 
     # Stuck, and where: everything open counts with a zero threshold.
-    stuck = json.loads(await aftercare(stack, "ops", "stuck", "--older-than", "0s", "--json"))
+    stuck = json.loads(await aftercare(stack, "-o", "json", "ops", "stuck", "--older-than", "0s"))
     assert {(w["waiting_on"], w["centre_id"], w["state"], w["claims"]) for w in stuck["where"]} == {
         ("centre", "demo-centre", "AWAITING_PARTS", 1),
         ("customer", "demo-centre", "AWAITING_SHIPMENT", 1),
     }
-    assert json.loads(await aftercare(stack, "ops", "stuck", "--older-than", "1d", "--json"))["claims"] == []
+    assert json.loads(await aftercare(stack, "-o", "json", "ops", "stuck", "--older-than", "1d"))["claims"] == []
 
     # The report.
-    report = json.loads(await aftercare(stack, "ops", "report", "--json"))
+    report = json.loads(await aftercare(stack, "-o", "json", "ops", "report"))
     assert report["by_state"] == {"AWAITING_SHIPMENT": 1, "AWAITING_PARTS": 1, "CLOSED": 1}
     (centre,) = report["by_centre"]
     assert (centre["name"], centre["total"], centre["open"], centre["closed"]) == ("demo-centre", 3, 2, 1)
@@ -121,8 +121,8 @@ async def test_ops_find_the_claims_follow_them_steer_them_and_report(stack: Stac
 async def test_ops_refuses_bad_filters_with_the_choices() -> None:
     runner = CliRunner()
     result = await asyncio.to_thread(runner.invoke, app, ["ops", "find", "--state", "BROKEN"])
-    assert result.exit_code == 2 and "AWAITING_PARTS" in result.output
+    assert result.exit_code == 64 and "AWAITING_PARTS" in result.output
     result = await asyncio.to_thread(runner.invoke, app, ["ops", "find", "--centre", 'x" OR 1=1'])
-    assert result.exit_code == 2 and "not a searchable value" in result.output
+    assert result.exit_code == 64 and "not a searchable value" in result.output
     result = await asyncio.to_thread(runner.invoke, app, ["ops", "stuck", "--older-than", "soon"])
-    assert result.exit_code == 2 and "2d" in result.output
+    assert result.exit_code == 64 and "2d" in result.output

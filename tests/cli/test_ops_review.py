@@ -29,7 +29,7 @@ async def test_the_review_queue_is_worked_from_the_command_line(stack: Stack) ->
         await stack.sale(serial)
         rmas.append((await stack.file(serial)).rma)
 
-    code, out = await run(stack, "ops", "review", "--json")
+    code, out = await run(stack, "-o", "json", "ops", "review")
     assert code == 0, out
     queue = json.loads(out)["claims"]
     assert [row["rma"] for row in queue] == rmas, "oldest first"
@@ -44,7 +44,7 @@ async def test_the_review_queue_is_worked_from_the_command_line(stack: Stack) ->
     code, out = await run(stack, "ops", "review", "ask", rmas[2], "--need", "photos")
     assert code != 0 and "REJECTED" in out  # refused by the workflow, naming the state
 
-    code, out = await run(stack, "ops", "review", "--json")
+    code, out = await run(stack, "-o", "json", "ops", "review")
     (left,) = json.loads(out)["claims"]
     assert (left["rma"], left["state"], left["answer_by"] != "") == (rmas[1], "AWAITING_CUSTOMER_INFO", True)
     code, out = await run(stack, "ops", "review")
@@ -56,7 +56,7 @@ async def test_the_review_queue_is_worked_from_the_command_line(stack: Stack) ->
     read = await stack.get(rmas[2])
     assert read.review.rejection_reason == pb.REJECTION_REASON_MISUSE
 
-    code, out = await run(stack, "ops", "rules", "report", "--json")
+    code, out = await run(stack, "-o", "json", "ops", "rules", "report")
     assert code == 0 and json.loads(out) == {"claims": 3, "rules": []}
     code, out = await run(stack, "ops", "rules", "report")
     assert code == 0 and "no rule fired" in out

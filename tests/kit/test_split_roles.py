@@ -43,4 +43,4 @@ async def test_a_worker_replica_answers_health_and_no_api(
 
 def test_a_process_must_run_something() -> None:
     result = CliRunner().invoke(app, ["serve", "warranty", "--no-api", "--no-worker"])
-    assert result.exit_code == 2 and "nothing to run" in result.output
+    assert result.exit_code == 64 and "nothing to run" in result.output
