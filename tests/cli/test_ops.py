@@ -61,7 +61,7 @@ async def test_ops_find_the_claims_follow_them_steer_them_and_report(stack: Stac
 
     # Find: the UI's filters, open claims by default.
     async def only_a_waits_for_parts() -> bool:
-        return set(await found(stack, "--state", "awaiting-parts", "--centre", "demo-centre")) == {a.rma}
+        return set(await found(stack, "--state", "awaiting_parts", "--centre", "demo-centre")) == {a.rma}
 
     await until(only_a_waits_for_parts)
     answer = json.loads(await aftercare(stack, "-o", "json", "ops", "find", "--state", "AWAITING_PARTS"))
@@ -121,7 +121,7 @@ async def test_ops_find_the_claims_follow_them_steer_them_and_report(stack: Stac
 async def test_ops_refuses_bad_filters_with_the_choices() -> None:
     runner = CliRunner()
     result = await asyncio.to_thread(runner.invoke, app, ["ops", "find", "--state", "BROKEN"])
-    assert result.exit_code == 64 and "AWAITING_PARTS" in result.output
+    assert result.exit_code == 64 and "awaiting_parts" in result.output.lower()
     result = await asyncio.to_thread(runner.invoke, app, ["ops", "find", "--centre", 'x" OR 1=1'])
     assert result.exit_code == 64 and "not a searchable value" in result.output
     result = await asyncio.to_thread(runner.invoke, app, ["ops", "stuck", "--older-than", "soon"])

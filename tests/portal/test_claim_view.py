@@ -53,12 +53,15 @@ def test_who_the_claim_waits_on_and_until_when(state: str) -> None:
     assert shown.can_decide_quote is (state == "AWAITING_QUOTE_DECISION")
     assert shown.label is (state == "AWAITING_SHIPMENT")
     assert shown.can_answer_survey is (state in {"DELIVERED", "REFUNDED"})
+    assert shown.can_add_photos is (state not in {"CLOSED", "REJECTED", "CANCELLED", "EXPIRED"})
+    assert not shown.survey_answered
 
 
 def test_actions_need_what_they_act_on() -> None:
     assert not view(ClaimFacts("AWAITING_QUOTE_DECISION", has_quote=False)).can_decide_quote
     assert not view(ClaimFacts("AWAITING_SHIPMENT", has_inbound_label=False)).label
-    assert not view(ClaimFacts("DELIVERED", feedback_given=True)).can_answer_survey
+    answered = view(ClaimFacts("DELIVERED", feedback_given=True))
+    assert not answered.can_answer_survey and answered.survey_answered
 
 
 def test_the_customers_timeline_keeps_only_moves() -> None:

@@ -60,6 +60,8 @@ class ClaimView:
     can_answer_survey: bool
     label: bool  # the inbound label is worth offering (the unit still has to go)
     can_answer_info: bool = False  # ops asked for something: the info page takes the answer
+    survey_answered: bool = False  # the survey page thanks, rather than saying it is not open
+    can_add_photos: bool = False  # the claim is still open: photos still help
 
 
 def view(facts: ClaimFacts) -> ClaimView:
@@ -82,6 +84,8 @@ def view(facts: ClaimFacts) -> ClaimView:
         can_answer_survey=state in {"DELIVERED", "REFUNDED"} and not facts.feedback_given,
         label=state == "AWAITING_SHIPMENT" and facts.has_inbound_label,
         can_answer_info=state == "AWAITING_CUSTOMER_INFO",
+        survey_answered=facts.feedback_given,
+        can_add_photos=waiting is not WaitingOn.NOBODY,
     )
 
 

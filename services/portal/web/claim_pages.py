@@ -186,7 +186,7 @@ class ClaimPages(Frame):
             request,
             "photos.html.j2",
             photos=shown,
-            room=len(shown) < MAX_PHOTOS and context["view"].waiting_on.value != "nobody",
+            room=len(shown) < MAX_PHOTOS and context["view"].can_add_photos,
             max_photos=MAX_PHOTOS,
             problem=problem if problem in PHOTO_PROBLEMS else "",
             **context,
