@@ -277,3 +277,21 @@ async def _settled(stack: Stack) -> bool:
         w async for w in stack.temporal.list_workflows('WorkflowType="NotifyWorkflow" AND ExecutionStatus="Running"')
     ]
     return not running
+
+
+async def test_each_link_opens_in_its_messages_language_and_only_the_switcher_sticks(stack: Stack) -> None:
+    """Opening a French message's link once must not make a Korean message's link open in French later."""
+    _, french = await claim_with_link(stack, locale="fr")
+    _, korean = await claim_with_link(stack, locale="ko", first=False)
+
+    async def opened_in(web: httpx.AsyncClient, link: str) -> str:
+        assert (await web.get(link.removeprefix(stack.portal_url))).status_code == 303
+        page = (await web.get("/claim")).text
+        return page.split('<html lang="', 1)[1].split('"', 1)[0]
+
+    async with browser(stack, language="en") as web:
+        assert await opened_in(web, french) == "fr"
+        assert await opened_in(web, korean) == "ko"
+        assert await opened_in(web, french) == "fr"
+        assert (await web.get("/lang/ru?next=/claim")).status_code == 303  # the reader's own choice
+        assert await opened_in(web, korean) == "ru"

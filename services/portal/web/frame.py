@@ -22,7 +22,8 @@ from services.portal.payments import FakeProvider, PaymentProvider
 from services.portal.web import i18n
 
 HERE = Path(__file__).resolve().parent
-LANG_COOKIE = "ac_lang"
+LANG_COOKIE = "ac_lang"  # the reader's own choice, from the switcher: it sticks
+LINK_LANG_COOKIE = "ac_link_lang"  # the language of the message whose link was opened last: until the next link
 FORM_COOKIE = "ac_form"  # the anonymous forms' CSRF token
 CODE_COOKIE = "ac_code"  # which one-time code this browser is typing
 PAGES = {
@@ -90,8 +91,11 @@ class Frame:
         self.payments = payments or FakeProvider()
 
     def locale(self, request: Request) -> str:
+        """The switcher's choice, else the opened link's message's language, else the browser's, else English."""
         chosen = i18n.supported(request.cookies.get(LANG_COOKIE, ""))
-        return chosen or i18n.from_accept_language(request.headers.get("accept-language", "")) or i18n.DEFAULT
+        linked = i18n.supported(request.cookies.get(LINK_LANG_COOKIE, ""))
+        browser = i18n.from_accept_language(request.headers.get("accept-language", ""))
+        return chosen or linked or browser or i18n.DEFAULT
 
     def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         locale = self.locale(request)
@@ -204,6 +208,10 @@ class Frame:
         response.set_cookie(
             LANG_COOKIE, locale, max_age=365 * 86400, path="/", secure=self.secure, httponly=True, samesite="lax"
         )
+
+    def _link_language_cookie(self, response: Response, locale: str) -> None:
+        """The opened link's language, for this browser session: the next link replaces it."""
+        response.set_cookie(LINK_LANG_COOKIE, locale, path="/", secure=self.secure, httponly=True, samesite="lax")
 
     def _done(self, request: Request) -> str:
         what = request.query_params.get("done", "")

@@ -1,5 +1,6 @@
-"""The portal's texts in its five languages, and the reader's language: the one they chose (a cookie set by the
-switcher or by the link), else the best of their browser's Accept-Language, else English."""
+"""The portal's texts in its five languages, and the reader's language: the one they chose on the switcher (a
+cookie that sticks), else the language of the message whose link they opened last, else the best of their
+browser's Accept-Language, else English (Frame.locale)."""
 
 from __future__ import annotations
 

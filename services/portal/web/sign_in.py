@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from services.kit.grants import Subject
 from services.portal.backends import Denied, Down, Invalid, Refused
 from services.portal.web import i18n
-from services.portal.web.frame import CODE_COOKIE, LANG_COOKIE, PAGES, Frame, TooLarge
+from services.portal.web.frame import CODE_COOKIE, PAGES, Frame, TooLarge
 
 
 class SignIn(Frame):
@@ -66,8 +66,8 @@ class SignIn(Frame):
             return self.denied(request)
         response = RedirectResponse(PAGES[opened.page], status_code=303)
         self._session_cookie(response, opened.session_id)
-        if not request.cookies.get(LANG_COOKIE) and (locale := i18n.supported(opened.locale)):
-            self._language_cookie(response, locale)
+        if locale := i18n.supported(opened.locale):  # the message's language; a choice made on the switcher wins
+            self._link_language_cookie(response, locale)
         return response
 
     async def switch_language(self, request: Request) -> Response:
