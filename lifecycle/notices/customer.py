@@ -9,6 +9,7 @@ from datetime import timedelta
 from contracts.claims import ClaimState, ClaimStatus, Direction
 from contracts.notifications import NotificationRequest
 from lifecycle.deadlines import info_deadline
+from lifecycle.notices import parcel
 from lifecycle.notices.message import message
 
 S = ClaimState
@@ -32,6 +33,7 @@ ON_NOTE = {
     "QUOTE_REMINDER": "quote_reminder",
     "SURVEY_SENT": "survey",
     "INFO_REMINDER": "info_reminder",
+    parcel.NOTE: "parcel_exception",
 }
 _ACCEPTED_FROM = (S.SUBMITTED, S.AWAITING_REVIEW, S.AWAITING_QUOTE_DECISION)
 
@@ -104,7 +106,13 @@ def _shipped(s: ClaimStatus) -> dict[str, str] | None:
     return resolved | {"tracking_number": home[-1].tracking_number if home else ""}
 
 
+def _parcel_in_trouble(s: ClaimStatus) -> dict[str, str] | None:
+    shipment = parcel.in_trouble(s)
+    return parcel.variables(shipment) if shipment and parcel.still_travelling(s, shipment) else None
+
+
 _VARIABLES: dict[str, Callable[[ClaimStatus], dict[str, str] | None]] = {
+    "parcel_exception": _parcel_in_trouble,
     "ship_reminder": _ship_by,
     "quote_offered": _quote,
     "quote_reminder": _quote,

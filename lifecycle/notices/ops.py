@@ -1,9 +1,10 @@
-"""What ops are alerted to: a review past its SLA, a repair past its SLA."""
+"""What ops are alerted to: a review past its SLA, a repair past its SLA, a parcel the carrier reports in trouble."""
 
 from __future__ import annotations
 
 from contracts.claims import ClaimStatus
 from contracts.notifications import NotificationRequest
+from lifecycle.notices import parcel
 from lifecycle.notices.message import message
 
 
@@ -16,4 +17,7 @@ def for_ops(kind: str, s: ClaimStatus) -> list[NotificationRequest]:
     if kind == "SLA_BREACHED":
         due = s.sla_due_at.isoformat() if s.sla_due_at else ""
         return [message(s, "sla_breached", "ops", {"rma": s.rma, "centre_id": s.centre_id or "-", "due_at": due})]
+    if kind == parcel.NOTE and (shipment := parcel.in_trouble(s)):
+        where = {"rma": s.rma, "centre_id": s.centre_id or "-", **parcel.variables(shipment)}
+        return [message(s, "parcel_alert", "ops", where)]
     return []

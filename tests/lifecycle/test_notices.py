@@ -6,7 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contracts.claims import ClaimState, ClaimStatus, Direction, InfoNeeded, Quote, Resolution, Review, Shipment
+from contracts.claims import (
+    ClaimState,
+    ClaimStatus,
+    Direction,
+    InfoNeeded,
+    ParcelEvent,
+    ParcelRecord,
+    Quote,
+    Resolution,
+    Review,
+    Shipment,
+)
 from contracts.warranty import ClaimTimerSeconds
 from lifecycle.notices import notices
 
@@ -183,3 +194,48 @@ def test_an_overdue_review_alerts_ops_once_with_its_reasons() -> None:
     assert [(n.recipient, n.template, n.variables["reasons"]) for n in sent] == [
         ("ops", "review_overdue", "MANUAL_POLICY")
     ]
+
+
+def trouble(direction: Direction, *events: ParcelEvent) -> list[Shipment]:
+    inbound = Shipment(direction=Direction.TO_CENTRE, tracking_number="IN-1")
+    outbound = Shipment(direction=Direction.TO_CUSTOMER, tracking_number="OUT-1")
+    chosen = inbound if direction is Direction.TO_CENTRE else outbound
+    chosen.events = [ParcelRecord(event=e, occurred_at=T0 + timedelta(hours=i)) for i, e in enumerate(events)]
+    return [inbound, outbound] if direction is Direction.TO_CUSTOMER else [inbound]
+
+
+@pytest.mark.parametrize(
+    ("state", "direction", "customer_told"),
+    [
+        (S.AWAITING_SHIPMENT, Direction.TO_CENTRE, True),  # lost at pick-up
+        (S.IN_TRANSIT_TO_CENTRE, Direction.TO_CENTRE, True),
+        (S.RECEIVED, Direction.TO_CENTRE, False),  # a late report on a parcel that arrived: ops only
+        (S.IN_TRANSIT_TO_CUSTOMER, Direction.TO_CUSTOMER, True),
+        (S.READY_TO_SHIP, Direction.TO_CUSTOMER, True),
+        (S.DELIVERED, Direction.TO_CUSTOMER, False),
+    ],
+)
+def test_a_parcel_exception_alerts_ops_and_tells_the_customer_while_the_unit_travels(
+    state: ClaimState, direction: Direction, customer_told: bool
+) -> None:
+    shipments = trouble(direction, ParcelEvent.PICKED_UP, ParcelEvent.EXCEPTION)
+    sent = notices("PARCEL_EXCEPTION", state, status(state, shipments=shipments))
+    tracking = "IN-1" if direction is Direction.TO_CENTRE else "OUT-1"
+    alert = [n for n in sent if n.recipient == "ops"]
+    assert [n.template for n in alert] == ["parcel_alert"]
+    assert alert[0].variables == {
+        "rma": "RMA-1",
+        "centre_id": "c1",
+        "tracking_number": tracking,
+        "direction": direction.value,
+    }
+    told = [n for n in sent if n.recipient == "claim:RMA-1"]
+    assert [n.template for n in told] == (["parcel_exception"] if customer_told else [])
+    if customer_told:
+        assert told[0].variables == {"rma": "RMA-1", "tracking_number": tracking, "direction": direction.value}
+        assert told[0].key == "claim-RMA-1/4/parcel_exception"
+
+
+def test_other_parcel_events_that_move_nothing_tell_nobody() -> None:
+    shipments = trouble(Direction.TO_CENTRE, ParcelEvent.PICKED_UP, ParcelEvent.EXCEPTION)
+    assert notices("PARCEL_EVENT", S.IN_TRANSIT_TO_CENTRE, status(S.IN_TRANSIT_TO_CENTRE, shipments=shipments)) == []

@@ -36,6 +36,7 @@ SAMPLE = {
     "reason": "MISUSE",
     "reasons": "MANUAL_POLICY",
     "since_at": "2026-12-01T09:30:00+00:00",
+    "direction": "TO_CENTRE",
 }
 
 
@@ -77,6 +78,18 @@ def test_each_template_has_a_text_and_an_html_file_and_its_texts() -> None:
             assert f"{name}.sms" in english
     for resolution in RESOLUTIONS:
         assert f"outcome.{resolution}" in english and f"shipped_because.{resolution}" in english
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("template", ["parcel_exception", "parcel_alert"])
+def test_a_parcel_in_trouble_says_which_way_it_was_going(template: str, locale: str) -> None:
+    renderer = Renderer("https://temporal.example", strict=True)
+    there = renderer.render(template, locale, SAMPLE, link="https://p.example/l/x")
+    back = renderer.render(template, locale, SAMPLE | {"direction": "TO_CUSTOMER"}, link="https://p.example/l/x")
+    texts = catalog(locale)
+    assert texts[f"{template}.intro"].format_map(SAMPLE) in there.text
+    assert texts[f"{template}.intro_back"].format_map(SAMPLE) in back.text and there.text != back.text
+    assert SAMPLE["tracking_number"] in there.text and SAMPLE["tracking_number"] in back.text
 
 
 def test_a_strict_renderer_refuses_a_missing_key() -> None:

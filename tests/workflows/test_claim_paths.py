@@ -301,3 +301,20 @@ async def test_duplicate_and_out_of_order_parcel_events_are_harmless(claims: Cla
     await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=True, reason="ops: end the test"))
     await handle.result()
     assert claims.stand.sent().count("device_received") == 1
+
+
+async def test_a_parcel_exception_alerts_ops_and_tells_the_customer(claims: Claims) -> None:
+    """Reported lost on the way to the centre: ops are alerted and the customer told what happens next, once; the
+    report moves nothing, and the parcel may still arrive."""
+    handle, status = await claims.file()
+    await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.PICKED_UP)
+    trouble = await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.EXCEPTION)
+    assert trouble.state is S.IN_TRANSIT_TO_CENTRE
+    arrived = await parcel(handle, status, Direction.TO_CENTRE, ParcelEvent.DELIVERED)
+    assert arrived.state is S.RECEIVED
+    await claims.written(arrived)
+    assert claims.stand.kinds().count("PARCEL_EXCEPTION") == 1
+    assert claims.stand.sent("ops") == ["parcel_alert"]
+    assert claims.stand.sent() == ["claim_accepted", "parcel_exception", "device_received"]
+    await handle.execute_update(ClaimWorkflow.cancel, CancelRequest(by_ops=True, reason="ops: end the test"))
+    await handle.result()

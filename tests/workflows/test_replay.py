@@ -16,7 +16,7 @@ from temporalio.worker import Replayer
 
 from contracts.claims import claim_workflow_id
 from tests.workflows import test_claim_paths, test_claim_review_paths
-from workflows.claim.calls import WAKE_TO_CONTINUE_PATCH, WRITE_BEHIND_PATCH
+from workflows.claim.calls import PARCEL_EXCEPTION_PATCH, WAKE_TO_CONTINUE_PATCH, WRITE_BEHIND_PATCH
 from workflows.claim.workflow import ClaimWorkflow
 
 HERE = Path(__file__).parent / "histories"
@@ -25,6 +25,7 @@ BEFORE_NOTIFICATIONS = HERE / "before-notifications"  # recorded before the noti
 BEFORE_REVIEW = HERE / "before-review"  # recorded before the review patch (risk check, review step, actors)
 BEFORE_WRITE_BEHIND = HERE / "before-write-behind"  # recorded before records were written behind the update
 BEFORE_WAKE = HERE / "before-wake-to-continue"  # recorded before a suggestion to continue as new woke the loop
+BEFORE_PARCEL_ALERTS = HERE / "before-parcel-exception-alerts"  # a carrier's exception told nobody
 
 
 # The histories recorded before the notify patch, by hand: each must stay, and keep replaying.
@@ -78,6 +79,24 @@ RECORDED_BEFORE_WRITE_BEHIND = RECORDED_BEFORE_REVIEW | {
 }
 
 
+def payloads(path: Path) -> str:
+    """Every payload a stored history carries (the updates' arguments, the activities' inputs), decoded."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("data"), str):
+                found.append(base64.b64decode(node["data"]).decode(errors="replace"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(path.read_text()))
+    return "\n".join(found)
+
+
 def stored(where: Path) -> set[str]:
     return {path.stem for path in where.glob("*.json")}
 
@@ -123,6 +142,14 @@ def test_the_history_from_before_the_wake_was_suggested_to_continue_and_did_not(
     text = (BEFORE_WAKE / "updates_that_change_nothing_after_the_suggestion.json").read_text()
     assert text.count('"suggestContinueAsNew": true') > 10 and "CONTINUED_AS_NEW" not in text
     assert base64.b64encode(json.dumps(WAKE_TO_CONTINUE_PATCH).encode()).decode() not in text
+
+
+def test_the_history_from_before_parcel_alerts_recorded_an_exception_as_a_plain_parcel_event() -> None:
+    """A claim running at the deploy whose parcel was reported in trouble: replaying it must not alert anyone."""
+    assert stored(BEFORE_PARCEL_ALERTS) == {"a_parcel_exception_told_nobody"}
+    text = payloads(BEFORE_PARCEL_ALERTS / "a_parcel_exception_told_nobody.json")
+    assert '"event":"EXCEPTION"' in text and "parcel_alert" not in text and "PARCEL_EXCEPTION" not in text
+    assert PARCEL_EXCEPTION_PATCH not in text
 
 
 def test_the_histories_from_before_review_never_ran_the_risk_check() -> None:

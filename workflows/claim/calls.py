@@ -25,6 +25,9 @@ WRITE_BEHIND_PATCH = "records-written-behind"
 # change nothing (a carrier resending an event) still continues; before it, only a change woke the loop and such
 # a history grew without end (tests/workflows/test_continue_as_new.py, test_replay.py).
 WAKE_TO_CONTINUE_PATCH = "wake-to-continue-as-new"
+# Claims since: a carrier's EXCEPTION (lost, damaged, returned to sender) is recorded as PARCEL_EXCEPTION, which
+# alerts ops and tells the customer (lifecycle/notices); before it, it was a PARCEL_EVENT that told nobody.
+PARCEL_EXCEPTION_PATCH = "parcel-exception-alerts"
 SYSTEM = "system"  # the actor of what the workflow does by itself: the entitlement decision, timers
 T = TypeVar("T")
 

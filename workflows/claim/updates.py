@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         Feedback,
         InformationAnswer,
         InformationRequest,
+        ParcelEvent,
         ParcelRecord,
         ParcelUpdate,
         QuoteDecision,
@@ -30,9 +31,10 @@ with workflow.unsafe.imports_passed_through():
         ReviewDecision,
     )
     from contracts.warranty import MOVE_TO_REPLACEMENT, ReplacementMove, ReplacementMoved
+    from lifecycle.notices import parcel
     from lifecycle.transitions import CENTRE_STATUSES, IllegalTransition, InvalidDiagnosis, diagnosis_event, parcel_move
 
-from workflows.claim.calls import REVIEW_PATCH, call
+from workflows.claim.calls import PARCEL_EXCEPTION_PATCH, REVIEW_PATCH, call
 from workflows.claim.changes import illegal
 from workflows.claim.intake import Intake
 
@@ -43,6 +45,13 @@ def _diagnosis_event(update: DiagnosisUpdate) -> Event:
         return diagnosis_event(update.diagnosis, has_quote=has_quote)
     except InvalidDiagnosis as error:
         raise ApplicationError(str(error), type=Refusal.INVALID_DIAGNOSIS) from None
+
+
+def _parcel_note(event: ParcelEvent) -> str:
+    """The note a parcel event that moves nothing records: an exception alerts (lifecycle/notices), others do not."""
+    if event is ParcelEvent.EXCEPTION and workflow.patched(PARCEL_EXCEPTION_PATCH):
+        return parcel.NOTE
+    return "PARCEL_EVENT"
 
 
 class Updates(Intake):
@@ -159,7 +168,7 @@ class Updates(Intake):
             shipment.events.sort(key=lambda r: r.occurred_at)
             move = parcel_move(s.state, update.direction, update.event, received=s.received)
             if move is None:
-                await self._record("PARCEL_EVENT", detail=f"{update.tracking_number}: {update.event.value}")
+                await self._record(_parcel_note(update.event), detail=f"{update.tracking_number}: {update.event.value}")
             else:
                 await self._apply(move, detail=f"{update.tracking_number}: {update.event.value}")
         return self._done()

@@ -83,6 +83,8 @@ TEMPLATES: dict[str, TemplateSpec] = {
         _spec(ACCESS_CODE, _C, _T, "reference", "code"),  # the portal's one-time code (services/portal)
         _spec("sla_breached", Audience.OPS, Category.OPERATIONAL, "rma", "centre_id", "due_at"),
         _spec("review_overdue", Audience.OPS, Category.OPERATIONAL, "rma", "reasons", "since_at"),
+        _spec("parcel_exception", _C, _T, "rma", "tracking_number", "direction"),
+        _spec("parcel_alert", Audience.OPS, Category.OPERATIONAL, "rma", "centre_id", "tracking_number", "direction"),
         _spec(
             "claim.state_changed",
             Audience.RETAILER,
@@ -117,6 +119,7 @@ LINKS: dict[str, tuple[str, str]] = {
         "claim_expired",
         "claim_cancelled",
         "device_received",
+        "parcel_exception",
         "refund_approved",
         "shipped",
         "delivered",
