@@ -12,6 +12,10 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# A write-behind record is one idempotent row write (milliseconds): if the repairs process that took it is killed,
+# the retry goes to a live one after this, not after 30 s, so the read model catches up within seconds of a
+# restart (tests/workflows/test_write_after_a_crash.py). A slow database only means an extra, harmless retry.
+WRITE_TIMEOUT = timedelta(seconds=5)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 # Claims started before notifications existed replay without them (tests/workflows/test_replay.py).
 NOTIFY_PATCH = "notify-customers-retailers-ops"
@@ -32,14 +36,20 @@ SYSTEM = "system"  # the actor of what the workflow does by itself: the entitlem
 T = TypeVar("T")
 
 
-async def call(activity: str, arg: object, queue: str, result_type: type[T] | None = None) -> T:
+async def call(
+    activity: str,
+    arg: object,
+    queue: str,
+    result_type: type[T] | None = None,
+    start_to_close: timedelta = ACTIVITY_TIMEOUT,
+) -> T:
     """Run one of a service's activities with the options every claim activity uses."""
     result: T = await workflow.execute_activity(
         activity,
         arg,
         task_queue=queue,
         result_type=result_type,
-        start_to_close_timeout=ACTIVITY_TIMEOUT,
+        start_to_close_timeout=start_to_close,
         retry_policy=RETRY,
     )
     return result

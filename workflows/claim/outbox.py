@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.repairs import RECORD_EVENT, EventRecord
     from workflows.notify import send
 
-from workflows.claim.calls import call
+from workflows.claim.calls import WRITE_TIMEOUT, call
 
 
 class Outbox:
@@ -37,7 +37,8 @@ class Outbox:
         """Write the change without holding the update: in order, after the one before; the next update's answer
         hands it to the caller's API too, and the run waits for every write before it ends or continues."""
         self.unanswered.append(record)
-        self.last_write = self._later(lambda: call(RECORD_EVENT, record, queues.REPAIRS), self.last_write)
+        write = lambda: call(RECORD_EVENT, record, queues.REPAIRS, start_to_close=WRITE_TIMEOUT)  # noqa: E731
+        self.last_write = self._later(write, self.last_write)
 
     def take_unanswered(self) -> list[EventRecord]:
         """The records no update's caller has been handed yet, handed over now."""
