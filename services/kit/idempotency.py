@@ -124,19 +124,21 @@ async def remember(db: Database, scope: str, request_id: str, digest: str, respo
     """Record the first answer to a request; a concurrent duplicate that recorded first is kept."""
     try:
         async with db.write() as session:
-            if await session.get(RequestLog, (scope, request_id)) is None:
-                session.add(
-                    RequestLog(
-                        scope=scope,
-                        request_id=request_id,
-                        fingerprint=digest,
-                        response=response,
-                        created_at=datetime.now(UTC),
-                    )
-                )
+            await remember_in(session, scope, request_id, digest, response)
     except IntegrityError as exc:
         if not is_unique_violation(exc):
             raise
+
+
+async def remember_in(session: AsyncSession, scope: str, request_id: str, digest: str, response: bytes) -> None:
+    """`remember` inside the caller's transaction, so the answer commits with the change it answers; the caller
+    handles a concurrent duplicate's unique violation."""
+    if await session.get(RequestLog, (scope, request_id)) is None:
+        session.add(
+            RequestLog(
+                scope=scope, request_id=request_id, fingerprint=digest, response=response, created_at=datetime.now(UTC)
+            )
+        )
 
 
 async def purge(db: Database, older_than: datetime) -> int:

@@ -37,7 +37,10 @@ class Outbox:
         """Write the change without holding the update: in order, after the one before; the next update's answer
         hands it to the caller's API too, and the run waits for every write before it ends or continues."""
         self.unanswered.append(record)
-        write = lambda: call(RECORD_EVENT, record, queues.REPAIRS, start_to_close=WRITE_TIMEOUT)  # noqa: E731
+
+        async def write() -> object:
+            return await call(RECORD_EVENT, record, queues.REPAIRS, start_to_close=WRITE_TIMEOUT)
+
         self.last_write = self._later(write, self.last_write)
 
     def take_unanswered(self) -> list[EventRecord]:

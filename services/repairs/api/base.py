@@ -9,19 +9,21 @@ from typing import Any, TypeVar
 from aftercare.repairs.v1 import repairs_pb2 as pb
 from aftercare.repairs.v1 import repairs_pb2_grpc
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 
 from contracts.claims import Acted, ClaimState, Update
 from contracts.repairs import UpdateAnswer
 from lifecycle.transitions import TERMINAL
 from services.kit.auth import Principal, Role
+from services.kit.db import is_unique_violation
 from services.kit.errors import FailedPrecondition, NotFound, Violations
-from services.kit.idempotency import fingerprint, recall, remember
+from services.kit.idempotency import fingerprint, recall, remember_in
 from services.repairs import mapping
 from services.repairs.access import actor_of, as_seen_by, can_see
 from services.repairs.attachments import Attachments
 from services.repairs.domain.rma import canonical_rma
 from services.repairs.persistence.repository import RepairsRepository
-from services.repairs.persistence.tables import ClaimRow
+from services.repairs.persistence.tables import ClaimEventRow, ClaimRow
 from services.repairs.workflow_client import ClaimWorkflows, WorkflowGone
 
 Clock = Callable[[], datetime]
@@ -82,9 +84,12 @@ class ClaimsApi(repairs_pb2_grpc.RepairsServiceServicer):
     async def _claim(self, principal: Principal, rma: str, *, timeline: bool = True) -> pb.Claim:
         row = await self.repo.claim(rma)
         assert row is not None
-        events = await self.repo.timeline(rma) if timeline else None
+        return self._seen(principal, row, await self.repo.timeline(rma) if timeline else None)
+
+    def _seen(self, principal: Principal, row: ClaimRow, events: list[ClaimEventRow] | None) -> pb.Claim:
+        """The claim as this caller may read it (its timeline too, unless `events` is None)."""
         claim = mapping.claim(row, events, with_contact=principal.role is Role.SERVICE)
-        if principal.role is Role.OPS and timeline:
+        if principal.role is Role.OPS and events is not None:
             claim.feedback_comment = row.feedback_comment
         return as_seen_by(principal, claim)
 
@@ -113,10 +118,27 @@ class ClaimsApi(repairs_pb2_grpc.RepairsServiceServicer):
                     metadata={"state": state},
                 ) from None
             raise
-        await self._write(answer)
-        response = response_type(claim=await self._claim(principal, row.rma))
-        await remember(self.repo.db, scope, request.request_id, digest, response.SerializeToString())
-        return response
+        return await self._answered(principal, answer, response_type, (scope, request.request_id, digest))
+
+    async def _answered(
+        self, principal: Principal, answer: UpdateAnswer, response_type: type[R], logged: tuple[str, str, str]
+    ) -> R:
+        """Write the update's changes and the request log's answer in one commit, and answer with the claim as
+        written. A concurrent writer of the same change (the workflow writing behind) may insert it first: the
+        commit is then tried once more, and finds it written."""
+        for attempt in (1, 2):
+            try:
+                async with self.repo.db.write() as session:
+                    for record in answer.records:
+                        await self.repo.record_in(session, record)
+                    row, events = await self.repo.read_in(session, answer.rma)
+                    response = response_type(claim=self._seen(principal, row, events))
+                    await remember_in(session, *logged, response.SerializeToString())
+                return response
+            except IntegrityError as exc:
+                if attempt == 2 or not is_unique_violation(exc):
+                    raise
+        raise AssertionError("unreachable")
 
     async def _write(self, answer: UpdateAnswer) -> None:
         """Write the changes an update hands back before answering, so that its caller, and anyone after, reads

@@ -32,6 +32,7 @@ from services.repairs.persistence.tables import (
 _C = ClaimRow.__table__  # type: ignore[attr-defined]
 _E = ClaimEventRow.__table__  # type: ignore[attr-defined]
 _TIMELINE = core_select(_E).where(_E.c.rma == bindparam("rma")).order_by(_E.c.seq)
+_WRITTEN = core_select(_E.c.seq).where(_E.c.rma == bindparam("rma"), _E.c.seq == bindparam("seq"))
 
 
 @dataclass(frozen=True)
@@ -234,60 +235,82 @@ class RepairsRepository:
 
     async def record(self, event: EventRecord) -> bool:
         """Append the event and move the projection to it. Idempotent by (rma, seq): a retried write, or a
-        late one after a newer event, changes nothing. False if it was already there."""
+        late one after a newer event, changes nothing. False if it was already there: most often the API wrote
+        it before answering the update, and this, the workflow's write behind it, only reads (no write lock to
+        wait for, no commit to sync)."""
+        if await self.written(event.rma, event.seq):
+            return False
         try:
-            return await self._record(event)
+            async with self.db.write() as session:
+                return await self.record_in(session, event)
         except IntegrityError as exc:  # the same change written at the same moment by the API and the workflow
             if is_unique_violation(exc):
                 return False
             raise
 
-    async def _record(self, event: EventRecord) -> bool:
+    async def written(self, rma: str, seq: int) -> bool:
+        """The change (rma, seq) is in the timeline already."""
+
+        def probe(conn: Connection) -> bool:
+            return conn.execute(_WRITTEN, {"rma": rma, "seq": seq}).first() is not None
+
+        return await self.db.query(probe)
+
+    async def record_in(self, session: AsyncSession, event: EventRecord) -> bool:
+        """`record` inside the caller's transaction (an update's answer and its request log commit together)."""
         s = event.status
-        async with self.db.write() as session:
-            # The claim first, locked: two writers of one claim's changes (the API writing an update's answer,
-            # the workflow writing behind it) take turns, and the second finds the first's event.
-            row = (await session.exec(select(ClaimRow).where(ClaimRow.rma == event.rma).with_for_update())).first()
-            if await session.get(ClaimEventRow, (event.rma, event.seq)) is not None:
-                return False
-            session.add(
-                ClaimEventRow(
-                    rma=event.rma,
-                    seq=event.seq,
-                    kind=event.kind,
-                    state=s.state.value,
-                    detail=event.detail[:500],
-                    occurred_at=event.occurred_at,
-                    actor=event.actor[:80],
-                )
+        # The claim first, locked: two writers of one claim's changes (the API writing an update's answer,
+        # the workflow writing behind it) take turns, and the second finds the first's event.
+        row = (await session.exec(select(ClaimRow).where(ClaimRow.rma == event.rma).with_for_update())).first()
+        if await session.get(ClaimEventRow, (event.rma, event.seq)) is not None:
+            return False
+        session.add(
+            ClaimEventRow(
+                rma=event.rma,
+                seq=event.seq,
+                kind=event.kind,
+                state=s.state.value,
+                detail=event.detail[:500],
+                occurred_at=event.occurred_at,
+                actor=event.actor[:80],
             )
-            if row is None:  # a workflow started without FileClaim (ops tooling, tests): keep a projection anyway
-                row = ClaimRow(
-                    rma=event.rma,
-                    serial=s.serial,
-                    state=s.state.value,
-                    filed_by="workflow",
-                    request_id=event.rma,
-                    request_hash="",
-                    fault_category="",
-                    region="",
-                    incident_at=event.occurred_at,
-                    status="{}",
-                    created_at=event.occurred_at,
-                    updated_at=event.occurred_at,
-                )
-            if event.seq > row.seq:
-                row.seq = event.seq
-                row.status = s.model_dump_json()
-                row.state = s.state.value
-                row.sku, row.centre_id = s.sku, s.centre_id
-                row.retailer_id = s.retailer_id or row.retailer_id  # an unknown serial keeps its filer's id
-                row.sla_breached = s.sla_breached
-                row.risk_codes = ",".join(f"{f.code}@{f.version}{'' if f.enforced else '~'}" for f in s.risk_flags)
-                row.open_serial = None if s.state in TERMINAL else row.serial
-                row.updated_at = event.occurred_at
-            session.add(row)
+        )
+        if row is None:  # a workflow started without FileClaim (ops tooling, tests): keep a projection anyway
+            row = ClaimRow(
+                rma=event.rma,
+                serial=s.serial,
+                state=s.state.value,
+                filed_by="workflow",
+                request_id=event.rma,
+                request_hash="",
+                fault_category="",
+                region="",
+                incident_at=event.occurred_at,
+                status="{}",
+                created_at=event.occurred_at,
+                updated_at=event.occurred_at,
+            )
+        if event.seq > row.seq:
+            row.seq = event.seq
+            row.status = s.model_dump_json()
+            row.state = s.state.value
+            row.sku, row.centre_id = s.sku, s.centre_id
+            row.retailer_id = s.retailer_id or row.retailer_id  # an unknown serial keeps its filer's id
+            row.sla_breached = s.sla_breached
+            row.risk_codes = ",".join(f"{f.code}@{f.version}{'' if f.enforced else '~'}" for f in s.risk_flags)
+            row.open_serial = None if s.state in TERMINAL else row.serial
+            row.updated_at = event.occurred_at
+        session.add(row)
         return True
+
+    async def read_in(self, session: AsyncSession, rma: str) -> tuple[ClaimRow, list[ClaimEventRow]]:
+        """The claim and its timeline as the caller's transaction has them (its own writes included), read as the
+        hot reads are (Core rows, no ORM objects: a long timeline costs microseconds a row)."""
+        await session.flush()
+        conn = await session.connection()
+        row = (await conn.execute(core_select(_C).where(_C.c.rma == rma))).mappings().one()
+        events = (await conn.execute(_TIMELINE, {"rma": rma})).mappings()
+        return ClaimRow.model_construct(**row), [ClaimEventRow.model_construct(**e) for e in events]
 
     async def save_feedback_comment(self, rma: str, comment: str) -> None:
         async with self.db.write() as session:
