@@ -293,7 +293,7 @@ async def update_round_trip(args: argparse.Namespace, client: Client, parties: B
     claim = await parties.file(await parties.sale())
     claim = await parties.move_parcel(claim, rpb.DIRECTION_TO_CENTRE, rpb.PARCEL_EVENT_DELIVERED)
     await parties.report(claim.rma, parties.centre, rpb.REPAIR_STATUS_DIAGNOSING)
-    covered = rpb.Diagnosis(covered_fault=rpb.Diagnosis.CoveredFault(labour_minutes=1))
+    covered = rpb.Diagnosis(covered_fault=rpb.Diagnosis.CoveredFault(labour_minutes=1), root_cause="ELECTRICAL/WIRING")
     await parties.diagnose(claim.rma, parties.centre, covered)
     toggles = [rpb.REPAIR_STATUS_AWAITING_PARTS, rpb.REPAIR_STATUS_REPAIRING]
     times: list[float] = []

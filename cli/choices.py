@@ -17,6 +17,7 @@ from aftercare.warranty.v1 import warranty_pb2
 
 from services import registry
 from services.notifications.domain.messages import WEBHOOK_EVENT_TYPES
+from services.repairs.domain.root_causes import CODES as ROOT_CAUSES
 
 
 def kebab(name: str) -> str:
@@ -73,6 +74,7 @@ if TYPE_CHECKING:  # for mypy every choice is a StrEnum; Typer reads the classes
     SinkKind: TypeAlias = StrEnum
     Worker: TypeAlias = StrEnum
     WebhookEvent: TypeAlias = StrEnum
+    RootCause: TypeAlias = StrEnum
 else:
     ApprovalMode = from_proto("ApprovalMode", warranty_pb2.ApprovalMode, "APPROVAL_MODE_")
     Channel = of("Channel", ("email", "sms"))  # a customer's channels (webhooks are for retailers)
@@ -89,6 +91,7 @@ else:
     SinkKind = of("SinkKind", ("mail", "sms", "webhooks"))
     Worker = of("Worker", ("claims",))
     WebhookEvent = of("WebhookEvent", WEBHOOK_EVENT_TYPES)
+    RootCause = of("RootCause", ROOT_CAUSES)
 
 TO_CENTRE = Direction("to-centre")  # defaults
 MAIL = SinkKind("mail")

@@ -212,7 +212,11 @@ async def _story(p: DemoDay, serial: str, index: int, story: str, score: int | N
     p.say.print(f"carrier    delivered {claim.rma} to {claim.centre_id}")
     claim = await p.report(claim.rma, f"centre:{claim.centre_id}", rpb.REPAIR_STATUS_DIAGNOSING)
     if story == "quote declined":
-        quote = rpb.Diagnosis(not_covered=rpb.Diagnosis.NotCovered(), notes="casing cracked by a fall")
+        quote = rpb.Diagnosis(
+            not_covered=rpb.Diagnosis.NotCovered(),
+            notes="casing cracked by a fall",
+            root_cause="ACCIDENTAL_DAMAGE/DROP",
+        )
         quote.not_covered.quote.currency_code, quote.not_covered.quote.amount_minor = "EUR", 4900
         claim = await p.diagnose(claim.rma, f"centre:{claim.centre_id}", quote)
         p.say.print(f"centre     {claim.rma}: damage not covered, quoted EUR 49.00")
@@ -225,11 +229,15 @@ async def _story(p: DemoDay, serial: str, index: int, story: str, score: int | N
                 remedy=rpb.Diagnosis.REMEDY_REPLACEMENT, replacement_serial=f"{serial}-R"
             ),
             notes="heating element fused to the base",
+            root_cause="ELECTRICAL/HEATING_ELEMENT",
         )
         claim = await p.diagnose(claim.rma, f"centre:{claim.centre_id}", replace)
         p.say.print(f"centre     {claim.rma}: unrepairable, replaced by {serial}-R (the warranty moves to it)")
     else:
-        fault = rpb.Diagnosis(covered_fault=rpb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25))
+        fault = rpb.Diagnosis(
+            covered_fault=rpb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25),
+            root_cause="ELECTRICAL/HEATING_ELEMENT",
+        )
         claim = await p.diagnose(claim.rma, f"centre:{claim.centre_id}", fault)
         if story == "SLA breached":
             claim = await p.report(claim.rma, f"centre:{claim.centre_id}", rpb.REPAIR_STATUS_AWAITING_PARTS)

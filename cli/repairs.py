@@ -284,6 +284,10 @@ def centre_status(
 @centre_app.command("diagnose")
 def centre_diagnose(
     rma: str,
+    cause: Annotated[
+        choices.RootCause,
+        typer.Option(case_sensitive=False, help="What actually failed: FAULT_CATEGORY/CAUSE, or NO_FAULT_FOUND."),
+    ],
     part: Annotated[list[str] | None, typer.Option(help="Covered fault: a part number used, repeatable.")] = None,
     labour: Annotated[int, typer.Option(help="Covered fault: labour minutes.")] = 0,
     quote: Annotated[str, typer.Option(help="Not covered: the price as CURRENCY:MINOR_UNITS, e.g. EUR:4900.")] = "",
@@ -298,7 +302,7 @@ def centre_diagnose(
     chosen = [bool(part or labour), bool(quote), bool(replace), refund]
     if sum(chosen) != 1:
         raise typer.BadParameter("give exactly one outcome: --part/--labour, --quote, --replace or --refund")
-    diagnosis = pb.Diagnosis(notes=notes)
+    diagnosis = pb.Diagnosis(notes=notes, root_cause=cause.value)
     if quote:
         currency, _, minor = quote.partition(":")
         if not minor.isdigit():

@@ -249,7 +249,10 @@ class Parties:
         """From RECEIVED: the centre repairs a covered fault, the carrier brings it home (`trip_home`'s events),
         the customer answers the survey; the claim is CLOSED."""
         await self.report(rma, centre, rpb.REPAIR_STATUS_DIAGNOSING)
-        covered = rpb.Diagnosis(covered_fault=rpb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25))
+        covered = rpb.Diagnosis(
+            covered_fault=rpb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25),
+            root_cause="ELECTRICAL/HEATING_ELEMENT",
+        )
         await self.diagnose(rma, centre, covered)
         claim = await self.report(rma, centre, rpb.REPAIR_STATUS_QUALITY_CHECK, rpb.REPAIR_STATUS_READY_TO_SHIP)
         await self.move_parcel(claim, rpb.DIRECTION_TO_CUSTOMER, *trip_home)

@@ -199,6 +199,7 @@ class Diagnosis(BaseModel):
     remedy: str = ""  # for UNREPAIRABLE: REPLACEMENT | REFUND
     replacement_serial: str = ""
     notes: str = ""
+    root_cause: str = ""  # <FAULT_CATEGORY>/<CAUSE> or NO_FAULT_FOUND (services/repairs/domain/root_causes.py)
 
 
 class InfoNeeded(StrEnum):

@@ -58,25 +58,22 @@ def parcel_event(v: Violations, field: str, value: int) -> ParcelEvent:
 def diagnosis_in(d: pb.Diagnosis) -> tuple[Diagnosis, Quote | None]:
     """The proto diagnosis as the workflow's payload (validated by the caller: one outcome is set)."""
     kind = d.WhichOneof("outcome")
+    common = {"notes": d.notes, "root_cause": d.root_cause}
     if kind == "covered_fault":
         f = d.covered_fault
-        return Diagnosis(
-            outcome="COVERED_FAULT", parts=list(f.parts), labour_minutes=f.labour_minutes, notes=d.notes
-        ), None
+        return Diagnosis(outcome="COVERED_FAULT", parts=list(f.parts), labour_minutes=f.labour_minutes, **common), None
     if kind == "not_covered":
         price = d.not_covered.quote
-        return Diagnosis(outcome="NOT_COVERED", notes=d.notes), Quote(
+        return Diagnosis(outcome="NOT_COVERED", **common), Quote(
             currency_code=price.currency_code, amount_minor=price.amount_minor
         )
     u = d.unrepairable
     remedy = pb.Diagnosis.Remedy.Name(u.remedy).removeprefix("REMEDY_")
-    return Diagnosis(
-        outcome="UNREPAIRABLE", remedy=remedy, replacement_serial=u.replacement_serial, notes=d.notes
-    ), None
+    return Diagnosis(outcome="UNREPAIRABLE", remedy=remedy, replacement_serial=u.replacement_serial, **common), None
 
 
 def _diagnosis_out(d: Diagnosis, quote: Quote | None) -> pb.Diagnosis:
-    out = pb.Diagnosis(notes=d.notes)
+    out = pb.Diagnosis(notes=d.notes, root_cause=d.root_cause)
     if d.outcome == "COVERED_FAULT":
         out.covered_fault.CopyFrom(pb.Diagnosis.CoveredFault(parts=d.parts, labour_minutes=d.labour_minutes))
     elif d.outcome == "NOT_COVERED":

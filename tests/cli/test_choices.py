@@ -24,7 +24,7 @@ from cli.main import app
 from tests.stack import Stack
 
 # Every parameter, in any command, that takes one of a closed set of values.
-ENUM_PARAMS = {"state", "fault", "direction", "status", "event", "reason", "need", "page", "kind", "output"}
+ENUM_PARAMS = {"state", "fault", "direction", "status", "event", "reason", "need", "page", "kind", "output", "cause"}
 ENUM_ARGS = {"serve": {"service"}, "worker": {"what"}}
 FREE_TEXT = {"reason": {("warranty", "void"), ("claim", "cancel"), ("claim", "reassign"), ("ops", "cancel"),
                         ("ops", "reassign")}}  # fmt: skip
@@ -94,6 +94,7 @@ def invoke(*args: str) -> Result:
         (("ops", "review", "ask", "RMA-0000-0001", "--need", "photos", "--need", "dna"), "proof-of-purchase"),
         (("ops", "link", "RMA-0000-0001", "--page", "home"), "preferences"),
         (("sinks", "show", "pigeon"), "webhooks"),
+        (("centre", "diagnose", "RMA-0000-0001", "--cause", "GREMLINS", "--labour", "5"), "electrical/heating_element"),
         (("webhook", "create", "https://example.com/h", "--event", "claim.exploded"), "claim.state_changed"),
         (("serve", "billing"), "notifications"),
         (("worker", "reminders"), "claims"),

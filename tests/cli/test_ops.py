@@ -47,7 +47,10 @@ async def test_ops_find_the_claims_follow_them_steer_them_and_report(stack: Stac
     # A: waiting for parts at the demo centre; B: approved, not shipped; C: closed with a 10.
     a = await received(stack)
     await stack.status(a.rma, pb.REPAIR_STATUS_DIAGNOSING)
-    diagnosis = pb.Diagnosis(covered_fault=pb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25))
+    diagnosis = pb.Diagnosis(
+        covered_fault=pb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25),
+        root_cause="ELECTRICAL/HEATING_ELEMENT",
+    )
     await stack.repairs.RecordDiagnosis(
         pb.RecordDiagnosisRequest(request_id=new_id(), rma=a.rma, diagnosis=diagnosis), metadata=stack.as_(CENTRE)
     )

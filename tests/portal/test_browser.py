@@ -56,7 +56,10 @@ async def test_a_customer_follows_the_claim_from_the_e_mail_to_the_survey(stack:
     await shot(page, "claim-fr-at-centre")
 
     await stack.report(claim.rma, CENTRE, rpb.REPAIR_STATUS_DIAGNOSING)
-    covered = rpb.Diagnosis(covered_fault=rpb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25))
+    covered = rpb.Diagnosis(
+        covered_fault=rpb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25),
+        root_cause="ELECTRICAL/HEATING_ELEMENT",
+    )
     await stack.diagnose(claim.rma, CENTRE, covered)
     home = await stack.report(claim.rma, CENTRE, rpb.REPAIR_STATUS_QUALITY_CHECK, rpb.REPAIR_STATUS_READY_TO_SHIP)
     await stack.parcel(home, rpb.DIRECTION_TO_CUSTOMER, rpb.PARCEL_EVENT_DELIVERED)

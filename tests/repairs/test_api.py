@@ -56,7 +56,10 @@ async def test_the_happy_path_from_filing_to_closed(stack: Stack) -> None:
     claim = await stack.parcel(claim, TO_CENTRE, pb.PARCEL_EVENT_DELIVERED)
     assert claim.state == pb.CLAIM_STATE_RECEIVED and claim.HasField("sla_due_time")
     claim = await stack.status(claim.rma, pb.REPAIR_STATUS_DIAGNOSING)
-    diagnosis = pb.Diagnosis(covered_fault=pb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25))
+    diagnosis = pb.Diagnosis(
+        covered_fault=pb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25),
+        root_cause="ELECTRICAL/HEATING_ELEMENT",
+    )
     claim = (
         await stack.repairs.RecordDiagnosis(
             pb.RecordDiagnosisRequest(request_id=new_id(), rma=claim.rma, diagnosis=diagnosis),
@@ -283,7 +286,10 @@ async def test_a_refused_request_is_evaluated_again_and_a_carried_out_one_is_not
     await stack.status(claim.rma, pb.REPAIR_STATUS_DIAGNOSING)
     refused = await failure(stack.status(claim.rma, pb.REPAIR_STATUS_QUALITY_CHECK, request_id=request_id))
     assert (refused.code, refused.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "ILLEGAL_TRANSITION")
-    covered = pb.Diagnosis(covered_fault=pb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25))
+    covered = pb.Diagnosis(
+        covered_fault=pb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=25),
+        root_cause="ELECTRICAL/HEATING_ELEMENT",
+    )
     await stack.diagnose(claim.rma, CENTRE, covered)  # now REPAIRING: QUALITY_CHECK is legal
     carried = await stack.status(claim.rma, pb.REPAIR_STATUS_QUALITY_CHECK, request_id=request_id)
     assert carried.state == pb.CLAIM_STATE_QUALITY_CHECK

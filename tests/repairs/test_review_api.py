@@ -289,7 +289,8 @@ async def test_a_replacement_serial_registered_to_someone_else_refuses_the_diagn
     claim = await stack.parcel(claim, pb.DIRECTION_TO_CENTRE, pb.PARCEL_EVENT_DELIVERED)
     await stack.status(claim.rma, pb.REPAIR_STATUS_DIAGNOSING)
     swap = pb.Diagnosis(
-        unrepairable=pb.Diagnosis.Unrepairable(remedy=pb.Diagnosis.REMEDY_REPLACEMENT, replacement_serial=taken)
+        unrepairable=pb.Diagnosis.Unrepairable(remedy=pb.Diagnosis.REMEDY_REPLACEMENT, replacement_serial=taken),
+        root_cause="ELECTRICAL/CONTROL_BOARD",
     )
     refused = await failure(
         stack.repairs.RecordDiagnosis(

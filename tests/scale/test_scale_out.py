@@ -220,7 +220,10 @@ async def one_claim(c: Cluster, i: int, serial: str) -> str:
     await parcel(rpb.DIRECTION_TO_CENTRE, rpb.PARCEL_EVENT_PICKED_UP)
     await parcel(rpb.DIRECTION_TO_CENTRE, rpb.PARCEL_EVENT_DELIVERED)
     await status(rpb.REPAIR_STATUS_DIAGNOSING)
-    diagnosis = rpb.Diagnosis(covered_fault=rpb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=20))
+    diagnosis = rpb.Diagnosis(
+        covered_fault=rpb.Diagnosis.CoveredFault(parts=["HEATER-7"], labour_minutes=20),
+        root_cause="ELECTRICAL/HEATING_ELEMENT",
+    )
     req = rpb.RecordDiagnosisRequest(request_id=rid(rma, "diagnosis"), rma=rma, diagnosis=diagnosis)
     await c.call("repairs", "RecordDiagnosis", req, centre)
     await status(rpb.REPAIR_STATUS_QUALITY_CHECK)

@@ -27,6 +27,7 @@ from services.kit.validation import MAX_CLOCK_SKEW, check_money, check_serial, c
 from services.repairs import mapping
 from services.repairs.access import CUSTOMER_ACTIONS
 from services.repairs.api.base import ClaimsApi
+from services.repairs.domain import root_causes
 from services.repairs.domain.centres import check_centre_id
 
 
@@ -70,6 +71,13 @@ class ClaimActions(ClaimsApi):
             elif u.replacement_serial:
                 v.add("diagnosis.unrepairable.replacement_serial", "is only for a replacement")
         d.notes = check_text(v, "diagnosis.notes", d.notes, max_len=500)
+        if not d.root_cause.strip():
+            v.add("diagnosis.root_cause", f"is required: {root_causes.HOW}")
+        else:
+            try:
+                d.root_cause = root_causes.canonical(d.root_cause)
+            except ValueError as error:
+                v.add("diagnosis.root_cause", str(error))
         row = await self._visible(principal, request.rma, v)
         diagnosis, quote = mapping.diagnosis_in(d)
         arg = DiagnosisUpdate(centre_id=principal.id, diagnosis=diagnosis, quote=quote)

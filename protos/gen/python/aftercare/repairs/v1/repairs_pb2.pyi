@@ -794,8 +794,13 @@ class Diagnosis(_message.Message):
     NOT_COVERED_FIELD_NUMBER: _builtins.int
     UNREPAIRABLE_FIELD_NUMBER: _builtins.int
     NOTES_FIELD_NUMBER: _builtins.int
+    ROOT_CAUSE_FIELD_NUMBER: _builtins.int
     notes: _builtins.str
     """A short technical note (no personal data)."""
+    root_cause: _builtins.str
+    """What actually failed, as the centre found it (required): `<FAULT_CATEGORY>/<CAUSE>` from the list in
+    docs/repairs.md, e.g. "ELECTRICAL/HEATING_ELEMENT", or "NO_FAULT_FOUND". Failure analysis counts these.
+    """
     @_builtins.property
     def covered_fault(self) -> Global___Diagnosis.CoveredFault:
         """A covered fault."""
@@ -815,10 +820,11 @@ class Diagnosis(_message.Message):
         not_covered: Global___Diagnosis.NotCovered | None = ...,
         unrepairable: Global___Diagnosis.Unrepairable | None = ...,
         notes: _builtins.str = ...,
+        root_cause: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["covered_fault", b"covered_fault", "not_covered", b"not_covered", "outcome", b"outcome", "unrepairable", b"unrepairable"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["covered_fault", b"covered_fault", "not_covered", b"not_covered", "notes", b"notes", "outcome", b"outcome", "unrepairable", b"unrepairable"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["covered_fault", b"covered_fault", "not_covered", b"not_covered", "notes", b"notes", "outcome", b"outcome", "root_cause", b"root_cause", "unrepairable", b"unrepairable"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_outcome: _TypeAlias = _typing.Literal["covered_fault", "not_covered", "unrepairable"]  # noqa: Y015
     _WhichOneofArgType_outcome: _TypeAlias = _typing.Literal["outcome", b"outcome"]  # noqa: Y015
