@@ -11,6 +11,7 @@ from services.kit.auth import Principal
 
 DEV_PRINCIPALS = (
     "ops",
+    "ops:demo-operator",  # a named operator: the timeline shows who acted
     "service",
     "retailer:demo-retailer",
     "retailer:other-retailer",

@@ -28,20 +28,23 @@ class Role(StrEnum):
     PORTAL = "portal"
 
 
-_PRINCIPAL = re.compile(r"^(?:(retailer|centre|carrier):([a-z0-9][a-z0-9-]{0,62})|(ops|service|portal))$")
+# `ops:<operator>` names the person behind an ops key: the timeline says who approved, rejected or asked. The
+# shared `ops` key stays (the dev setup, scripts); both are Role.OPS.
+_PRINCIPAL = re.compile(r"^(?:(retailer|centre|carrier|ops):([a-z0-9][a-z0-9-]{0,62})|(ops|service|portal))$")
 
 
 @dataclass(frozen=True)
 class Principal:
     role: Role
-    id: str = ""  # the retailer or centre id; empty for ops and service
+    id: str = ""  # the retailer's, centre's or carrier's id, the operator's for a named ops key; else empty
 
     @classmethod
     def parse(cls, text: str) -> Principal:
         match = _PRINCIPAL.match(text)
         if not match:
             raise ValueError(
-                f"not a principal: {text!r} (want retailer:<id>, centre:<id>, carrier:<id>, ops, service or portal)"
+                f"not a principal: {text!r} (want retailer:<id>, centre:<id>, carrier:<id>, ops:<operator> or the "
+                "shared ops, service or portal; an id is 1 to 63 of a-z, 0-9 and '-')"
             )
         if match.group(3):
             return cls(Role(match.group(3)))

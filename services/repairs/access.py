@@ -35,16 +35,22 @@ def can_see(principal: Principal, row: ClaimRow) -> bool:
 
 
 def as_seen_by(principal: Principal, claim: pb.Claim) -> pb.Claim:
-    """The claim as this caller may read it: whole for ops and services; without the risk rules' findings for
-    retailers and centres; customer-safe for the portal."""
+    """The claim as this caller may read it: whole for ops and services; without the risk rules' findings and
+    without naming the operators for retailers and centres; customer-safe for the portal."""
     if principal.role is Role.PORTAL:
         return mapping.customer_safe(claim)
-    return claim if principal.role in (Role.OPS, Role.SERVICE) else mapping.without_risk(claim)
+    if principal.role in (Role.OPS, Role.SERVICE):
+        return claim
+    seen = mapping.without_risk(claim)
+    for event in seen.timeline:
+        if event.actor.kind == Role.OPS:
+            event.actor.id = ""  # which operator acted is ops' own business
+    return seen
 
 
 def actor_of(principal: Principal, row: ClaimRow) -> str:
     """Who an action is by, for the timeline: the customer (by their opaque id) when it came through the portal,
-    else the principal itself ("ops", "retailer:demo-retailer", "centre:berlin-1")."""
+    else the principal itself ("ops", "ops:jo-smith", "retailer:demo-retailer", "centre:berlin-1")."""
     if principal.role is Role.PORTAL:
         return f"customer:{mapping.status_of(row).customer_id}"
     return str(principal)
