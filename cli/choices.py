@@ -82,7 +82,7 @@ else:
     Direction = from_proto("Direction", repairs_pb2.Direction, "DIRECTION_")
     Fault = from_proto("Fault", repairs_pb2.FaultCategory, "FAULT_CATEGORY_", upper=True)
     InfoNeeded = from_proto("InfoNeeded", repairs_pb2.InformationNeeded, "INFORMATION_NEEDED_")
-    Output = of("Output", ("table", "json"))
+    Output = of("Output", ("table", "json", "csv"))  # csv: the report's rows (`ops report`); others print JSON
     Page = from_proto("Page", portal_pb2.Page, "PAGE_")
     ParcelEvent = from_proto("ParcelEvent", repairs_pb2.ParcelEvent, "PARCEL_EVENT_")
     RejectionReason = from_proto("RejectionReason", repairs_pb2.RejectionReason, "REJECTION_REASON_")

@@ -122,8 +122,13 @@ def metadata(principal: str) -> tuple[tuple[str, str], ...]:
 
 
 def output() -> str:
-    """How commands print (`--output`): "json", "table", or "" for each command's own default."""
-    return OPTIONS.output
+    """How commands print (`--output`): "json", "table", or "" for each command's own default; "csv" is JSON
+    to every command but the reports that write rows (`csv_wanted`)."""
+    return "json" if OPTIONS.output == "csv" else OPTIONS.output
+
+
+def csv_wanted() -> bool:
+    return OPTIONS.output == "csv"
 
 
 def show(message: Message) -> None:

@@ -54,7 +54,8 @@ def _options(
             "-o",
             case_sensitive=False,
             envvar="AFTERCARE_OUTPUT",
-            help="How every command prints (default: JSON for an answer, tables for lists, ops and reports).",
+            help="How every command prints (default: JSON for an answer, tables for lists, ops and reports); csv "
+            "gives `ops report` as rows, other commands print JSON for it.",
         ),
     ] = None,
 ) -> None:

@@ -3,19 +3,23 @@ model (as `ops`), paged through ListClaims; the figures are pure (services/repai
 
 from __future__ import annotations
 
+import csv
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
 from aftercare.repairs.v1 import repairs_pb2 as pb
+from aftercare.warranty.v1 import warranty_pb2 as wpb
+from aftercare.warranty.v1 import warranty_pb2_grpc
 from rich.console import Console
 from rich.table import Table
 
-from cli.client import As, age, duration, metadata, output, print_json
+from cli.client import As, age, channel, csv_wanted, duration, metadata, output, parse_time, print_json, rpc_errors
 from cli.repairs import _repairs
 from contracts.claims import ClaimState
-from services.repairs.domain.report import ClaimFacts, Report, Row, report, stuck, waiting_on
+from services.repairs.domain.report import ClaimFacts, GroupBy, Report, Row, in_window, report, stuck, waiting_on
 
 console = Console(width=160, highlight=False)
 
@@ -34,6 +38,12 @@ def _all_claims(as_: str) -> Iterator[ClaimFacts]:
                     updated=c.update_time.ToDatetime(UTC),
                     sla_breached=c.sla_breached,
                     feedback_score=c.feedback_score if c.feedback_score >= 0 else None,
+                    sku=c.sku,
+                    retailer_id=c.retailer_id,
+                    fault=pb.FaultCategory.Name(c.fault_category).removeprefix("FAULT_CATEGORY_")
+                    if c.fault_category
+                    else "",
+                    root_cause=c.diagnosis.root_cause,
                 )
             token = page.next_page_token
             if not token:
@@ -101,24 +111,78 @@ def _row_json(row: Row) -> dict[str, Any]:
         "median_turnaround_seconds": turnaround.total_seconds() if turnaround else None,
         "nps": row.nps,
         "survey_responses": row.responses,
+        "units_sold": row.sold,
+        "failure_rate": row.failure_rate,
     }
 
 
-def _report_json(r: Report) -> dict[str, Any]:
+def _report_json(r: Report, since: datetime | None, until: datetime | None) -> dict[str, Any]:
     return {
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
         "by_state": r.by_state,
         "waiting_on": r.waiting_on,
-        "by_centre": [_row_json(row) for row in r.by_centre],
+        "grouped_by": r.grouped_by.value,
+        "groups": [_row_json(row) for row in r.groups],
         "overall": _row_json(r.overall),
     }
 
 
-def ops_report(as_: As = "ops") -> None:
-    """Claims by state and by centre, with median turnaround (filed → closed) and NPS from the surveys."""
-    r = report(_all_claims(as_))
-    if output() == "json":
-        print_json(_report_json(r))
-        return
+def _units_sold(skus: list[str], since: datetime | None, until: datetime | None, as_: str) -> dict[str, int]:
+    """The units sold per SKU in the window, from the warranty service (the failure rate's denominator)."""
+    request = wpb.CountSalesRequest(skus=skus[:1000])
+    if since:
+        request.start_time.FromDatetime(since)
+    if until:
+        request.end_time.FromDatetime(until)
+    with rpc_errors(), channel("warranty") as ch:
+        answer = warranty_pb2_grpc.WarrantyServiceStub(ch).CountSales(request, metadata=metadata(as_))
+    return dict(answer.units)
+
+
+def _when(text: str, hint: str) -> datetime | None:
+    if not text:
+        return None
+    moment = parse_time(text)
+    if moment.tzinfo is None:
+        raise typer.BadParameter("give the time with its UTC offset, e.g. 2026-11-01T00:00:00+00:00", param_hint=hint)
+    return moment.astimezone(UTC)
+
+
+def ops_report(
+    by: Annotated[GroupBy, typer.Option(case_sensitive=False, help="Group the claims by this.")] = GroupBy.CENTRE,
+    since: Annotated[str, typer.Option(help="Claims filed at or after this ISO time, with its offset.")] = "",
+    until: Annotated[str, typer.Option(help="Claims filed before this ISO time, with its offset.")] = "",
+    as_: As = "ops",
+) -> None:
+    """Claims by state and grouped (--by centre, sku, fault, root-cause or retailer), filed in a window, with
+    median turnaround (filed → closed), NPS from the surveys and, by SKU, the failure rate: claims ÷ the units
+    of that SKU sold in the same window. A table, or -o json / -o csv."""
+    start, end = _when(since, "--since"), _when(until, "--until")
+    if start and end and end <= start:
+        raise typer.BadParameter("must be after --since", param_hint="--until")
+    claims = in_window(_all_claims(as_), start, end)
+    sold = _units_sold(sorted({c.sku for c in claims if c.sku}), start, end, as_) if by is GroupBy.SKU else None
+    r = report(claims, by, sold)
+    if csv_wanted():
+        _csv(r)
+    elif output() == "json":
+        print_json(_report_json(r, start, end))
+    else:
+        _tables(r)
+
+
+COLUMNS = ("claims", "open", "closed", "SLA breached", "median turnaround", "NPS", "answers")
+
+
+def _csv(r: Report) -> None:
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow([r.grouped_by.value, *list(_row_json(r.overall))[1:]])
+    for row in [*r.groups, r.overall]:
+        out.writerow(["" if v is None else v for v in _row_json(row).values()])
+
+
+def _tables(r: Report) -> None:
     states = Table(title=f"claims by state ({r.overall.total})", title_justify="left")
     states.add_column("state")
     states.add_column("claims", justify="right")
@@ -127,11 +191,12 @@ def ops_report(as_: As = "ops") -> None:
     console.print(states)
     if r.waiting_on:
         console.print("open claims waiting on: " + ", ".join(f"{p} {n}" for p, n in r.waiting_on.items()))
-    centres = Table(title="by centre", title_justify="left")
-    for column in ("centre", "claims", "open", "closed", "SLA breached", "median turnaround", "NPS", "answers"):
-        centres.add_column(column, justify="left" if column == "centre" else "right")
-    for row in [*r.by_centre, r.overall]:
-        centres.add_row(
+    rated = r.grouped_by is GroupBy.SKU
+    groups = Table(title=f"by {r.grouped_by.value}", title_justify="left")
+    for column in (r.grouped_by.value, *COLUMNS, *(("sold", "failure rate") if rated else ())):
+        groups.add_column(column, justify="left" if column == r.grouped_by.value else "right")
+    for row in [*r.groups, r.overall]:
+        cells = [
             row.name,
             str(row.total),
             str(row.open),
@@ -140,6 +205,8 @@ def ops_report(as_: As = "ops") -> None:
             age(row.median_turnaround) if row.median_turnaround else "-",
             f"{row.nps:+.0f}" if row.nps is not None else "-",
             str(row.responses),
-            end_section=row is r.by_centre[-1] if r.by_centre else False,
-        )
-    console.print(centres)
+        ]
+        if rated:
+            cells += [str(row.sold or 0), f"{row.failure_rate:.2%}" if row.failure_rate is not None else "-"]
+        groups.add_row(*cells, end_section=row is r.groups[-1] if r.groups else False)
+    console.print(groups)

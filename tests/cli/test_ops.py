@@ -97,7 +97,8 @@ async def test_ops_find_the_claims_follow_them_steer_them_and_report(stack: Stac
     # The report.
     report = json.loads(await aftercare(stack, "-o", "json", "ops", "report"))
     assert report["by_state"] == {"AWAITING_SHIPMENT": 1, "AWAITING_PARTS": 1, "CLOSED": 1}
-    (centre,) = report["by_centre"]
+    (centre,) = report["groups"]
+    assert report["grouped_by"] == "centre"
     assert (centre["name"], centre["total"], centre["open"], centre["closed"]) == ("demo-centre", 3, 2, 1)
     assert centre["nps"] == 100.0 and centre["survey_responses"] == 1
     assert 0 < centre["median_turnaround_seconds"] < 120

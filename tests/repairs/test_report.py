@@ -9,9 +9,12 @@ import pytest
 from contracts.claims import ClaimState
 from lifecycle.transitions import TERMINAL
 from services.repairs.domain.report import (
+    NOT_DIAGNOSED,
     UNASSIGNED,
     ClaimFacts,
+    GroupBy,
     WaitingOn,
+    in_window,
     median_turnaround,
     nps,
     report,
@@ -125,14 +128,14 @@ def test_report_by_state_centre_and_party() -> None:
     r = report(claims)
     assert r.by_state == {"AWAITING_SHIPMENT": 1, "AWAITING_PARTS": 1, "CLOSED": 3, "REJECTED": 1}
     assert list(r.by_state) == ["AWAITING_SHIPMENT", "AWAITING_PARTS", "CLOSED", "REJECTED"]  # lifecycle order
-    assert [row.name for row in r.by_centre] == [UNASSIGNED, "berlin-1", "lyon-1"]
-    berlin = r.by_centre[1]
+    assert [row.name for row in r.groups] == [UNASSIGNED, "berlin-1", "lyon-1"]
+    berlin = r.groups[1]
     assert (berlin.total, berlin.open, berlin.closed, berlin.sla_breached) == (3, 1, 2, 2)
     assert berlin.median_turnaround == timedelta(days=3)
     assert (berlin.nps, berlin.responses) == (0.0, 2)
-    lyon = r.by_centre[2]
+    lyon = r.groups[2]
     assert (lyon.nps, lyon.median_turnaround) == (100.0, timedelta(days=6))
-    unassigned = r.by_centre[0]
+    unassigned = r.groups[0]
     assert (unassigned.total, unassigned.open, unassigned.nps, unassigned.median_turnaround) == (2, 1, None, None)
     assert (r.overall.total, r.overall.closed, r.overall.median_turnaround) == (6, 3, timedelta(days=4))
     assert r.overall.nps == pytest.approx(33.3)
@@ -141,4 +144,54 @@ def test_report_by_state_centre_and_party() -> None:
 
 def test_report_of_nothing() -> None:
     r = report([])
-    assert (r.by_state, r.by_centre, r.overall.total, r.overall.nps) == ({}, [], 0, None)
+    assert (r.by_state, r.groups, r.overall.total, r.overall.nps) == ({}, [], 0, None)
+
+
+def sold_claim(
+    rma: str, sku: str, *, days: int = 0, cause: str = "", retailer: str = "shop", fault: str = "ELECTRICAL"
+) -> ClaimFacts:
+    return ClaimFacts(
+        rma, ClaimState.CLOSED, "berlin-1", T0 + timedelta(days=days), T0 + timedelta(days=days + 2),
+        sku=sku, retailer_id=retailer, fault=fault, root_cause=cause,
+    )  # fmt: skip
+
+
+CLAIMS = [
+    sold_claim("RMA-1", "KETTLE", cause="ELECTRICAL/HEATING_ELEMENT"),
+    sold_claim("RMA-2", "KETTLE", cause="ELECTRICAL/HEATING_ELEMENT", retailer="other"),
+    sold_claim("RMA-3", "KETTLE", cause="ELECTRICAL/FUSE", fault="DISPLAY"),
+    sold_claim("RMA-4", "TOASTER", days=10),
+]
+
+
+@pytest.mark.parametrize(
+    ("by", "expected"),
+    [
+        (GroupBy.CENTRE, {"berlin-1": 4}),
+        (GroupBy.SKU, {"KETTLE": 3, "TOASTER": 1}),
+        (GroupBy.FAULT, {"DISPLAY": 1, "ELECTRICAL": 3}),
+        (GroupBy.ROOT_CAUSE, {NOT_DIAGNOSED: 1, "ELECTRICAL/FUSE": 1, "ELECTRICAL/HEATING_ELEMENT": 2}),
+        (GroupBy.RETAILER, {"other": 1, "shop": 3}),
+    ],
+)
+def test_the_report_groups_by_what_failure_analysis_asks(by: GroupBy, expected: dict[str, int]) -> None:
+    r = report(CLAIMS, by)
+    assert r.grouped_by is by and {row.name: row.total for row in r.groups} == expected
+    assert [row.name for row in r.groups] == sorted(expected) and r.overall.total == 4
+
+
+def test_the_failure_rate_divides_a_skus_claims_by_its_units_sold() -> None:
+    r = report(CLAIMS, GroupBy.SKU, sold={"KETTLE": 300, "TOASTER": 0, "FRIDGE": 50})
+    kettle, toaster = r.groups
+    assert (kettle.sold, kettle.failure_rate) == (300, 0.01)
+    assert (toaster.sold, toaster.failure_rate) == (0, None)  # nothing sold in the window: no rate, not infinity
+    assert (r.overall.sold, r.overall.failure_rate) == (350, 4 / 350)
+    assert report(CLAIMS, GroupBy.CENTRE, sold={"KETTLE": 300}).groups[0].sold is None  # a rate is per SKU
+    nothing_sold = report(CLAIMS, GroupBy.SKU, sold={})  # no sale in the window at all
+    assert [(row.sold, row.failure_rate) for row in nothing_sold.groups] == [(0, None), (0, None)]
+
+
+def test_the_window_takes_the_claims_filed_in_it() -> None:
+    assert [c.rma for c in in_window(CLAIMS, T0 + timedelta(days=1), None)] == ["RMA-4"]
+    assert [c.rma for c in in_window(CLAIMS, None, T0 + timedelta(days=10))] == ["RMA-1", "RMA-2", "RMA-3"]
+    assert in_window(CLAIMS, T0, T0) == [] and len(in_window(CLAIMS, None, None)) == 4

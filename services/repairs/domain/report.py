@@ -3,13 +3,14 @@
 - Who a claim waits on, from its state: the customer, a carrier, its centre, or ops (a review, or no centre
   assigned).
 - Stuck: open claims whose last change is older than a threshold, oldest first.
-- The report: claims per state and per centre, with the median turnaround (filed → closed, for closed
-  claims) and the Net Promoter Score (% of 9-10 scores minus % of 0-6 scores)."""
+- The report: claims filed in a window, per state and grouped by centre, SKU, fault, root cause or retailer,
+  with the median turnaround (filed → closed, for closed claims), the Net Promoter Score (% of 9-10 scores minus
+  % of 0-6 scores) and, by SKU, the failure rate: claims ÷ the units of that SKU sold in the same window."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -19,6 +20,15 @@ from contracts.claims import ClaimState
 from lifecycle.transitions import TERMINAL
 
 UNASSIGNED = "(unassigned)"
+NOT_DIAGNOSED = "(not diagnosed)"
+
+
+class GroupBy(StrEnum):
+    CENTRE = "centre"
+    SKU = "sku"
+    FAULT = "fault"  # the customer's fault category: the symptom
+    ROOT_CAUSE = "root-cause"  # what the centre found
+    RETAILER = "retailer"
 
 
 class WaitingOn(StrEnum):
@@ -58,10 +68,34 @@ class ClaimFacts:
     updated: datetime
     sla_breached: bool = False
     feedback_score: int | None = None
+    sku: str = ""
+    retailer_id: str = ""
+    fault: str = ""  # FaultCategory name
+    root_cause: str = ""  # once diagnosed
+
+    def group(self, by: GroupBy) -> str:
+        """The name of the group this claim falls in."""
+        return _GROUPS[by](self) or (
+            UNASSIGNED if by is GroupBy.CENTRE else NOT_DIAGNOSED if by is GroupBy.ROOT_CAUSE else "-"
+        )
 
     @property
     def open(self) -> bool:
         return self.state not in TERMINAL
+
+
+_GROUPS: dict[GroupBy, Callable[[ClaimFacts], str]] = {
+    GroupBy.CENTRE: lambda c: c.centre_id,
+    GroupBy.SKU: lambda c: c.sku,
+    GroupBy.FAULT: lambda c: c.fault,
+    GroupBy.ROOT_CAUSE: lambda c: c.root_cause,
+    GroupBy.RETAILER: lambda c: c.retailer_id,
+}
+
+
+def in_window(claims: Iterable[ClaimFacts], since: datetime | None, until: datetime | None) -> list[ClaimFacts]:
+    """The claims filed in [since, until) (either end open)."""
+    return [c for c in claims if (since is None or c.created >= since) and (until is None or c.created < until)]
 
 
 def waiting_on(state: ClaimState, centre_id: str) -> WaitingOn:
@@ -97,7 +131,7 @@ def median_turnaround(claims: Iterable[ClaimFacts]) -> timedelta | None:
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the report: a centre's claims (or all of them)."""
+    """One line of the report: a group's claims (or all of them)."""
 
     name: str
     total: int
@@ -107,17 +141,24 @@ class Row:
     median_turnaround: timedelta | None
     nps: float | None
     responses: int
+    sold: int | None = None  # units of this SKU sold in the window (grouped by SKU)
+
+    @property
+    def failure_rate(self) -> float | None:
+        """Claims per unit sold; None without sales to divide by."""
+        return self.total / self.sold if self.sold else None
 
 
 @dataclass(frozen=True)
 class Report:
     by_state: dict[str, int]
-    by_centre: list[Row]
+    groups: list[Row]
     overall: Row
     waiting_on: dict[str, int] = field(default_factory=dict)
+    grouped_by: GroupBy = GroupBy.CENTRE
 
 
-def _row(name: str, claims: Sequence[ClaimFacts]) -> Row:
+def _row(name: str, claims: Sequence[ClaimFacts], sold: int | None = None) -> Row:
     scores = [c.feedback_score for c in claims if c.feedback_score is not None]
     return Row(
         name=name,
@@ -128,19 +169,26 @@ def _row(name: str, claims: Sequence[ClaimFacts]) -> Row:
         median_turnaround=median_turnaround(claims),
         nps=nps(scores),
         responses=len(scores),
+        sold=sold,
     )
 
 
-def report(claims: Iterable[ClaimFacts]) -> Report:
+def report(claims: Iterable[ClaimFacts], by: GroupBy = GroupBy.CENTRE, sold: Mapping[str, int] | None = None) -> Report:
+    """The report over `claims`, grouped `by`; `sold` (units per SKU, same window) gives SKU rows a failure rate."""
     every = list(claims)
-    per_centre: dict[str, list[ClaimFacts]] = defaultdict(list)
+    grouped: dict[str, list[ClaimFacts]] = defaultdict(list)
     for c in every:
-        per_centre[c.centre_id or UNASSIGNED].append(c)
+        grouped[c.group(by)].append(c)
     states = Counter(c.state.value for c in every)
     waits = Counter(waiting_on(c.state, c.centre_id).value for c in every if c.open)
+    per_sku = sold if by is GroupBy.SKU and sold is not None else None
+    total_sold = sum(sold.values()) if sold is not None else None
     return Report(
         by_state={s.value: states[s.value] for s in ClaimState if states[s.value]},
-        by_centre=[_row(name, per_centre[name]) for name in sorted(per_centre)],
-        overall=_row("all", every),
+        groups=[
+            _row(name, grouped[name], None if per_sku is None else per_sku.get(name, 0)) for name in sorted(grouped)
+        ],
+        overall=_row("all", every, total_sold),
         waiting_on=dict(sorted(waits.items())),
+        grouped_by=by,
     )

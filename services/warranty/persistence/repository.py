@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import and_, tuple_
+from sqlalchemy import and_, func, tuple_
+from sqlalchemy import select as core_select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -349,3 +352,19 @@ class WarrantyRepository:
                 session.add(ExtendedPlanRow(**plan.model_dump(exclude={"id", "serial"}), serial=replacement_serial))
             await self.void(session, old, f"replaced by {replacement_serial}: {reason}"[:500], now)
             return new
+
+    async def units_sold(self, skus: Sequence[str], start: datetime | None, end: datetime | None) -> dict[str, int]:
+        """Sales registered per SKU with the purchase in [start, end) (either end open), voided ones included:
+        a unit sold is sold. A scan grouped by SKU: a report's query, not a hot path."""
+        query = core_select(_W.c.sku, func.count()).group_by(_W.c.sku)
+        if skus:
+            query = query.where(_W.c.sku.in_(skus))
+        if start is not None:
+            query = query.where(_W.c.purchased_at >= start)
+        if end is not None:
+            query = query.where(_W.c.purchased_at < end)
+
+        def count(conn: Connection) -> dict[str, int]:
+            return {str(sku): int(n) for sku, n in conn.execute(query)}
+
+        return await self.db.query(count)

@@ -99,6 +99,11 @@ class WarrantyServiceStub:
                 request_serializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.VoidWarrantyRequest.SerializeToString,
                 response_deserializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.VoidWarrantyResponse.FromString,
                 _registered_method=True)
+        self.CountSales = channel.unary_unary(
+                '/aftercare.warranty.v1.WarrantyService/CountSales',
+                request_serializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.CountSalesRequest.SerializeToString,
+                response_deserializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.CountSalesResponse.FromString,
+                _registered_method=True)
 
 
 class WarrantyServiceServicer:
@@ -197,6 +202,13 @@ class WarrantyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CountSales(self, request, context):
+        """Counts the units sold per SKU, by purchase time (ops only): the denominator of a failure rate.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WarrantyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -259,6 +271,11 @@ def add_WarrantyServiceServicer_to_server(servicer, server):
                     servicer.VoidWarranty,
                     request_deserializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.VoidWarrantyRequest.FromString,
                     response_serializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.VoidWarrantyResponse.SerializeToString,
+            ),
+            'CountSales': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountSales,
+                    request_deserializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.CountSalesRequest.FromString,
+                    response_serializer=aftercare_dot_warranty_dot_v1_dot_warranty__pb2.CountSalesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -590,6 +607,33 @@ class WarrantyService:
             '/aftercare.warranty.v1.WarrantyService/VoidWarranty',
             aftercare_dot_warranty_dot_v1_dot_warranty__pb2.VoidWarrantyRequest.SerializeToString,
             aftercare_dot_warranty_dot_v1_dot_warranty__pb2.VoidWarrantyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountSales(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aftercare.warranty.v1.WarrantyService/CountSales',
+            aftercare_dot_warranty_dot_v1_dot_warranty__pb2.CountSalesRequest.SerializeToString,
+            aftercare_dot_warranty_dot_v1_dot_warranty__pb2.CountSalesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -69,6 +69,8 @@ class WarrantyServiceStub:
     """Moves the warranty to a new owner. The retailer's return window does not transfer."""
     VoidWarranty: _grpc.UnaryUnaryMultiCallable[_warranty_pb2.VoidWarrantyRequest, _warranty_pb2.VoidWarrantyResponse]
     """Voids a warranty (ops only); a voided warranty covers nothing."""
+    CountSales: _grpc.UnaryUnaryMultiCallable[_warranty_pb2.CountSalesRequest, _warranty_pb2.CountSalesResponse]
+    """Counts the units sold per SKU, by purchase time (ops only): the denominator of a failure rate."""
 
 @_typing.type_check_only
 class WarrantyServiceAsyncStub(WarrantyServiceStub):
@@ -111,6 +113,8 @@ class WarrantyServiceAsyncStub(WarrantyServiceStub):
     """Moves the warranty to a new owner. The retailer's return window does not transfer."""
     VoidWarranty: _aio.UnaryUnaryMultiCallable[_warranty_pb2.VoidWarrantyRequest, _warranty_pb2.VoidWarrantyResponse]  # type: ignore[assignment]
     """Voids a warranty (ops only); a voided warranty covers nothing."""
+    CountSales: _aio.UnaryUnaryMultiCallable[_warranty_pb2.CountSalesRequest, _warranty_pb2.CountSalesResponse]  # type: ignore[assignment]
+    """Counts the units sold per SKU, by purchase time (ops only): the denominator of a failure rate."""
 
 class WarrantyServiceServicer(metaclass=_abc_1.ABCMeta):
     """The warranty service knows every serialised unit sold and what it is entitled to.
@@ -222,5 +226,13 @@ class WarrantyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_warranty_pb2.VoidWarrantyResponse, _abc.Awaitable[_warranty_pb2.VoidWarrantyResponse]]:
         """Voids a warranty (ops only); a voided warranty covers nothing."""
+
+    @_abc_1.abstractmethod
+    def CountSales(
+        self,
+        request: _warranty_pb2.CountSalesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_warranty_pb2.CountSalesResponse, _abc.Awaitable[_warranty_pb2.CountSalesResponse]]:
+        """Counts the units sold per SKU, by purchase time (ops only): the denominator of a failure rate."""
 
 def add_WarrantyServiceServicer_to_server(servicer: WarrantyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
