@@ -16,7 +16,7 @@ from aftercare.warranty.v1 import warranty_pb2_grpc
 from rich.console import Console
 from rich.table import Table
 
-from cli.client import As, age, channel, csv_wanted, duration, metadata, output, parse_time, print_json, rpc_errors
+from cli.client import As, age, channel, csv_wanted, duration, metadata, output, print_json, rpc_errors
 from cli.repairs import _repairs
 from contracts.claims import ClaimState
 from services.repairs.domain.report import ClaimFacts, GroupBy, Report, Row, in_window, report, stuck, waiting_on
@@ -141,9 +141,17 @@ def _units_sold(skus: list[str], since: datetime | None, until: datetime | None,
 
 
 def _when(text: str, hint: str) -> datetime | None:
+    """A window's end: an ISO time with its offset, or a date (its midnight in UTC)."""
     if not text:
         return None
-    moment = parse_time(text)
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r}: want a date (2026-11-01) or a time with its offset", param_hint=hint
+        ) from None
+    if len(text.strip()) == 10:  # a date alone
+        return moment.replace(tzinfo=UTC)
     if moment.tzinfo is None:
         raise typer.BadParameter("give the time with its UTC offset, e.g. 2026-11-01T00:00:00+00:00", param_hint=hint)
     return moment.astimezone(UTC)
@@ -151,8 +159,8 @@ def _when(text: str, hint: str) -> datetime | None:
 
 def ops_report(
     by: Annotated[GroupBy, typer.Option(case_sensitive=False, help="Group the claims by this.")] = GroupBy.CENTRE,
-    since: Annotated[str, typer.Option(help="Claims filed at or after this ISO time, with its offset.")] = "",
-    until: Annotated[str, typer.Option(help="Claims filed before this ISO time, with its offset.")] = "",
+    since: Annotated[str, typer.Option(help="Claims filed from this date (UTC) or ISO time with its offset.")] = "",
+    until: Annotated[str, typer.Option(help="Claims filed before this date (UTC) or ISO time with its offset.")] = "",
     as_: As = "ops",
 ) -> None:
     """Claims by state and grouped (--by centre, sku, fault, root-cause or retailer), filed in a window, with

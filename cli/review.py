@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import choices
-from cli.client import RequestId, metadata, new_id, output, parse_time, show
+from cli.client import As, RequestId, metadata, new_id, output, parse_time, show
 from cli.repairs import _repairs
 
 review_app = typer.Typer(
@@ -105,11 +105,12 @@ def review_approve(
     rma: str,
     note: Annotated[str, typer.Option(help="Why (optional; no personal data).")] = "",
     request_id: RequestId = "",
+    as_: As = "ops",
 ) -> None:
     """Approve a claim in review: it goes on as the entitlement check decided (a label, or a paid quote)."""
     request = pb.ApproveClaimRequest(request_id=request_id or new_id(), rma=rma, note=note)
     with _repairs() as stub:
-        show(stub.ApproveClaim(request, metadata=metadata("ops")))
+        show(stub.ApproveClaim(request, metadata=metadata(as_)))
 
 
 @review_app.command("reject")
@@ -120,13 +121,14 @@ def review_reject(
     ],
     note: Annotated[str, typer.Option(help="More, for ops and the retailer (required with 'other').")] = "",
     request_id: RequestId = "",
+    as_: As = "ops",
 ) -> None:
     """Reject a claim in review (or waiting for the customer), with a reason the customer reads in their
     language."""
     code = pb.RejectionReason.ValueType(choices.to_proto(pb.RejectionReason, "REJECTION_REASON_", reason))
     request = pb.RejectClaimRequest(request_id=request_id or new_id(), rma=rma, reason=code, note=note)
     with _repairs() as stub:
-        show(stub.RejectClaim(request, metadata=metadata("ops")))
+        show(stub.RejectClaim(request, metadata=metadata(as_)))
 
 
 @review_app.command("ask")
@@ -136,6 +138,7 @@ def review_ask(
         list[choices.InfoNeeded], typer.Option(case_sensitive=False, help="What the customer should send (repeat).")
     ],
     request_id: RequestId = "",
+    as_: As = "ops",
 ) -> None:
     """Ask the customer for what is missing. They get a message with a link to the portal page that takes the
     answer; the claim expires if none comes by the policy's deadline."""
@@ -144,7 +147,7 @@ def review_ask(
     ]
     request = pb.RequestInformationRequest(request_id=request_id or new_id(), rma=rma, needed=needed)
     with _repairs() as stub:
-        show(stub.RequestInformation(request, metadata=metadata("ops")))
+        show(stub.RequestInformation(request, metadata=metadata(as_)))
 
 
 @rules_app.command("report")

@@ -71,6 +71,12 @@ async def test_the_report_gives_failure_rates_root_causes_a_window_and_csv(stack
     assert [r["sku"] for r in rows] == [SKU, "all"] and rows[0]["failure_rate"] == "0.5"
     code, out = await run(stack, "ops", "report", "--since", tomorrow, "--until", datetime.now(UTC).isoformat())
     assert code == 64 and "--since" in out
+    today = datetime.now(UTC).date()
+    dated = await report(stack, "--since", today.isoformat(), "--until", (today + timedelta(days=1)).isoformat())
+    assert dated["since"] == f"{today.isoformat()}T00:00:00+00:00" and dated["overall"]["total"] == 2
+    for almost in ("Europe", "2026-13-01", "2026-12-01T10:00"):  # not a time; no such month; no offset
+        code, out = await run(stack, "ops", "report", "--since", almost)
+        assert code == 64 and "--since" in out, almost
 
 
 async def test_count_sales_is_for_ops_and_checks_its_window(stack: Stack) -> None:
