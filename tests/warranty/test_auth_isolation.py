@@ -118,7 +118,8 @@ async def test_centres_cannot_read_warranties(api: Api, product: pb.Product) -> 
 def test_principals_and_key_store(tmp_path: object) -> None:
     assert Principal.parse("retailer:acme-1") == Principal(Role.RETAILER, "acme-1")
     assert str(Principal.parse("ops")) == "ops"
-    for bad in ("retailer:", "retailer:Acme", "admin", "ops:1", "centre:a b"):
+    assert Principal.parse("ops:1") == Principal(Role.OPS, "1")  # a named operator (issue 28)
+    for bad in ("retailer:", "retailer:Acme", "admin", "ops:", "ops:Jo", "centre:a b"):
         with pytest.raises(ValueError):
             Principal.parse(bad)
     store = KeyStore.from_config("ops=k1, retailer:acme=k2", None)
