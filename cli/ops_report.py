@@ -128,16 +128,22 @@ def _report_json(r: Report, since: datetime | None, until: datetime | None) -> d
     }
 
 
+SKUS_PER_CALL = 1000  # CountSales takes at most this many SKUs a call
+
+
 def _units_sold(skus: list[str], since: datetime | None, until: datetime | None, as_: str) -> dict[str, int]:
     """The units sold per SKU in the window, from the warranty service (the failure rate's denominator)."""
-    request = wpb.CountSalesRequest(skus=skus[:1000])
-    if since:
-        request.start_time.FromDatetime(since)
-    if until:
-        request.end_time.FromDatetime(until)
+    units: dict[str, int] = {}
     with rpc_errors(), channel("warranty") as ch:
-        answer = warranty_pb2_grpc.WarrantyServiceStub(ch).CountSales(request, metadata=metadata(as_))
-    return dict(answer.units)
+        stub = warranty_pb2_grpc.WarrantyServiceStub(ch)
+        for first in range(0, len(skus), SKUS_PER_CALL):
+            request = wpb.CountSalesRequest(skus=skus[first : first + SKUS_PER_CALL])
+            if since:
+                request.start_time.FromDatetime(since)
+            if until:
+                request.end_time.FromDatetime(until)
+            units |= stub.CountSales(request, metadata=metadata(as_)).units
+    return units
 
 
 def _when(text: str, hint: str) -> datetime | None:

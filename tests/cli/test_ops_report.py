@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
+import pytest
 from aftercare.repairs.v1 import repairs_pb2 as pb
 from aftercare.warranty.v1 import warranty_pb2 as wpb
 from typer.testing import CliRunner
 
+from cli import ops_report
 from cli.main import app
 from tests.rpc import failure
 from tests.stack import CENTRE, RETAILER, SKU, Stack, new_serial
@@ -79,6 +81,18 @@ async def test_the_report_gives_failure_rates_root_causes_a_window_and_csv(stack
         assert code == 64 and "--since" in out, almost
 
 
+async def test_more_skus_than_one_call_takes_are_asked_in_turn(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report over more SKUs than CountSales takes at once asks for them a batch at a time, losing none."""
+    await stack.product()
+    for _ in range(3):
+        await stack.sale(new_serial())
+    monkeypatch.setattr(ops_report, "SKUS_PER_CALL", 1)
+    monkeypatch.setenv("AFTERCARE_WARRANTY_TARGET", stack.targets["warranty"])
+    monkeypatch.setenv("AFTERCARE_API_KEY", stack.keys["ops"])
+    units = await asyncio.to_thread(ops_report._units_sold, ["NO-SUCH-SKU", SKU], None, None, "ops")
+    assert units == {SKU: 3}
+
+
 async def test_count_sales_is_for_ops_and_checks_its_window(stack: Stack) -> None:
     now = datetime.now(UTC)
     request = wpb.CountSalesRequest(skus=[SKU])
@@ -86,6 +100,9 @@ async def test_count_sales_is_for_ops_and_checks_its_window(stack: Stack) -> Non
     request.end_time.FromDatetime(now - timedelta(days=1))
     bad = await failure(stack.warranty.CountSales(request, metadata=stack.as_("ops")))
     assert bad.code == grpc.StatusCode.INVALID_ARGUMENT and set(bad.fields) == {"end_time"}
+    request.end_time.FromDatetime(now)  # an empty window: refused as well
+    empty = await failure(stack.warranty.CountSales(request, metadata=stack.as_("ops")))
+    assert empty.code == grpc.StatusCode.INVALID_ARGUMENT and set(empty.fields) == {"end_time"}
     denied = await failure(stack.warranty.CountSales(wpb.CountSalesRequest(), metadata=stack.as_(RETAILER)))
     assert denied.code == grpc.StatusCode.PERMISSION_DENIED
     wrong = await failure(

@@ -195,3 +195,4 @@ def test_the_window_takes_the_claims_filed_in_it() -> None:
     assert [c.rma for c in in_window(CLAIMS, T0 + timedelta(days=1), None)] == ["RMA-4"]
     assert [c.rma for c in in_window(CLAIMS, None, T0 + timedelta(days=10))] == ["RMA-1", "RMA-2", "RMA-3"]
     assert in_window(CLAIMS, T0, T0) == [] and len(in_window(CLAIMS, None, None)) == 4
+    assert [c.rma for c in in_window(CLAIMS, T0, None)] == ["RMA-1", "RMA-2", "RMA-3", "RMA-4"]  # from: inclusive

@@ -75,9 +75,7 @@ class ClaimFacts:
 
     def group(self, by: GroupBy) -> str:
         """The name of the group this claim falls in."""
-        return _GROUPS[by](self) or (
-            UNASSIGNED if by is GroupBy.CENTRE else NOT_DIAGNOSED if by is GroupBy.ROOT_CAUSE else "-"
-        )
+        return _GROUPS[by](self) or _NONE.get(by, "-")
 
     @property
     def open(self) -> bool:
@@ -91,6 +89,9 @@ _GROUPS: dict[GroupBy, Callable[[ClaimFacts], str]] = {
     GroupBy.ROOT_CAUSE: lambda c: c.root_cause,
     GroupBy.RETAILER: lambda c: c.retailer_id,
 }
+
+
+_NONE = {GroupBy.CENTRE: UNASSIGNED, GroupBy.ROOT_CAUSE: NOT_DIAGNOSED}  # the group of a claim without one
 
 
 def in_window(claims: Iterable[ClaimFacts], since: datetime | None, until: datetime | None) -> list[ClaimFacts]:
